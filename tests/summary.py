@@ -13,7 +13,7 @@ try:
                 continue
             r = json.loads(line)
             counts[r.get("result", "ERROR")] = counts.get(r.get("result", "ERROR"), 0) + 1
-            for out_line in (r.get("stdout") or "").splitlines():
+            for out_line in ((r.get("stdout") or "") + "\n" + (r.get("stderr") or "")).splitlines():
                 # cmocka's own closing lines, so each runner's summary shows
                 if out_line.startswith("[  PASSED  ]") or out_line.startswith("[  FAILED  ]"):
                     print(f"  {r['name']}: {out_line.strip()}")
