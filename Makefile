@@ -5,7 +5,7 @@ MESON     ?= meson
 PORT      ?= 8765
 DEPS      := packaging/deps.sh
 
-.PHONY: all deps build run test clean
+.PHONY: all deps build run test clean check-sanitize fuzz
 
 all: build
 
@@ -29,5 +29,24 @@ test: $(BUILD)/build.ninja
 	@rc=0; $(MESON) test -C $(BUILD) --print-errorlogs || rc=$$?; \
 	  python3 tests/summary.py $(BUILD)/meson-logs/testlog.json; exit $$rc
 
+# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+check-sanitize:
+	@$(DEPS) test
+	@[ -f build-sanitize/build.ninja ] || $(MESON) setup build-sanitize --buildtype=debug \
+	  -Db_sanitize=address,undefined -Db_lundef=false
+	$(MESON) compile -C build-sanitize
+	@rc=0; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(MESON) test -C build-sanitize --print-errorlogs || rc=$$?; \
+	  python3 tests/summary.py build-sanitize/meson-logs/testlog.json; exit $$rc
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@$(DEPS) fuzz
+	@[ -f build-fuzz/build.ninja ] || CC=clang $(MESON) setup build-fuzz --buildtype=debug \
+	  -Dfuzz=enabled -Db_lundef=false
+	$(MESON) compile -C build-fuzz
+	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-sanitize build-fuzz
