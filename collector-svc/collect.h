@@ -37,6 +37,10 @@ struct collect_opts {
 	/* In incremental mode, do a full pass at least every this many
 	 * samples as a backstop; 0 = COLLECT_FULL_EVERY_DEFAULT. */
 	unsigned full_every;
+	/* Linux: read the /proc/net text tables even when netlink works
+	 * (tests and old kernels; the backend falls back by itself when
+	 * netlink is refused).  Other backends ignore it. */
+	bool text_tables;
 };
 
 #define COLLECT_FULL_EVERY_DEFAULT	30u
@@ -54,6 +58,8 @@ struct collect_stats {
 	bool full_pass;			/* owner map rebuilt from scratch */
 	bool fallback;			/* /proc/net text instead of netlink */
 	bool privileged;		/* every process's fds were readable */
+	uint64_t peak_rss_kb;		/* collector process's peak RSS so far
+					 * (Linux VmHWM, Windows PeakWorkingSetSize) */
 };
 
 struct collector;
