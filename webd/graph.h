@@ -1,0 +1,157 @@
+/*
+ * The graph engine: a pure function from a snapshot, rules and options to
+ * a graph of process / external / endpoint nodes and client->server edges,
+ * and the difference between two such graphs.
+ *
+ * A graph is immutable once built and keeps its own reference on the
+ * snapshot its strings point into; it copies what it takes from the rules,
+ * so the rules may be freed or reloaded while the graph lives.
+ */
+#ifndef PROCNET_GRAPH_H
+#define PROCNET_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+struct rules;
+
+/* Connections kept per edge for the UI's details panel; count is exact. */
+#define GRAPH_EDGE_MAX_CONNS	64u
+#define GRAPH_MAX_SVC_PORTS	1024u
+
+enum graph_node_kind {
+	GRAPH_NODE_PROCESS,
+	GRAPH_NODE_EXTERNAL,	/* a remote host, id e:<addr> */
+	GRAPH_NODE_ENDPOINT,	/* a local address whose owner is unseen, l:<addr>:<port> */
+	GRAPH_NODE_KIND_MAX
+};
+
+/* Why the server end of an edge is the server. */
+enum graph_reason {
+	GRAPH_REASON_PAIR,		/* both sockets seen, one is on a listener's port */
+	GRAPH_REASON_LISTENER,		/* far end unseen, a local listener owns its address */
+	GRAPH_REASON_SERVICE_PORT,	/* a well-known or --svc-ports port */
+	GRAPH_REASON_HEURISTIC,		/* the lower port */
+	GRAPH_REASON_MAX
+};
+
+struct graph_options {
+	bool udp;		/* include connected UDP sockets */
+	bool p2p_only;		/* only process<->process edges */
+	const uint16_t *svc_ports;	/* extra service ports (--svc-ports) */
+	size_t n_svc_ports;
+	/* This host's interface addresses (netif_local_addrs); loopback is
+	 * always local and need not be listed. */
+	const struct snap_addr *local_addrs;
+	size_t n_local_addrs;
+};
+
+struct graph_listen {
+	uint8_t proto;		/* enum snap_proto */
+	uint16_t port;
+	struct snap_addr addr;	/* IPv4-mapped IPv6 shown as IPv4 */
+};
+
+struct graph_node {
+	const char *id;		/* p:<pid>:<start_ms>, e:<addr>, l:<addr>:<port> */
+	uint8_t kind;		/* enum graph_node_kind */
+	const char *type;
+	const char *label;
+
+	/* GRAPH_NODE_PROCESS */
+	int32_t pid;
+	int32_t ppid;
+	uint64_t start_time;	/* Unix ms */
+	const char *name, *user, *exe, *cmdline;
+	size_t n_listen;
+	const struct graph_listen *listen;	/* sorted, unique */
+
+	/* GRAPH_NODE_EXTERNAL and GRAPH_NODE_ENDPOINT */
+	struct snap_addr addr;
+	uint16_t port;		/* endpoint only; 0 = unseen clients at addr */
+	/* endpoint only: why its owner is unknown (enum snap_owner), or
+	 * SNAP_OWNER_KNOWN when no socket of it was seen at all */
+	uint8_t owner;
+};
+
+struct graph_conn {
+	struct snap_addr client, server;
+	uint16_t client_port, server_port;
+	uint8_t state;		/* enum snap_tcp_state */
+};
+
+struct graph_edge {
+	const char *id;		/* <proto>:<from>><to>:<server_port> */
+	size_t from, to;	/* node indexes: from = client, to = server */
+	uint8_t proto;		/* enum snap_proto */
+	uint8_t reason;		/* enum graph_reason */
+	uint16_t server_port;
+	uint32_t count;		/* connections aggregated */
+	uint32_t states[SNAP_STATE_MAX];	/* count per state */
+	size_t n_conns;		/* min(count, GRAPH_EDGE_MAX_CONNS) */
+	const struct graph_conn *conns;	/* sorted by client address, port */
+};
+
+struct graph {
+	/* from the snapshot */
+	const char *host;
+	const char *os;
+	int64_t time_ms;
+	uint32_t sample_us;
+	bool privileged;
+	size_t n_processes;	/* processes in the snapshot */
+	size_t n_sockets;	/* sockets in the snapshot */
+	struct graph_options opts;	/* svc_ports / local_addrs not kept */
+
+	size_t n_nodes;
+	const struct graph_node *nodes;	/* sorted by id */
+	size_t n_edges;
+	const struct graph_edge *edges;	/* sorted by id */
+
+	struct graph_priv *priv;
+};
+
+/* Builds the graph of snap.  rules may be NULL (defaults), opts may be NULL
+ * (all off).  Returns 0 and *out, or -ENOMEM / -E2BIG. */
+int graph_build(struct snapshot *snap, const struct rules *rules,
+    const struct graph_options *opts, struct graph **out);
+void graph_free(struct graph *g);	/* NULL is fine */
+
+/* Binary search by id; NULL when absent. */
+const struct graph_node *graph_find_node(const struct graph *g, const char *id);
+const struct graph_edge *graph_find_edge(const struct graph *g, const char *id);
+
+/* What changed from old to new.  add/update point into new, remove holds
+ * copies of old ids: the delta is valid as long as new is.  old may be
+ * NULL (everything is added). */
+struct graph_delta {
+	const struct graph *graph;	/* new */
+	size_t n_nodes_add, n_nodes_update, n_nodes_remove;
+	const struct graph_node **nodes_add, **nodes_update;
+	char **nodes_remove;
+	size_t n_edges_add, n_edges_update, n_edges_remove;
+	const struct graph_edge **edges_add, **edges_update;
+	char **edges_remove;
+};
+
+int graph_delta(const struct graph *old, const struct graph *new_,
+    struct graph_delta **out);
+void graph_delta_free(struct graph_delta *d);	/* NULL is fine */
+bool graph_delta_is_empty(const struct graph_delta *d);
+
+/* Parses "80,443,5432" (spaces allowed, 1..65535) into ports, at most max.
+ * Returns the count or -EINVAL (errbuf says which item) / -E2BIG. */
+int graph_parse_ports(const char *csv, uint16_t *ports, size_t max,
+    char *errbuf, size_t errlen);
+
+/* True when port is below 1024, on the built-in list of common server
+ * ports, or one of opts' svc_ports. */
+bool graph_is_service_port(const struct graph_options *opts, uint16_t port);
+
+const char *graph_node_kind_name(unsigned kind);	/* "process" ... */
+const char *graph_reason_name(unsigned reason);		/* "pair" ... */
+
+#endif
