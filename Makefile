@@ -48,5 +48,13 @@ fuzz:
 	$(MESON) compile -C build-fuzz
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
+# Collector vs ss/psutil on a loopback population; rewrites the results
+# section of docs/performance.md (bench/run.py --help for options).
+.PHONY: bench
+bench: $(BUILD)/build.ninja
+	@$(DEPS) bench
+	$(MESON) compile -C $(BUILD)
+	python3 bench/run.py --build $(BUILD) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD) build-sanitize build-fuzz

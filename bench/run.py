@@ -1,0 +1,654 @@
+#!/usr/bin/env python3
+"""make bench: the collector measured side by side with ss and psutil.
+
+For each population size N the harness starts bench's fixture (K workers,
+N established loopback TCP connections, UDP sockets), then runs every tool
+as a whole process in interleaved rounds (the order rotates each round, the
+first round is a discarded warm-up) and takes wall time, CPU time (user+sys
+of that child) and peak RSS (ru_maxrss), all from wait4() in
+procnet-bench-spawn.  It also
+runs the collector's steady-state mode (--samples/--interval/--stats) on the
+same population, and the in-process webd graph timing (procnet-bench-graph).
+Medians and ratios go into the marked results section of
+docs/performance.md and, in full, into bench/results/*.json.
+
+Standard library only; psutil (Debian's python3-psutil) is needed only by
+the psutil tool, run under an interpreter that has it.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import selectors
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BEGIN = "<!-- bench:results:begin (written by bench/run.py; do not edit) -->"
+END = "<!-- bench:results:end -->"
+
+DEFAULT_ROUNDS = {1000: 7, 10000: 7, 50000: 5}
+FIXTURE_SETUP_S = 180
+FIXTURE_LIMIT_S = 900
+
+# What psutil users do: every inet socket, then name and command line of
+# each owning process (the anchors' "psutil" row).
+PSUTIL_PROBE = """
+import psutil
+conns = psutil.net_connections(kind="inet")
+seen = {}
+for c in conns:
+    if c.pid and c.pid not in seen:
+        try:
+            p = psutil.Process(c.pid)
+            seen[c.pid] = (p.name(), p.cmdline())
+        except psutil.Error:
+            pass
+print(len(conns), len(seen))
+"""
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def die(msg):
+    log("error: " + msg)
+    sys.exit(1)
+
+
+def find_psutil_python():
+    for py in (sys.executable, "/usr/bin/python3"):
+        if py and os.path.exists(py):
+            r = subprocess.run([py, "-c", "import psutil"],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+            if r.returncode == 0:
+                return py
+    return None
+
+
+SPAWN = None		# procnet-bench-spawn, set in main()
+
+
+def spawn_measure(argv, stdout_path=os.devnull, stderr_path=os.devnull):
+    """Runs argv as one child of procnet-bench-spawn; returns wall/CPU/RSS
+    of exactly that child (spawn.c says why not from python)."""
+    r = subprocess.run([SPAWN, "-o", stdout_path, "-e", stderr_path, "--"]
+                       + argv, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    try:
+        m = json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        die("procnet-bench-spawn failed (exit %d): %s"
+            % (r.returncode, r.stderr.strip()))
+    m["cpu_ms"] = m["user_ms"] + m["sys_ms"]
+    return m
+
+
+def tail(path, n=5):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:]).strip()
+    except OSError:
+        return ""
+
+
+class Fixture:
+    """The population; ended by SIGTERM here, or by its own limits."""
+
+    def __init__(self, path, conns, errpath):
+        self.errpath = errpath
+        self.err = open(errpath, "w")
+        self.proc = subprocess.Popen(
+            [path, "-n", str(conns), "-t", str(FIXTURE_LIMIT_S)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=self.err)
+        self.pid = None
+        self.info = {}
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + FIXTURE_SETUP_S
+        line = b""
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                self.stop()
+                die("fixture not ready after %d s" % FIXTURE_SETUP_S)
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            if not chunk:
+                self.stop()
+                die("fixture exited before ready: " + tail(errpath))
+            line += chunk
+        sel.close()
+        words = line.decode().split()
+        if not words or words[0] != "ready":
+            self.stop()
+            die("fixture said %r" % line)
+        for w in words[1:]:
+            k, _, v = w.partition("=")
+            self.info[k] = int(v) if v.isdigit() else v
+        self.pid = self.info.get("pid")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.err.close()
+
+
+def tools_for(args, psutil_py):
+    ss = shutil.which("ss")
+    cat = shutil.which("cat")
+    if ss is None:
+        die("ss not found (Debian package iproute2)")
+    tools = [
+        ("collector", "`procnet-collector --once --format json`",
+         [args.collector, "--once", "--format", "json"]),
+        ("ss_p", "`ss -tuanp` (with pids)", [ss, "-tuanp"]),
+        ("ss", "`ss -tuan` (netlink dump, no pids)", [ss, "-tuan"]),
+        ("cat", "`cat /proc/net/{tcp,tcp6,udp,udp6}`",
+         [cat, "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
+          "/proc/net/udp6"]),
+    ]
+    if psutil_py:
+        tools.append(("psutil", "psutil `net_connections()` + name/cmdline",
+                      [psutil_py, "-c", PSUTIL_PROBE]))
+    return tools
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def check_collector_view(args, fx, tmp, sizes):
+    """One --once snapshot, parsed: does it see the fixture, and how big
+    is the data it holds (the "raw data" of the RSS target)."""
+    out = os.path.join(tmp, "once.json")
+    r = spawn_measure([args.collector, "--once", "--format", "json"],
+                      stdout_path=out,
+                      stderr_path=os.path.join(tmp, "once.err"))
+    if r["rc"] != 0:
+        return {"error": "collector --once exited %d: %s"
+                % (r["rc"], tail(os.path.join(tmp, "once.err")))}
+    try:
+        with open(out) as f:
+            snap = json.load(f)
+    except (OSError, ValueError) as e:
+        return {"error": "collector --once output is not JSON: %s" % e}
+    procs = snap.get("processes", [])
+    socks = snap.get("sockets", [])
+    workers = {p["pid"] for p in procs if p.get("ppid") == fx.pid}
+    est = sum(1 for s in socks if s.get("proto") == "tcp"
+              and s.get("state") == "ESTABLISHED" and s.get("pid") in workers)
+    lis = sum(1 for s in socks if s.get("proto") == "tcp"
+              and s.get("state") == "LISTEN" and s.get("pid") in workers)
+    udp = sum(1 for s in socks if s.get("proto") == "udp"
+              and s.get("pid") in workers)
+    strings = 0
+    for p in procs:
+        for k in ("user", "name", "exe", "cmdline"):
+            strings += len((p.get(k) or "").encode()) + 1
+    view = {
+        "sockets": len(socks), "processes": len(procs),
+        "fixture_workers": len(workers), "fixture_established": est,
+        "fixture_listeners": lis, "fixture_udp": udp,
+        "expected_established": 2 * fx.info.get("tcp_conns", 0),
+        "expected_listeners": 2 * fx.info.get("workers", 0),
+        "expected_udp": fx.info.get("udp", 0),
+        "string_bytes": strings,
+    }
+    if sizes:
+        view["raw_bytes"] = (len(socks) * sizes["snap_socket"] +
+                             len(procs) * sizes["snap_process"] + strings)
+    return view
+
+
+def run_steady(args, n, tmp):
+    samples = args.steady_samples
+    err = os.path.join(tmp, "steady.err")
+    argv = [args.collector, "--samples", str(samples), "--interval",
+            args.steady_interval, "--stats"]
+    r = spawn_measure(argv, stderr_path=err)
+    res = {"argv": " ".join(argv[1:]), "process": r}
+    if r["rc"] != 0:
+        res["error"] = "exit %d: %s" % (r["rc"], tail(err))
+        return res
+    lines = [ln for ln in tail(err, 50).splitlines() if ln.strip()]
+    try:
+        res["stats"] = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        res["error"] = "last stderr line is not JSON: %r" % (
+            lines[-1] if lines else "")
+    return res
+
+
+def run_size(args, n, rounds, tools, tmp, sizes):
+    log("N=%d: starting fixture" % n)
+    fx = Fixture(args.fixture, n, os.path.join(tmp, "fixture-%d.err" % n))
+    res = {"n": n, "rounds": rounds, "fixture": fx.info, "tools": {}}
+    try:
+        time.sleep(1.0)		# let the population settle
+        res["collector_view"] = check_collector_view(args, fx, tmp, sizes)
+        samples = {key: [] for key, _, _ in tools}
+        errors = {}
+        for rnd in range(rounds + 1):
+            k = rnd % len(tools)
+            order = tools[k:] + tools[:k]
+            for key, _, argv in order:
+                errp = os.path.join(tmp, "%s.err" % key)
+                m = spawn_measure(argv, stderr_path=errp)
+                if m["rc"] != 0:
+                    errors[key] = "exit %d: %s" % (m["rc"], tail(errp))
+                    continue
+                if rnd > 0:		# round 0 is the warm-up
+                    samples[key].append(m)
+            log("N=%d: round %d/%d done" % (n, rnd, rounds))
+        for key, label, argv in tools:
+            s = samples[key]
+            res["tools"][key] = {
+                "label": label,
+                "runs": len(s),
+                "wall_ms": med([x["wall_ms"] for x in s]),
+                "cpu_ms": med([x["cpu_ms"] for x in s]),
+                "user_ms": med([x["user_ms"] for x in s]),
+                "sys_ms": med([x["sys_ms"] for x in s]),
+                "rss_kb": max([x["rss_kb"] for x in s], default=None),
+                "samples": s,
+            }
+            if key in errors:
+                res["tools"][key]["error"] = errors[key]
+        if args.steady_samples > 0:
+            log("N=%d: steady state (%d samples)" % (n, args.steady_samples))
+            res["steady"] = run_steady(args, n, tmp)
+    finally:
+        fx.stop()
+    return res
+
+
+def run_graph(args):
+    if not args.graph or not os.path.exists(args.graph):
+        return {"error": "procnet-bench-graph not built (webd graph "
+                "modules missing from the build)"}
+    argv = [args.graph, "-n", str(args.graph_conns), "-r",
+            str(args.graph_rounds)]
+    if args.rules:
+        argv += ["-R", args.rules]
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": "exit %d: %s" % (r.returncode, r.stderr.strip())}
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"error": "output is not JSON: %r" % r.stdout}
+
+
+def get_sizes(args):
+    if not args.graph or not os.path.exists(args.graph):
+        return None
+    r = subprocess.run([args.graph, "--sizes"], capture_output=True,
+                       text=True)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return None
+
+
+def machine_info(build):
+    info = {"nproc": os.cpu_count(), "kernel": platform.release(),
+            "cpu": "", "mem_mb": None, "buildtype": ""}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for ln in f:
+                if ln.startswith("model name"):
+                    info["cpu"] = ln.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            info["mem_mb"] = int(f.readline().split()[1]) // 1024
+        with open("/etc/debian_version") as f:
+            info["debian"] = f.read().strip()
+    except OSError:
+        pass
+    try:
+        with open(os.path.join(build, "meson-info",
+                               "intro-buildoptions.json")) as f:
+            for o in json.load(f):
+                if o["name"] == "buildtype":
+                    info["buildtype"] = o["value"]
+    except (OSError, ValueError, KeyError):
+        pass
+    info["loadavg"] = os.getloadavg()[0]
+    return info
+
+
+# ---- report ---------------------------------------------------------------
+
+def fmt_ms(v):
+    if v is None:
+        return "n/a"
+    return "{:,.0f}".format(v) if v >= 10 else "{:.1f}".format(v)
+
+
+def fmt_ratio(a, b):
+    if a is None or not b:
+        return "n/a"
+    return "{:.2f}×".format(a / b)
+
+
+def fmt_kb(kb):
+    if kb is None:
+        return "n/a"
+    return "{:.1f} MB".format(kb / 1024.0)
+
+
+def verdict(ok):
+    if ok is None:
+        return "not measured"
+    return "**met**" if ok else "**missed**"
+
+
+def targets(results):
+    """The issue-9 targets, judged on this run's medians (wall time)."""
+    out = []
+    by_n = {r["n"]: r for r in results["sizes"]}
+
+    for n, limit in ((10000, 0.30), (50000, 0.12)):
+        r = by_n.get(n)
+        c = r and r["tools"].get("collector", {}).get("wall_ms")
+        s = r and r["tools"].get("ss_p", {}).get("wall_ms")
+        cc = r and r["tools"].get("collector", {}).get("cpu_ms")
+        sc = r and r["tools"].get("ss_p", {}).get("cpu_ms")
+        ok = (c / s <= limit) if c and s else None
+        meas = ("%s / %s ms wall = %s (CPU %s)" %
+                (fmt_ms(c), fmt_ms(s), fmt_ratio(c, s), fmt_ratio(cc, sc))
+                if c and s else "n/a")
+        out.append(("cold one-shot ≤ %.2f× `ss -tuanp` at N=%dk"
+                    % (limit, n // 1000), meas, ok))
+    for n in (10000, 50000):
+        r = by_n.get(n)
+        st = r and r.get("steady", {}).get("stats")
+        s = r and r["tools"].get("ss", {}).get("wall_ms")
+        if st and s:
+            m = st.get("median_ms")
+            ok = m is not None and m <= s
+            meas = ("median %s ms (p95 %s, max %s) vs `ss -tuan` %s ms"
+                    % (fmt_ms(m), fmt_ms(st.get("p95_ms")),
+                       fmt_ms(st.get("max_ms")), fmt_ms(s)))
+        else:
+            ok = None
+            err = r and r.get("steady", {}).get("error")
+            meas = "n/a" + (" (%s)" % err if err else "")
+        out.append(("steady-state sample ≤ `ss -tuan` at N=%dk" % (n // 1000),
+                    meas, ok))
+    for n in (10000, 50000):
+        r = by_n.get(n)
+        st = r and r.get("steady", {}).get("stats")
+        raw = r and r.get("collector_view", {}).get("raw_bytes")
+        rss = st and st.get("rss_kb")
+        if rss and raw:
+            ok = rss * 1024 <= 2 * raw
+            meas = "%s RSS vs %s raw = %s" % (
+                fmt_kb(rss), fmt_kb(raw / 1024.0), fmt_ratio(rss * 1024, raw))
+        else:
+            ok, meas = None, "n/a"
+        out.append(("collector RSS ≤ 2× raw data at N=%dk" % (n // 1000),
+                    meas, ok))
+    g = results.get("graph", {})
+    if "total_ms" in g:
+        per_sample = g["build_ms"] + g["delta_ms"] + g["delta_json_ms"]
+        ok = g["total_ms"] <= 50.0
+        meas = ("%s ms (build %s + delta %s + graph JSON %s + delta JSON %s;"
+                " per sample without the full JSON %s ms)" % (
+                    fmt_ms(g["total_ms"]), fmt_ms(g["build_ms"]),
+                    fmt_ms(g["delta_ms"]), fmt_ms(g["json_ms"]),
+                    fmt_ms(g["delta_json_ms"]), fmt_ms(per_sample)))
+    else:
+        ok, meas = None, "n/a (%s)" % g.get("error", "not run")
+    out.append(("webd build + delta + encode at %dk ≤ 50 ms"
+                % (results.get("graph_conns", 10000) // 1000), meas, ok))
+    return out
+
+
+def render(results):
+    m = results["machine"]
+    L = []
+    L.append("Run of %s UTC, `%s`, %.0f s in all." % (
+        results["started"], results["command"], results["elapsed_s"]))
+    L.append("")
+    L.append("Machine: %s cores (%s), %s MB RAM, Linux %s, Debian %s; "
+             "build type `%s`; load average at start %.2f." % (
+                 m["nproc"], m["cpu"] or "unknown CPU", m["mem_mb"],
+                 m["kernel"], m.get("debian", "?"), m["buildtype"],
+                 m["loadavg"]))
+    L.append("")
+    L.append("### Targets (issue 9)")
+    L.append("")
+    L.append("| target | measured in this run | result |")
+    L.append("|---|---|---|")
+    for name, meas, ok in targets(results):
+        L.append("| %s | %s | %s |" % (name, meas, verdict(ok)))
+    L.append("")
+    for r in results["sizes"]:
+        n = r["n"]
+        fx = r["fixture"]
+        L.append("### N = %s connections" % "{:,}".format(n))
+        L.append("")
+        L.append("Fixture: %s workers, %s established connections (%s TCP "
+                 "sockets + %s listeners), %s UDP sockets, set up in %s ms. "
+                 "Medians of %d interleaved rounds after one warm-up round."
+                 % (fx.get("workers"), "{:,}".format(n),
+                    "{:,}".format(2 * n), 2 * fx.get("workers", 0),
+                    fx.get("udp"), fx.get("setup_ms"), r["rounds"]))
+        L.append("")
+        L.append("| tool | wall ms | CPU ms (user+sys) | peak RSS | "
+                 "wall vs `ss -tuanp` | wall vs `ss -tuan` | "
+                 "CPU vs `ss -tuanp` |")
+        L.append("|---|---|---|---|---|---|---|")
+        sp = r["tools"].get("ss_p", {})
+        ss = r["tools"].get("ss", {})
+        for key, t in r["tools"].items():
+            if t.get("error") and not t["runs"]:
+                L.append("| %s | failed: %s | | | | | |" % (
+                    t["label"], t["error"].replace("|", "/")[:200]))
+                continue
+            L.append("| %s | %s | %s (%s + %s) | %s | %s | %s | %s |" % (
+                t["label"], fmt_ms(t["wall_ms"]), fmt_ms(t["cpu_ms"]),
+                fmt_ms(t["user_ms"]), fmt_ms(t["sys_ms"]),
+                fmt_kb(t["rss_kb"]),
+                fmt_ratio(t["wall_ms"], sp.get("wall_ms")),
+                fmt_ratio(t["wall_ms"], ss.get("wall_ms")),
+                fmt_ratio(t["cpu_ms"], sp.get("cpu_ms"))))
+        L.append("")
+        v = r.get("collector_view", {})
+        if "error" in v:
+            L.append("Collector check: %s" % v["error"])
+        else:
+            L.append("Collector check (one `--once` snapshot): %d sockets, "
+                     "%d processes; fixture: %d/%d established ends, %d/%d "
+                     "listeners, %d/%d UDP sockets with their owning worker."
+                     % (v["sockets"], v["processes"],
+                        v["fixture_established"], v["expected_established"],
+                        v["fixture_listeners"], v["expected_listeners"],
+                        v["fixture_udp"], v["expected_udp"]))
+            if "raw_bytes" in v:
+                L.append("Raw data held: %s (sockets × %d B + processes × "
+                         "%d B + %s B of strings)." % (
+                             fmt_kb(v["raw_bytes"] / 1024.0),
+                             results["sizes_of"]["snap_socket"],
+                             results["sizes_of"]["snap_process"],
+                             "{:,}".format(v["string_bytes"])))
+        st = r.get("steady")
+        if st:
+            L.append("")
+            if "stats" in st:
+                s = st["stats"]
+                L.append("Steady state `%s`: %s; whole process %s ms CPU "
+                         "over %s samples = %s ms CPU per sample." % (
+                             st["argv"], json.dumps(s, sort_keys=True),
+                             fmt_ms(st["process"]["cpu_ms"]),
+                             s.get("samples", "?"),
+                             fmt_ms(st["process"]["cpu_ms"] /
+                                    max(1, s.get("samples", 1)))))
+            else:
+                L.append("Steady state `%s`: %s" % (st["argv"],
+                                                    st.get("error")))
+        L.append("")
+    g = results.get("graph", {})
+    L.append("### webd graph at %s connections (in process)" %
+             "{:,}".format(results.get("graph_conns", 10000)))
+    L.append("")
+    if "total_ms" in g:
+        L.append("Synthetic snapshot shaped like the fixture: %s sockets → "
+                 "%s nodes, %s edges; 1%% of connections replaced each round;"
+                 " medians of %s rounds; rules: %s." % (
+                     "{:,}".format(g["sockets"]), g["nodes"], g["edges"],
+                     g["rounds"], "loaded" if g.get("rules") else
+                     "built-in defaults"))
+        L.append("")
+        L.append("| graph_build | graph_delta | graph_json (full, %s bytes) "
+                 "| graph_delta_json (%s bytes) | total |" % (
+                     "{:,}".format(g["json_bytes"]),
+                     "{:,}".format(g["delta_json_bytes"])))
+        L.append("|---|---|---|---|---|")
+        L.append("| %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms |" % (
+            g["build_ms"], g["delta_ms"], g["json_ms"], g["delta_json_ms"],
+            g["total_ms"]))
+    else:
+        L.append("Not measured: %s" % g.get("error"))
+    L.append("")
+    return "\n".join(L)
+
+
+def write_doc(path, section):
+    try:
+        with open(path) as f:
+            doc = f.read()
+    except FileNotFoundError:
+        doc = "# Performance\n\n## Results\n\n%s\n%s\n" % (BEGIN, END)
+    block = "%s\n%s\n%s" % (BEGIN, section.rstrip("\n"), END)
+    b, e = doc.find(BEGIN), doc.find(END)
+    if b >= 0 and e > b:
+        doc = doc[:b] + block + doc[e + len(END):]
+    else:
+        doc = doc.rstrip("\n") + "\n\n## Results\n\n" + block + "\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(doc)
+    os.replace(tmp, path)
+
+
+def main():
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build",
+                    help="meson build dir (release) [build]")
+    ap.add_argument("--sizes", default="1000,10000,50000",
+                    help="connection counts, comma separated")
+    ap.add_argument("--rounds", type=int, default=0,
+                    help="measured rounds per size (default 7, 5 at 50k)")
+    ap.add_argument("--steady-samples", type=int, default=31)
+    ap.add_argument("--steady-interval", default="0.2",
+                    help="seconds between steady-state samples")
+    ap.add_argument("--graph-conns", type=int, default=10000)
+    ap.add_argument("--graph-rounds", type=int, default=15)
+    ap.add_argument("--rules", default=None,
+                    help="rules file for the graph timing (default: none)")
+    ap.add_argument("--doc", default=os.path.join(src, "docs",
+                                                  "performance.md"))
+    ap.add_argument("--no-doc", action="store_true",
+                    help="do not rewrite docs/performance.md")
+    ap.add_argument("--allow-debug", action="store_true",
+                    help="measure a non-release build anyway")
+    args = ap.parse_args()
+
+    build = os.path.abspath(args.build)
+    args.collector = os.path.join(build, "collector-svc", "procnet-collector")
+    args.fixture = os.path.join(build, "bench", "procnet-bench-fixture")
+    args.graph = os.path.join(build, "bench", "procnet-bench-graph")
+    global SPAWN
+    SPAWN = os.path.join(build, "bench", "procnet-bench-spawn")
+    for p in (args.collector, args.fixture, SPAWN):
+        if not os.access(p, os.X_OK):
+            die("%s is not built (run `make bench`)" % p)
+    try:
+        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    except ValueError:
+        die("--sizes: expected numbers like 1000,10000")
+    if not sizes or any(n < 1 or n > 200000 for n in sizes):
+        die("--sizes: each size must be 1..200000")
+    if args.rounds < 0 or args.rounds > 100:
+        die("--rounds: 0..100")
+    if not 0 <= args.steady_samples <= 10000:
+        die("--steady-samples: 0..10000")
+
+    machine = machine_info(build)
+    if machine["buildtype"] not in ("release", "") and not args.allow_debug:
+        die("%s is a %s build; measure a release build (make bench), or "
+            "pass --allow-debug" % (build, machine["buildtype"]))
+    if os.geteuid() != 0:
+        log("warning: not root: the fixture may not raise RLIMIT_NOFILE "
+            "and the collector sees only this user's processes")
+    psutil_py = find_psutil_python()
+    if psutil_py is None:
+        log("warning: no python3 with psutil (Debian: python3-psutil); "
+            "the psutil row is skipped")
+    tools = tools_for(args, psutil_py)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.monotonic()
+    results = {
+        "started": started.strftime("%Y-%m-%d %H:%M"),
+        "command": "make bench" if os.environ.get("MAKELEVEL") else
+        " ".join(["bench/run.py"] + sys.argv[1:]),
+        "machine": machine,
+        "sizes": [],
+        "graph_conns": args.graph_conns,
+    }
+    results["sizes_of"] = get_sizes(args)
+
+    # A SIGTERM/SIGINT to the harness still stops the fixture (finally);
+    # the fixture also dies on its own with us (PR_SET_PDEATHSIG).
+    def on_signal(signo, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_signal)
+
+    with tempfile.TemporaryDirectory(prefix="procnet-bench-") as tmp:
+        for n in sizes:
+            rounds = args.rounds or DEFAULT_ROUNDS.get(n, 7 if n < 50000
+                                                       else 5)
+            results["sizes"].append(run_size(args, n, rounds, tools, tmp,
+                                             results["sizes_of"]))
+    log("graph timing at %d connections" % args.graph_conns)
+    results["graph"] = run_graph(args)
+    results["elapsed_s"] = time.monotonic() - t0
+
+    section = render(results)
+    resdir = os.path.join(src, "bench", "results")
+    os.makedirs(resdir, exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    with open(os.path.join(resdir, "bench-%s.json" % stamp), "w") as f:
+        json.dump(results, f, indent=1)
+    with open(os.path.join(resdir, "latest.md"), "w") as f:
+        f.write(section)
+    if not args.no_doc:
+        write_doc(args.doc, section)
+        log("results written to %s" % args.doc)
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        die("interrupted")
