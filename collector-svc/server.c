@@ -1,0 +1,735 @@
+/*
+ * The collector's daemon mode (server.h).  Threads: the caller's runs the
+ * accept loop and reaps finished clients; one sampler; one per client.
+ * Everything shared sits under one mutex, held only for bookkeeping,
+ * never across sampling or I/O.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "frame.h"
+#include "log.h"
+#include "transport.h"
+
+#define ACCEPT_SLICE_MS		200	/* how often the accept loop looks up */
+#define WAIT_SLICE_MS		100	/* how often waiting threads look up */
+#define CONTROL_READ_MS		1000	/* a started frame must finish in this */
+#define ERROR_WRITE_MS		200	/* courtesy ERROR before a drop */
+#define DROP_LOG_PER_SEC	10	/* drop lines per second, rest counted */
+
+/* One encoded SNAPSHOT frame, shared by every client sending it. */
+struct shared_frame {
+	atomic_uint refs;
+	size_t len;
+	uint8_t *data;
+};
+
+struct client {
+	struct server *srv;
+	struct ipc_conn *conn;
+	pthread_t thread;
+	unsigned id;
+	char peer[IPC_PEER_MAX];
+	uint16_t version;
+	/* under srv->mu */
+	bool subscribed;
+	unsigned interval_ms;
+	bool udp;
+	bool done;		/* thread has finished; reap it */
+};
+
+struct server {
+	unsigned max_clients;
+	int hello_timeout_ms;
+	int write_timeout_ms;
+	struct collect_opts base;
+	struct collector *col;
+
+	pthread_mutex_t mu;
+	pthread_cond_t snap_cv;		/* a new snapshot is latest */
+	pthread_cond_t cfg_cv;		/* subscriptions changed */
+	clockid_t clock;
+	struct client **clients;
+	unsigned n_clients;
+	unsigned next_id;
+	struct shared_frame *latest;	/* NULL while nobody subscribes */
+	uint64_t seq;			/* bumped with each new latest */
+
+	time_t drop_sec;		/* rate limit for drop log lines */
+	unsigned drop_lines, drop_suppressed;
+};
+
+static atomic_int stop_requested;
+
+void
+server_request_stop(void)
+{
+	atomic_store(&stop_requested, 1);
+}
+
+static bool
+stopping(void)
+{
+	return atomic_load(&stop_requested) != 0;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	server_request_stop();
+}
+
+unsigned
+server_clamp_interval(unsigned ms)
+{
+	if (ms < SERVER_INTERVAL_MIN_MS)
+		return SERVER_INTERVAL_MIN_MS;
+	if (ms > SERVER_INTERVAL_MAX_MS)
+		return SERVER_INTERVAL_MAX_MS;
+	return ms;
+}
+
+static void
+frame_unref(struct shared_frame *f)
+{
+	if (f != NULL && atomic_fetch_sub(&f->refs, 1) == 1) {
+		free(f->data);
+		free(f);
+	}
+}
+
+static struct shared_frame *
+frame_ref(struct shared_frame *f)
+{
+	atomic_fetch_add(&f->refs, 1);
+	return f;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits on cv (srv->mu held) for at most ms. */
+static void
+cv_wait_ms(struct server *s, pthread_cond_t *cv, int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	clock_gettime(s->clock, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, &s->mu, &ts);
+}
+
+/* Logs why a client goes; a flood of rogue clients costs a few lines a
+ * second, not a full disk. */
+static void
+log_drop(struct client *cl, const char *why)
+{
+	struct server *s = cl->srv;
+	time_t now = time(NULL);
+	unsigned suppressed = 0;
+	bool show;
+
+	pthread_mutex_lock(&s->mu);
+	if (now != s->drop_sec) {
+		s->drop_sec = now;
+		s->drop_lines = 0;
+	}
+	show = s->drop_lines < DROP_LOG_PER_SEC;
+	if (show) {
+		s->drop_lines++;
+		suppressed = s->drop_suppressed;
+		s->drop_suppressed = 0;
+	} else
+		s->drop_suppressed++;
+	pthread_mutex_unlock(&s->mu);
+	if (!show)
+		return;
+	log_warnx("client %u (%s) dropped: %s", cl->id, cl->peer, why);
+	if (suppressed > 0)
+		log_warnx("(%u more client drops not logged)", suppressed);
+}
+
+/* A courtesy ERROR before a drop, bounded so it never blocks for long. */
+static void
+send_error(struct client *cl, const char *text)
+{
+	uint8_t buf[FRAME_SMALL_MAX];
+	size_t len;
+
+	if (frame_encode_error(text, cl->version ? cl->version :
+	    FRAME_VERSION_MAX, buf, sizeof(buf), &len) == 0)
+		ipc_write_full(cl->conn, buf, len, ERROR_WRITE_MS);
+}
+
+static int
+left_ms(int64_t deadline)
+{
+	int64_t left = deadline - mono_ms();
+
+	return left < 0 ? 0 : (int)left;
+}
+
+/*
+ * Reads one client frame into payload (FRAME_MAX_CONTROL bytes) by the
+ * deadline.  On failure, why says what was wrong, and *eof tells a plain
+ * hang-up from a violation.
+ */
+static int
+read_control(struct client *cl, int64_t deadline, struct frame_header *h,
+    uint8_t *payload, char *why, size_t whylen, bool *eof)
+{
+	uint8_t hb[FRAME_HEADER_SIZE];
+	struct frame_error err;
+	int r;
+
+	*eof = false;
+	r = ipc_read_full(cl->conn, hb, sizeof(hb), left_ms(deadline));
+	if (r == -EPIPE) {
+		*eof = true;
+		snprintf(why, whylen, "disconnected");
+		return r;
+	}
+	if (r == -ETIMEDOUT) {
+		snprintf(why, whylen, "silent too long");
+		return r;
+	}
+	if (r < 0) {
+		snprintf(why, whylen, "read failed: %s", strerror(-r));
+		return r;
+	}
+	r = frame_header_read(hb, sizeof(hb), cl->version ? cl->version :
+	    FRAME_VERSION_MAX, FRAME_MAX_CONTROL, h, &err);
+	if (r < 0) {
+		snprintf(why, whylen, "bad frame header: %s", err.text);
+		return r;
+	}
+	r = ipc_read_full(cl->conn, payload, h->length, left_ms(deadline));
+	if (r < 0) {
+		snprintf(why, whylen, "%s payload of %" PRIu32 " bytes not "
+		    "received: %s", frame_type_name(h->type), h->length,
+		    r == -EPIPE ? "disconnected" : strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static void
+subscription_set(struct client *cl, const struct frame_subscribe *sub)
+{
+	struct server *s = cl->srv;
+
+	pthread_mutex_lock(&s->mu);
+	cl->subscribed = true;
+	cl->interval_ms = server_clamp_interval(sub->interval_ms);
+	cl->udp = sub->udp;
+	pthread_cond_signal(&s->cfg_cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* HELLO, then SUBSCRIBE, within the hello timeout.  0 or -1 with why. */
+static int
+handshake(struct client *cl, char *why, size_t whylen)
+{
+	int64_t deadline = mono_ms() + cl->srv->hello_timeout_ms;
+	uint8_t payload[FRAME_MAX_CONTROL], out[FRAME_SMALL_MAX];
+	struct frame_header h;
+	struct frame_hello hello, reply;
+	struct frame_subscribe sub;
+	struct frame_error err;
+	uint16_t v;
+	size_t len;
+	bool eof;
+	int r;
+
+	if (read_control(cl, deadline, &h, payload, why, whylen, &eof) < 0)
+		return -1;
+	if (h.type != FRAME_HELLO) {
+		snprintf(why, whylen, "sent %s before HELLO",
+		    frame_type_name(h.type));
+		return -1;
+	}
+	if (frame_decode_hello(payload, h.length, &hello, &err) < 0) {
+		snprintf(why, whylen, "bad HELLO: %s", err.text);
+		return -1;
+	}
+	if (frame_negotiate(FRAME_VERSION_MIN, FRAME_VERSION_MAX,
+	    hello.min_version, hello.max_version, &v) < 0) {
+		snprintf(why, whylen, "no common protocol version: "
+		    "collector speaks %u..%u, client %u..%u",
+		    FRAME_VERSION_MIN, FRAME_VERSION_MAX,
+		    hello.min_version, hello.max_version);
+		return -1;
+	}
+	cl->version = v;
+	memset(&reply, 0, sizeof(reply));
+	reply.min_version = reply.max_version = v;
+	snprintf(reply.agent, sizeof(reply.agent), "procnet-collector/%s",
+	    PROCNET_VERSION);
+	if (frame_encode_hello(&reply, v, out, sizeof(out), &len) < 0 ||
+	    (r = ipc_write_full(cl->conn, out, len, left_ms(deadline))) < 0) {
+		snprintf(why, whylen, "could not answer HELLO");
+		return -1;
+	}
+	if (read_control(cl, deadline, &h, payload, why, whylen, &eof) < 0)
+		return -1;
+	if (h.type != FRAME_SUBSCRIBE) {
+		snprintf(why, whylen, "sent %s where SUBSCRIBE was expected",
+		    frame_type_name(h.type));
+		return -1;
+	}
+	if (frame_decode_subscribe(payload, h.length, &sub, &err) < 0) {
+		snprintf(why, whylen, "bad SUBSCRIBE: %s", err.text);
+		return -1;
+	}
+	subscription_set(cl, &sub);
+	log_info("client %u (%s, %s) subscribed: interval %u ms%s", cl->id,
+	    cl->peer, hello.agent, server_clamp_interval(sub.interval_ms),
+	    sub.udp ? ", udp" : "");
+	return 0;
+}
+
+/* After SUBSCRIBE the only thing a client may say is SUBSCRIBE again. */
+static int
+client_input(struct client *cl, char *why, size_t whylen, bool *eof)
+{
+	uint8_t payload[FRAME_MAX_CONTROL];
+	struct frame_header h;
+	struct frame_subscribe sub;
+	struct frame_error err;
+
+	if (read_control(cl, mono_ms() + CONTROL_READ_MS, &h, payload, why,
+	    whylen, eof) < 0)
+		return -1;
+	if (h.type != FRAME_SUBSCRIBE) {
+		snprintf(why, whylen, "sent %s, only SUBSCRIBE is allowed",
+		    frame_type_name(h.type));
+		return -1;
+	}
+	if (frame_decode_subscribe(payload, h.length, &sub, &err) < 0) {
+		snprintf(why, whylen, "bad SUBSCRIBE: %s", err.text);
+		return -1;
+	}
+	subscription_set(cl, &sub);
+	return 0;
+}
+
+/* Sends each new latest snapshot until the client goes or we stop. */
+static int
+stream(struct client *cl, char *why, size_t whylen, bool *quiet)
+{
+	struct server *s = cl->srv;
+	uint64_t sent = 0;
+	struct shared_frame *f;
+	int r;
+
+	for (;;) {
+		if (stopping()) {
+			*quiet = true;
+			return -1;
+		}
+		r = ipc_conn_wait_readable(cl->conn, 0);
+		if (r < 0) {
+			snprintf(why, whylen, "connection failed: %s",
+			    strerror(-r));
+			return -1;
+		}
+		if (r > 0 && client_input(cl, why, whylen, quiet) < 0)
+			return -1;
+
+		f = NULL;
+		pthread_mutex_lock(&s->mu);
+		if (s->seq == sent || s->latest == NULL)
+			cv_wait_ms(s, &s->snap_cv, WAIT_SLICE_MS);
+		if (s->seq != sent && s->latest != NULL) {
+			f = frame_ref(s->latest);
+			sent = s->seq;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (f == NULL)
+			continue;
+		/* While this write blocks, newer samples replace latest;
+		 * this client simply gets the newest one next. */
+		r = ipc_write_full(cl->conn, f->data, f->len,
+		    s->write_timeout_ms);
+		frame_unref(f);
+		if (r == -EPIPE) {
+			*quiet = true;
+			snprintf(why, whylen, "disconnected");
+			return -1;
+		}
+		if (r == -ETIMEDOUT) {
+			snprintf(why, whylen, "did not take a snapshot within "
+			    "%d ms", s->write_timeout_ms);
+			return -1;
+		}
+		if (r < 0) {
+			snprintf(why, whylen, "write failed: %s", strerror(-r));
+			return -1;
+		}
+	}
+}
+
+static void *
+client_main(void *arg)
+{
+	struct client *cl = arg;
+	struct server *s = cl->srv;
+	char why[256] = "";
+	bool quiet = false;
+
+	if (handshake(cl, why, sizeof(why)) < 0) {
+		log_drop(cl, why);
+		send_error(cl, why);
+	} else if (stream(cl, why, sizeof(why), &quiet) < 0) {
+		if (quiet)
+			log_info("client %u (%s) %s", cl->id, cl->peer,
+			    stopping() ? "closed at shutdown" : why);
+		else {
+			log_drop(cl, why);
+			send_error(cl, why);
+		}
+	}
+	/* The peer sees EOF now; the reaper closes and frees. */
+	ipc_conn_shutdown(cl->conn);
+	pthread_mutex_lock(&s->mu);
+	cl->subscribed = false;
+	cl->done = true;
+	pthread_cond_signal(&s->cfg_cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* What subscribers want right now (srv->mu held). */
+static unsigned
+wanted(struct server *s, bool *udp)
+{
+	unsigned n = 0, interval = SERVER_INTERVAL_MAX_MS;
+
+	*udp = false;
+	for (unsigned i = 0; i < s->n_clients; i++) {
+		struct client *cl = s->clients[i];
+
+		if (!cl->subscribed)
+			continue;
+		n++;
+		if (cl->interval_ms < interval)
+			interval = cl->interval_ms;
+		*udp |= cl->udp;
+	}
+	return n ? interval : 0;
+}
+
+static struct shared_frame *
+encode(struct snapshot *snap)
+{
+	struct shared_frame *f;
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	/* Only version 1 exists; a later one would encode once per version
+	 * in use, still not once per client. */
+	r = codec_encode_snapshot_frame(snap, FRAME_VERSION_MAX, &buf, &len);
+	if (r < 0) {
+		log_warnx_limited("encode", 10, "cannot encode snapshot "
+		    "(%zu processes, %zu sockets): %s", snap->n_processes,
+		    snap->n_sockets, strerror(-r));
+		return NULL;
+	}
+	if ((f = malloc(sizeof(*f))) == NULL) {
+		free(buf);
+		return NULL;
+	}
+	atomic_init(&f->refs, 1);
+	f->len = len;
+	f->data = buf;
+	return f;
+}
+
+static void *
+sampler_main(void *arg)
+{
+	struct server *s = arg;
+	int64_t last = 0;
+	bool sampled = false;
+
+	pthread_mutex_lock(&s->mu);
+	while (!stopping()) {
+		struct collect_opts o = s->base;
+		struct shared_frame *f = NULL, *old;
+		struct snapshot *snap = NULL;
+		unsigned interval;
+		int64_t wait;
+		bool udp;
+		int r;
+
+		interval = wanted(s, &udp);
+		if (interval == 0) {
+			/* Nobody listens: no sampling, and nothing stale kept
+			 * for the next subscriber. */
+			old = s->latest;
+			s->latest = NULL;
+			if (old != NULL) {
+				frame_unref(old);
+				log_info("no subscribers, sampling paused");
+			}
+			sampled = false;
+			cv_wait_ms(s, &s->cfg_cv, ACCEPT_SLICE_MS);
+			continue;
+		}
+		wait = sampled ? last + interval - mono_ms() : 0;
+		if (wait > 0) {
+			/* woken early when subscriptions change */
+			cv_wait_ms(s, &s->cfg_cv, wait < ACCEPT_SLICE_MS ?
+			    wait : ACCEPT_SLICE_MS);
+			continue;
+		}
+		pthread_mutex_unlock(&s->mu);
+
+		last = mono_ms();
+		sampled = true;
+		o.tcp = true;
+		o.udp = udp;
+		r = collector_sample(s->col, &o, &snap);
+		if (r < 0)
+			log_warnx_limited("sample", 10, "sample failed: %s",
+			    collector_error(s->col));
+		else {
+			f = encode(snap);
+			snapshot_unref(snap);
+		}
+
+		pthread_mutex_lock(&s->mu);
+		if (f != NULL) {
+			old = s->latest;
+			s->latest = f;
+			s->seq++;
+			frame_unref(old);
+			pthread_cond_broadcast(&s->snap_cv);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Joins and frees clients whose threads have finished. */
+static void
+reap(struct server *s, bool all)
+{
+	unsigned i = 0;
+
+	for (;;) {
+		struct client *cl = NULL;
+
+		pthread_mutex_lock(&s->mu);
+		for (; i < s->n_clients; i++)
+			if (all || s->clients[i]->done) {
+				cl = s->clients[i];
+				s->clients[i] = s->clients[--s->n_clients];
+				break;
+			}
+		pthread_mutex_unlock(&s->mu);
+		if (cl == NULL)
+			return;
+		pthread_join(cl->thread, NULL);
+		ipc_conn_close(cl->conn);
+		free(cl);
+	}
+}
+
+static void
+admit(struct server *s, struct ipc_conn *conn)
+{
+	struct client *cl;
+	char peer[IPC_PEER_MAX];
+	unsigned id;
+	int r;
+
+	ipc_conn_peer(conn, peer, sizeof(peer));
+	pthread_mutex_lock(&s->mu);
+	id = ++s->next_id;
+	if (s->n_clients >= s->max_clients) {
+		pthread_mutex_unlock(&s->mu);
+		log_warnx_limited("full", 5, "client %u (%s) refused: %u "
+		    "clients already", id, peer, s->max_clients);
+		uint8_t buf[FRAME_SMALL_MAX];
+		size_t len;
+		if (frame_encode_error("too many clients", FRAME_VERSION_MAX,
+		    buf, sizeof(buf), &len) == 0)
+			ipc_write_full(conn, buf, len, ERROR_WRITE_MS);
+		ipc_conn_close(conn);
+		return;
+	}
+	pthread_mutex_unlock(&s->mu);
+
+	log_info("client %u connected (%s)", id, peer);
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		log_warnx("client %u: out of memory", id);
+		ipc_conn_close(conn);
+		return;
+	}
+	cl->srv = s;
+	cl->conn = conn;
+	cl->id = id;
+	snprintf(cl->peer, sizeof(cl->peer), "%s", peer);
+	/* Listed before it runs, so its exit is always seen by reap(). */
+	pthread_mutex_lock(&s->mu);
+	s->clients[s->n_clients++] = cl;
+	r = pthread_create(&cl->thread, NULL, client_main, cl);
+	if (r != 0)
+		s->clients[--s->n_clients] = NULL;
+	pthread_mutex_unlock(&s->mu);
+	if (r != 0) {
+		log_warnx("client %u: cannot start a thread: %s", id,
+		    strerror(r));
+		ipc_conn_close(conn);
+		free(cl);
+	}
+}
+
+static int
+server_init(struct server *s, const struct server_opts *o)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->max_clients = o->max_clients ? o->max_clients :
+	    SERVER_MAX_CLIENTS_DEFAULT;
+	s->hello_timeout_ms = o->hello_timeout_ms > 0 ? o->hello_timeout_ms :
+	    SERVER_HELLO_TIMEOUT_DEFAULT;
+	s->write_timeout_ms = o->write_timeout_ms > 0 ? o->write_timeout_ms :
+	    SERVER_WRITE_TIMEOUT_DEFAULT;
+	if (o->collect != NULL)
+		s->base = *o->collect;
+	else
+		s->base.incremental = true;
+	s->clients = calloc(s->max_clients, sizeof(*s->clients));
+	if (s->clients == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	/* Monotonic waits where the platform has them, so a clock step
+	 * never stalls sampling; wall clock otherwise. */
+	s->clock = CLOCK_MONOTONIC;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0)
+		s->clock = CLOCK_REALTIME;
+	r = pthread_cond_init(&s->snap_cv, &ca);
+	if (r == 0)
+		r = pthread_cond_init(&s->cfg_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return -r;
+}
+
+int
+server_run(const struct server_opts *o)
+{
+	struct ipc_server_opts io = { .group = o->group };
+	char endpoint[IPC_ENDPOINT_MAX];
+	struct ipc_server *srv = NULL;
+	struct ipc_conn *conn;
+	pthread_t sampler;
+	struct server s;
+	int r;
+
+	if (o->endpoint != NULL)
+		snprintf(endpoint, sizeof(endpoint), "%s", o->endpoint);
+	else if ((r = ipc_default_endpoint(endpoint, sizeof(endpoint))) < 0) {
+		log_warnx("no default socket path (%s); XDG_RUNTIME_DIR is "
+		    "unset, give --socket PATH", strerror(-r));
+		return r;
+	}
+	if ((r = server_init(&s, o)) < 0) {
+		log_warnx("cannot set up the server: %s", strerror(-r));
+		free(s.clients);
+		return r;
+	}
+	if ((r = collector_new(&s.col)) < 0) {
+		log_warnx("cannot create the collector: %s", strerror(-r));
+		free(s.clients);
+		return r;
+	}
+	r = ipc_server_open(endpoint, &io, &srv);
+	if (r == -EADDRINUSE)
+		log_warnx("%s: another collector is serving it", endpoint);
+	else if (r == -EEXIST)
+		log_warnx("%s: exists and is not a socket; not touching it",
+		    endpoint);
+	else if (r < 0)
+		log_warnx("%s: cannot listen: %s", endpoint, strerror(-r));
+	if (r < 0) {
+		collector_free(s.col);
+		free(s.clients);
+		return r;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if ((r = pthread_create(&sampler, NULL, sampler_main, &s)) != 0) {
+		log_warnx("cannot start the sampler: %s", strerror(r));
+		ipc_server_close(srv);
+		collector_free(s.col);
+		free(s.clients);
+		return -r;
+	}
+	log_info("listening on %s (max %u clients)", endpoint, s.max_clients);
+
+	while (!stopping()) {
+		reap(&s, false);
+		r = ipc_server_accept(srv, ACCEPT_SLICE_MS, &conn);
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r < 0) {
+			/* out of descriptors and the like: back off a little */
+			log_warnx_limited("accept", 10, "accept: %s",
+			    strerror(-r));
+			struct timespec ts = { 0, 100 * 1000000L };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		admit(&s, conn);
+	}
+
+	log_info("stopping");
+	pthread_mutex_lock(&s.mu);
+	for (unsigned i = 0; i < s.n_clients; i++)
+		ipc_conn_shutdown(s.clients[i]->conn);
+	pthread_cond_broadcast(&s.snap_cv);
+	pthread_cond_broadcast(&s.cfg_cv);
+	pthread_mutex_unlock(&s.mu);
+	reap(&s, true);
+	pthread_join(sampler, NULL);
+	ipc_server_close(srv);
+	frame_unref(s.latest);
+	collector_free(s.col);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.snap_cv);
+	pthread_cond_destroy(&s.cfg_cv);
+	free(s.clients);
+	atomic_store(&stop_requested, 0);
+	return 0;
+}
