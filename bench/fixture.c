@@ -309,7 +309,7 @@ worker_main(struct fixture *fx, unsigned w)
 	int lfd[2] = { fx->lfd4[w], fx->lfd6[w] };
 	unsigned expect = 0, accepted = 0, i;
 	uint64_t deadline = now_ms() + SETUP_SECONDS * 1000;
-	char name[16];
+	char name[32];		/* PR_SET_NAME keeps the first 15 */
 	sigset_t none;
 
 	/* Die with the fixture even if it is SIGKILLed; and if it already
