@@ -1,0 +1,50 @@
+/*
+ * webd's request policy as pure functions of the request's text, so they can
+ * be unit-tested and fuzzed without a server: which Host and Origin headers
+ * are ours (DNS rebinding, cross-site WebSocket), which methods, which paths
+ * may map to a file, and the MIME type of a served file.
+ */
+#ifndef PROCNET_WEBD_HTTP_POLICY_H
+#define PROCNET_WEBD_HTTP_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Longest request path we map to a file; longer ones are refused. */
+#define HTTP_POLICY_MAX_PATH	1024
+
+/* 0 when s is a numeric IPv4 or IPv6 address (no brackets), else -EINVAL. */
+int http_policy_addr_numeric(const char *s);
+
+/*
+ * True when a Host header names this server: "localhost", "127.0.0.1",
+ * "[::1]" or the bound address, followed by ":port" (the port may be
+ * omitted only when it is 80).  Case-insensitive host names; anything else,
+ * NULL included, is foreign.
+ */
+bool http_policy_host_ok(const char *host, const char *bind, int port);
+
+/*
+ * True when a WebSocket Origin is the page's own: "http://" + the (already
+ * accepted) Host header.  A missing Origin (NULL) is accepted, as browsers
+ * always send one and other local programs can open the socket anyway.
+ */
+bool http_policy_origin_ok(const char *origin, const char *host);
+
+/* True for GET and HEAD, the only methods webd answers. */
+bool http_policy_method_ok(const char *method);
+
+/*
+ * Maps a URL-decoded request path ("/app.js") to a relative file path
+ * ("app.js") in out.  Refused: no leading '/', longer than
+ * HTTP_POLICY_MAX_PATH, control characters, '\\', ':', '%' (left over from
+ * double encoding), "." and ".." segments, and hidden segments (".git").
+ * Returns 0, or -EINVAL (a bad request), or -ENOENT (a hidden name).
+ * "/" gives "" (the caller serves its index).
+ */
+int http_policy_path(const char *path, char *out, size_t outlen);
+
+/* Content-Type for a file name by its extension; never NULL. */
+const char *http_policy_mime(const char *name);
+
+#endif

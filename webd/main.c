@@ -1,0 +1,327 @@
+/*
+ * procnet-webd: subscribes to procnet-collector, types processes by the
+ * user's rules, and serves the live map on 127.0.0.1.  main() wires the
+ * parts together and owns the two things no part should: the exit code and
+ * the reload schedule of the rules file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "graph.h"
+#include "graph_json.h"
+#include "http.h"
+#include "log.h"
+#include "netif.h"
+#include "options.h"
+#include "redact.h"
+#include "rules.h"
+#include "signals.h"
+#include "state.h"
+#include "stream.h"
+#include "subscriber.h"
+
+#ifndef PROCNET_DATADIR
+#define PROCNET_DATADIR ""
+#endif
+#ifndef PROCNET_BUILD_WEB_DIR
+#define PROCNET_BUILD_WEB_DIR ""
+#endif
+#ifndef PROCNET_SYSCONFDIR
+#define PROCNET_SYSCONFDIR ""
+#endif
+
+#define PROG		"procnet-webd"
+#define DUMP_TIMEOUT_MS	10000
+#define RULES_POLL_MS	1000
+#define TICK_MS		200
+
+/* options_cmdline -> redact_mode */
+static enum redact_mode
+redact_mode_of(int cmdline)
+{
+	switch (cmdline) {
+	case OPTIONS_CMDLINE_ALL:
+		return REDACT_ALL;
+	case OPTIONS_CMDLINE_NONE:
+		return REDACT_NONE;
+	default:
+		return REDACT_REDACTED;
+	}
+}
+
+static bool
+is_dir(const char *p)
+{
+	struct stat st;
+
+	return p != NULL && *p != '\0' && stat(p, &st) == 0 &&
+	    S_ISDIR(st.st_mode);
+}
+
+/* The UI: --web-root, else the installed data directory, else the build
+ * tree's web output (running uninstalled). */
+static const char *
+pick_web_root(const struct webd_options *o)
+{
+	static char installed[1024];
+
+	if (o->web_root != NULL)
+		return o->web_root;
+	snprintf(installed, sizeof(installed), "%s/web", PROCNET_DATADIR);
+	if (PROCNET_DATADIR[0] != '\0' && is_dir(installed))
+		return installed;
+	if (is_dir(PROCNET_BUILD_WEB_DIR))
+		return PROCNET_BUILD_WEB_DIR;
+	return NULL;
+}
+
+/* Resolves and loads --rules; prints why not and returns -1 on failure. */
+static int
+load_rules(const char *arg, const char *argv0, char *path, size_t pathlen,
+    struct rules **out)
+{
+	struct rules_error err;
+	char progdir[1024], msg[2200];
+	const char *slash;
+
+	progdir[0] = '\0';
+	slash = strrchr(argv0, '/');
+	if (slash != NULL && (size_t)(slash - argv0) < sizeof(progdir)) {
+		memcpy(progdir, argv0, (size_t)(slash - argv0));
+		progdir[slash - argv0] = '\0';
+	}
+	memset(&err, 0, sizeof(err));
+	if (rules_resolve(arg, PROCNET_SYSCONFDIR[0] != '\0' ?
+	    PROCNET_SYSCONFDIR : NULL, progdir[0] != '\0' ? progdir : NULL,
+	    path, pathlen, &err) != 0) {
+		fprintf(stderr, "%s: --rules: %s\n", PROG,
+		    rules_error_format(&err, msg, sizeof(msg)));
+		return -1;
+	}
+	memset(&err, 0, sizeof(err));
+	if (rules_load(path, out, &err) != 0) {
+		fprintf(stderr, "%s: bad rules file: %s\n", PROG,
+		    rules_error_format(&err, msg, sizeof(msg)));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dump(const struct webd_options *o, struct rules *rules)
+{
+	struct snapshot *snap = NULL;
+	struct graph *g = NULL;
+	struct graph_options go;
+	struct graph_json_opts jo;
+	struct snap_addr *addrs = NULL;
+	size_t n_addrs = 0, len;
+	char errbuf[512], *text;
+	int rc;
+
+	rc = subscriber_fetch_once(o->collector, o->udp, DUMP_TIMEOUT_MS,
+	    &snap, errbuf, sizeof(errbuf));
+	if (rc != 0) {
+		fprintf(stderr, "%s: --dump: no snapshot from the collector: "
+		    "%s\n", PROG, errbuf);
+		return 1;
+	}
+	if (netif_local_addrs(&addrs, &n_addrs) != 0) {
+		addrs = NULL;
+		n_addrs = 0;
+	}
+	memset(&go, 0, sizeof(go));
+	go.udp = o->udp;
+	go.p2p_only = o->p2p_only;
+	go.svc_ports = o->svc_ports;
+	go.n_svc_ports = o->n_svc_ports;
+	go.local_addrs = addrs;
+	go.n_local_addrs = n_addrs;
+	rc = graph_build(snap, rules, &go, &g);
+	snapshot_unref(snap);
+	free(addrs);
+	if (rc != 0) {
+		fprintf(stderr, "%s: --dump: cannot build the graph: %s\n",
+		    PROG, strerror(-rc));
+		return 1;
+	}
+	memset(&jo, 0, sizeof(jo));
+	jo.cmdline = redact_mode_of(o->cmdline);
+	text = graph_json(g, &jo, &len);
+	graph_free(g);
+	if (text == NULL) {
+		fprintf(stderr, "%s: --dump: out of memory\n", PROG);
+		return 1;
+	}
+	fwrite(text, 1, len, stdout);
+	fputc('\n', stdout);
+	free(text);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+struct webd {
+	struct stream *stream;	/* set before the subscriber starts */
+};
+
+static void
+on_publish(void *user)
+{
+	struct webd *w = user;
+
+	if (w->stream != NULL)
+		stream_publish(w->stream);
+}
+
+static int
+serve(const struct webd_options *o, const char *rules_path,
+    struct rules *rules)
+{
+	struct webd w = { NULL };
+	struct state_config sc;
+	struct state *st = NULL;
+	struct subscriber_opts so;
+	struct subscriber *sub = NULL;
+	struct http_config hc;
+	struct http *http = NULL;
+	const char *web_root;
+	char err[512];
+	int rc, since_poll = 0, status = 1;
+
+	if ((web_root = pick_web_root(o)) == NULL) {
+		fprintf(stderr, "%s: no web root: neither %s/web nor %s exists; "
+		    "build the UI or pass --web-root\n", PROG, PROCNET_DATADIR,
+		    PROCNET_BUILD_WEB_DIR);
+		rules_free(rules);
+		return 1;
+	}
+	if ((rc = signals_init()) != 0) {
+		fprintf(stderr, "%s: cannot set up signals: %s\n", PROG,
+		    strerror(-rc));
+		rules_free(rules);
+		return 1;
+	}
+
+	memset(&sc, 0, sizeof(sc));
+	sc.udp = o->udp;
+	sc.p2p_only = o->p2p_only;
+	sc.svc_ports = o->svc_ports;
+	sc.n_svc_ports = o->n_svc_ports;
+	sc.json.cmdline = redact_mode_of(o->cmdline);
+	sc.rules_path = rules_path;
+	sc.rules = rules;
+	sc.on_publish = on_publish;
+	sc.user = &w;
+	if ((rc = state_new(&sc, &st)) != 0) {
+		fprintf(stderr, "%s: %s\n", PROG, strerror(-rc));
+		rules_free(rules);
+		return 1;
+	}
+	if ((rc = stream_new(st, HTTP_MAX_STREAMS, &w.stream)) != 0) {
+		fprintf(stderr, "%s: %s\n", PROG, strerror(-rc));
+		goto out;
+	}
+
+	memset(&so, 0, sizeof(so));
+	so.endpoint = o->collector;
+	so.interval_ms = (uint32_t)(o->interval * 1000.0 + 0.5);
+	so.udp = o->udp;
+	so.on_snapshot = state_on_snapshot;
+	so.on_state = state_on_collector;
+	so.user = st;
+	if ((rc = subscriber_start(&so, &sub)) != 0) {
+		fprintf(stderr, "%s: cannot start the collector subscriber: "
+		    "%s\n", PROG, strerror(-rc));
+		goto out;
+	}
+
+	memset(&hc, 0, sizeof(hc));
+	hc.bind = o->bind;
+	hc.port = o->port;
+	hc.web_root = web_root;
+	hc.icons_dir = o->icons_dir;
+	hc.state = st;
+	hc.sub = sub;
+	hc.stream = w.stream;
+	if ((rc = http_start(&hc, &http, err, sizeof(err))) != 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		goto out;
+	}
+	if (strchr(o->bind, ':') != NULL)
+		log_info("serving http://[%s]:%d/ (UI from %s)", o->bind,
+		    o->port, web_root);
+	else
+		log_info("serving http://%s:%d/ (UI from %s)", o->bind, o->port,
+		    web_root);
+	if (rules_path != NULL)
+		log_info("rules from %s", rules_path);
+
+	while (!signals_stop_requested()) {
+		bool force = signals_take_reload();
+
+		signals_wait(TICK_MS);
+		since_poll += TICK_MS;
+		if (!force && since_poll < RULES_POLL_MS)
+			continue;
+		since_poll = 0;
+		rc = state_check_rules(st, force, err, sizeof(err));
+		if (rc > 0)
+			log_info("rules reloaded from %s", rules_path);
+		else if (rc < 0)
+			log_warnx("rules not reloaded, keeping the old ones: %s",
+			    err);
+	}
+	log_info("stopping");
+	status = 0;
+out:
+	/* HTTP first: its stream clients read the state. */
+	http_stop(http);
+	subscriber_stop(sub);
+	stream_free(w.stream);
+	state_free(st);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct webd_options o;
+	struct rules *rules = NULL;
+	char err[512], rules_path[4096];
+	int rc;
+
+	log_init(PROG, LOG_LEVEL_INFO);
+	rc = options_parse(argc, argv, &o, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		options_clear(&o);
+		return 2;
+	}
+	if (rc == OPTIONS_HELP) {
+		options_usage(stdout, PROG);
+		options_clear(&o);
+		return 0;
+	}
+	if (rc == OPTIONS_VERSION) {
+		printf("%s %s\n", PROG, PROCNET_VERSION);
+		options_clear(&o);
+		return 0;
+	}
+	log_set_level(o.log_level);
+
+	if (o.rules != NULL &&
+	    load_rules(o.rules, argv[0], rules_path, sizeof(rules_path),
+	    &rules) != 0) {
+		options_clear(&o);
+		return 1;
+	}
+	if (o.dump) {
+		rc = dump(&o, rules);
+		rules_free(rules);
+	} else
+		rc = serve(&o, o.rules != NULL ? rules_path : NULL, rules);
+	options_clear(&o);
+	return rc;
+}

@@ -1,0 +1,348 @@
+/*
+ * Command line parsing and validation for procnet-webd.  Every value is
+ * checked here, once, so the rest of the daemon can trust struct
+ * webd_options; a bad value gives one line a person can act on.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "http_policy.h"
+
+#define DEFAULT_PORT		8765
+#define DEFAULT_INTERVAL	1.0
+#define DEFAULT_BIND		"127.0.0.1"
+/* The collector would not sample faster than this anyway; slower than an
+ * hour is certainly a typo. */
+#define MIN_INTERVAL		0.05
+#define MAX_INTERVAL		3600.0
+
+enum {
+	OPT_PORT = 256,
+	OPT_INTERVAL,
+	OPT_RULES,
+	OPT_P2P_ONLY,
+	OPT_UDP,
+	OPT_SVC_PORTS,
+	OPT_ICONS_DIR,
+	OPT_BIND,
+	OPT_COLLECTOR,
+	OPT_WEB_ROOT,
+	OPT_LOG_LEVEL,
+	OPT_DUMP,
+	OPT_CMDLINE,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "port",	required_argument,	NULL, OPT_PORT },
+	{ "interval",	required_argument,	NULL, OPT_INTERVAL },
+	{ "rules",	required_argument,	NULL, OPT_RULES },
+	{ "p2p-only",	no_argument,		NULL, OPT_P2P_ONLY },
+	{ "udp",	no_argument,		NULL, OPT_UDP },
+	{ "svc-ports",	required_argument,	NULL, OPT_SVC_PORTS },
+	{ "icons-dir",	required_argument,	NULL, OPT_ICONS_DIR },
+	{ "bind",	required_argument,	NULL, OPT_BIND },
+	{ "collector",	required_argument,	NULL, OPT_COLLECTOR },
+	{ "web-root",	required_argument,	NULL, OPT_WEB_ROOT },
+	{ "log-level",	required_argument,	NULL, OPT_LOG_LEVEL },
+	{ "dump",	no_argument,		NULL, OPT_DUMP },
+	{ "cmdline",	required_argument,	NULL, OPT_CMDLINE },
+	{ "help",	no_argument,		NULL, OPT_HELP },
+	{ "version",	no_argument,		NULL, OPT_VERSION },
+	{ NULL,		0,			NULL, 0 },
+};
+
+static const char *cmdline_names[OPTIONS_CMDLINE_MAX] = {
+	[OPTIONS_CMDLINE_ALL] = "all",
+	[OPTIONS_CMDLINE_REDACTED] = "redacted",
+	[OPTIONS_CMDLINE_NONE] = "none",
+};
+
+const char *
+options_cmdline_name(int mode)
+{
+	if (mode < 0 || mode >= OPTIONS_CMDLINE_MAX)
+		return NULL;
+	return cmdline_names[mode];
+}
+
+void
+options_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+"Usage: %s [OPTIONS]\n"
+"Serves the live process/connection map of procnet-collector to a browser.\n"
+"\n"
+"  --port N            HTTP port (1-65535) [%d]\n"
+"  --interval SECONDS  sampling interval asked of the collector, > 0 [%.1f]\n"
+"  --rules PATH        YAML/JSON rules typing processes; a relative path is\n"
+"                      tried in the working directory, the configuration\n"
+"                      directory, then the program's directory\n"
+"  --p2p-only          only process<->process edges\n"
+"  --udp               include connected UDP sockets\n"
+"  --svc-ports LIST    extra service ports for direction, e.g. 3000,5000\n"
+"  --icons-dir DIR     PNG icons per type (app.png, service.png, database.png,\n"
+"                      mq.png, cache.png, lb.png, external.png, qt_desktop.png)\n"
+"  --bind ADDR         numeric address to listen on [%s]\n"
+"  --collector EP      collector endpoint (socket path / pipe name)\n"
+"                      [/run/procnet/collector.sock as root, else\n"
+"                      $XDG_RUNTIME_DIR/procnet/collector.sock]\n"
+"  --web-root DIR      directory of the UI files [installed data directory]\n"
+"  --log-level LEVEL   error, warn, info or debug [info]\n"
+"  --cmdline MODE      command lines served: all, redacted (secrets masked)\n"
+"                      or none [redacted]\n"
+"  --dump              print one graph as JSON and exit\n"
+"  --help              this text\n"
+"  --version           print the version\n",
+	    prog, DEFAULT_PORT, DEFAULT_INTERVAL, DEFAULT_BIND);
+}
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int
+parse_port(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+int
+options_parse_ports(const char *s, uint16_t *ports, size_t max, size_t *n,
+    char *err, size_t errlen)
+{
+	const char *p = s;
+	size_t count = 0;
+
+	while (*p != '\0') {
+		char num[8];
+		size_t len = strcspn(p, ",");
+		int port;
+
+		if (len == 0 || len >= sizeof(num))
+			return fail(err, errlen, "--svc-ports: '%s' is not a "
+			    "comma-separated list of ports (1-65535)", s);
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (strspn(num, "0123456789") != len ||
+		    parse_port(num, &port) != 0)
+			return fail(err, errlen, "--svc-ports: '%s' is not a "
+			    "port (1-65535)", num);
+		size_t i;
+		for (i = 0; i < count; i++)
+			if (ports[i] == port)
+				break;
+		if (i == count) {
+			if (count == max)
+				return fail(err, errlen, "--svc-ports: more than "
+				    "%zu ports", max);
+			ports[count++] = (uint16_t)port;
+		}
+		p += len;
+		if (*p == ',') {
+			p++;
+			if (*p == '\0')
+				return fail(err, errlen, "--svc-ports: '%s' "
+				    "ends with a comma", s);
+		}
+	}
+	*n = count;
+	return 0;
+}
+
+static int
+check_dir(const char *opt, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (*path == '\0')
+		return fail(err, errlen, "%s: empty path", opt);
+	if (strlen(path) >= OPTIONS_MAX_PATH)
+		return fail(err, errlen, "%s: path too long", opt);
+	if (stat(path, &st) != 0)
+		return fail(err, errlen, "%s: %s: %s", opt, path,
+		    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(err, errlen, "%s: %s: not a directory", opt, path);
+	return 0;
+}
+
+static int
+set_str(char **dst, const char *src, char *err, size_t errlen)
+{
+	char *copy = strdup(src);
+
+	if (copy == NULL)
+		return fail(err, errlen, "out of memory");
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+int
+options_parse(int argc, char **argv, struct webd_options *o, char *err,
+    size_t errlen)
+{
+	int c, rc;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->port = DEFAULT_PORT;
+	o->interval = DEFAULT_INTERVAL;
+	o->log_level = LOG_LEVEL_INFO;
+	o->cmdline = OPTIONS_CMDLINE_REDACTED;
+	if ((rc = set_str(&o->bind, DEFAULT_BIND, err, errlen)) != 0)
+		return rc;
+
+	/* Our own messages only; getopt's would go to stderr unformatted. */
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PORT:
+			if (parse_port(optarg, &o->port) != 0)
+				return fail(err, errlen, "--port: '%s' is not a "
+				    "port number (1-65535)", optarg);
+			break;
+		case OPT_INTERVAL:
+			errno = 0;
+			o->interval = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !isfinite(o->interval) || o->interval <= 0)
+				return fail(err, errlen, "--interval: '%s' is not "
+				    "a number of seconds greater than 0", optarg);
+			if (o->interval < MIN_INTERVAL ||
+			    o->interval > MAX_INTERVAL)
+				return fail(err, errlen, "--interval: %s is out of "
+				    "range (%.2f-%.0f seconds)", optarg,
+				    MIN_INTERVAL, MAX_INTERVAL);
+			break;
+		case OPT_RULES:
+			/* Existence is checked by rules_load, which also
+			 * searches the configuration directories. */
+			if (*optarg == '\0')
+				return fail(err, errlen, "--rules: empty path");
+			if (strlen(optarg) >= OPTIONS_MAX_PATH)
+				return fail(err, errlen, "--rules: path too long");
+			if ((rc = set_str(&o->rules, optarg, err, errlen)) != 0)
+				return rc;
+			break;
+		case OPT_P2P_ONLY:
+			o->p2p_only = true;
+			break;
+		case OPT_UDP:
+			o->udp = true;
+			break;
+		case OPT_SVC_PORTS:
+			rc = options_parse_ports(optarg, o->svc_ports,
+			    OPTIONS_MAX_SVC_PORTS, &o->n_svc_ports, err, errlen);
+			if (rc != 0)
+				return rc;
+			break;
+		case OPT_ICONS_DIR:
+			if ((rc = check_dir("--icons-dir", optarg, err,
+			    errlen)) != 0)
+				return rc;
+			if ((rc = set_str(&o->icons_dir, optarg, err,
+			    errlen)) != 0)
+				return rc;
+			break;
+		case OPT_BIND:
+			if (http_policy_addr_numeric(optarg) != 0)
+				return fail(err, errlen, "--bind: '%s' is not a "
+				    "numeric IPv4 or IPv6 address", optarg);
+			if ((rc = set_str(&o->bind, optarg, err, errlen)) != 0)
+				return rc;
+			break;
+		case OPT_COLLECTOR:
+			if (*optarg == '\0' || strlen(optarg) >= 256)
+				return fail(err, errlen, "--collector: endpoint "
+				    "must be 1-255 characters");
+			if ((rc = set_str(&o->collector, optarg, err,
+			    errlen)) != 0)
+				return rc;
+			break;
+		case OPT_WEB_ROOT:
+			if ((rc = check_dir("--web-root", optarg, err,
+			    errlen)) != 0)
+				return rc;
+			if ((rc = set_str(&o->web_root, optarg, err,
+			    errlen)) != 0)
+				return rc;
+			break;
+		case OPT_LOG_LEVEL:
+			if ((o->log_level = log_level_from_name(optarg)) < 0)
+				return fail(err, errlen, "--log-level: '%s' is not "
+				    "one of error, warn, info, debug", optarg);
+			break;
+		case OPT_DUMP:
+			o->dump = true;
+			break;
+		case OPT_CMDLINE: {
+			int m;
+
+			for (m = 0; m < OPTIONS_CMDLINE_MAX; m++)
+				if (strcmp(optarg, cmdline_names[m]) == 0)
+					break;
+			if (m == OPTIONS_CMDLINE_MAX)
+				return fail(err, errlen, "--cmdline: '%s' is not "
+				    "one of all, redacted, none", optarg);
+			o->cmdline = m;
+			break;
+		}
+		case OPT_HELP:
+			return OPTIONS_HELP;
+		case OPT_VERSION:
+			return OPTIONS_VERSION;
+		case ':':
+			return fail(err, errlen, "%s needs a value",
+			    argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s' (see "
+			    "--help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s' (see --help)",
+		    argv[optind]);
+	return OPTIONS_RUN;
+}
+
+void
+options_clear(struct webd_options *o)
+{
+	if (o == NULL)
+		return;
+	free(o->rules);
+	free(o->icons_dir);
+	free(o->bind);
+	free(o->collector);
+	free(o->web_root);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,62 @@
+/*
+ * procnet-webd's command line: the original tool's options (same names and
+ * defaults) plus the daemon's own.  Parsing validates everything and never
+ * exits; main() prints the error and decides.
+ */
+#ifndef PROCNET_WEBD_OPTIONS_H
+#define PROCNET_WEBD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define OPTIONS_MAX_SVC_PORTS	64
+#define OPTIONS_MAX_PATH	4096
+
+enum options_cmdline {
+	OPTIONS_CMDLINE_ALL,
+	OPTIONS_CMDLINE_REDACTED,
+	OPTIONS_CMDLINE_NONE,
+	OPTIONS_CMDLINE_MAX
+};
+
+struct webd_options {
+	int port;			/* 1..65535, default 8765 */
+	double interval;		/* seconds, > 0, default 1.0 */
+	char *rules;			/* as given; NULL when none */
+	bool p2p_only;
+	bool udp;
+	uint16_t svc_ports[OPTIONS_MAX_SVC_PORTS];
+	size_t n_svc_ports;
+	char *icons_dir;		/* existing directory, or NULL */
+	char *bind;			/* numeric IPv4/IPv6 address */
+	char *collector;		/* endpoint; NULL = platform default */
+	char *web_root;			/* existing directory, or NULL = default */
+	int log_level;			/* enum log_level */
+	bool dump;
+	int cmdline;			/* enum options_cmdline */
+};
+
+enum options_result {
+	OPTIONS_RUN = 0,		/* parsed; run the daemon (or --dump) */
+	OPTIONS_HELP = 1,		/* --help printed; exit 0 */
+	OPTIONS_VERSION = 2,		/* --version printed; exit 0 */
+};
+
+/* Fills *o from argv.  Returns an options_result, or a negative errno code
+ * with a one-line message for a person in err.  *o must be released with
+ * options_clear() whatever the result. */
+int options_parse(int argc, char **argv, struct webd_options *o,
+    char *err, size_t errlen);
+void options_clear(struct webd_options *o);
+void options_usage(FILE *f, const char *prog);
+
+/* "80,443,5432" -> ports; strict: digits and commas only, 1..65535, at most
+ * OPTIONS_MAX_SVC_PORTS, duplicates kept once.  Empty string is no ports. */
+int options_parse_ports(const char *s, uint16_t *ports, size_t max,
+    size_t *n, char *err, size_t errlen);
+
+const char *options_cmdline_name(int mode);
+
+#endif

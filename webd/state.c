@@ -1,0 +1,576 @@
+/*
+ * The per-sample pipeline.  Two locks: build_lock serialises the pipeline
+ * (subscriber thread, and a rules reload from the main thread) and guards
+ * the rules, the previous graph and the last snapshot; pub_lock is held only
+ * to swap or copy the published references.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "netif.h"
+#include "stream.h"
+
+/* Interfaces change rarely (DHCP, VPN up); re-read them this often. */
+#define LOCAL_ADDRS_REFRESH_MS	30000
+
+struct state {
+	pthread_mutex_t build_lock;
+	/* under build_lock */
+	struct rules *rules;
+	char *rules_path;
+	struct stat rules_stat;		/* of the file last tried */
+	bool rules_stat_valid;
+	struct snapshot *last_snap;
+	struct graph *prev;
+	struct snap_addr *local_addrs;
+	size_t n_local_addrs;
+	int64_t local_addrs_ms;
+	uint16_t *svc_ports;
+	size_t n_svc_ports;
+	bool udp, p2p_only;
+	struct graph_json_opts json;
+
+	pthread_mutex_t pub_lock;
+	/* under pub_lock */
+	struct state_buf *graph, *full, *delta, *status;
+	uint64_t seq, status_seq;
+	size_t n_nodes, n_edges, n_processes, n_sockets;
+	int64_t sample_time_ms;
+	uint32_t sample_us;
+	uint32_t build_us;
+	bool privileged;
+	uint64_t n_build_errors;
+	char rules_error[1200];
+	int64_t rules_loaded_ms;
+	size_t n_rules;
+	enum subscriber_state collector;
+	char collector_error[256];
+
+	void (*on_publish)(void *);
+	void *user;
+};
+
+static int64_t
+now_ms(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct state_buf *
+state_buf_new(const char *data, size_t len)
+{
+	struct state_buf *b = malloc(sizeof(*b) + len + 1);
+
+	if (b == NULL)
+		return NULL;
+	atomic_init((_Atomic unsigned *)&b->refs, 1);
+	b->len = len;
+	if (len > 0)
+		memcpy(b->data, data, len);
+	b->data[len] = '\0';
+	return b;
+}
+
+struct state_buf *
+state_buf_ref(struct state_buf *b)
+{
+	if (b != NULL)
+		atomic_fetch_add((_Atomic unsigned *)&b->refs, 1);
+	return b;
+}
+
+void
+state_buf_unref(struct state_buf *b)
+{
+	if (b != NULL && atomic_fetch_sub((_Atomic unsigned *)&b->refs, 1) == 1)
+		free(b);
+}
+
+/* Builds the stream's status message; called with pub_lock held. */
+static struct state_buf *
+status_message(struct state *st)
+{
+	json_t *o;
+	char *text;
+	struct state_buf *b = NULL;
+
+	o = json_pack("{s:s, s:s, s:s, s:I}",
+	    "type", "status",
+	    "collector", subscriber_state_name(st->collector),
+	    "error", st->collector_error,
+	    "seq", (json_int_t)st->seq);
+	if (o == NULL)
+		return NULL;
+	if (st->rules_error[0] != '\0')
+		json_object_set_new(o, "rules_error",
+		    json_string(st->rules_error));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text != NULL)
+		b = state_buf_new(text, strlen(text));
+	free(text);
+	return b;
+}
+
+/* Refreshes the status message and tells the stream; pub_lock not held. */
+static void
+publish_status(struct state *st)
+{
+	struct state_buf *b, *old;
+
+	pthread_mutex_lock(&st->pub_lock);
+	b = status_message(st);
+	old = st->status;
+	if (b != NULL) {
+		st->status = b;
+		st->status_seq++;
+	} else
+		old = NULL;
+	pthread_mutex_unlock(&st->pub_lock);
+	state_buf_unref(old);
+	if (b != NULL && st->on_publish != NULL)
+		st->on_publish(st->user);
+}
+
+int
+state_new(const struct state_config *c, struct state **out)
+{
+	struct state *st;
+
+	if (c->rules_path != NULL && c->rules == NULL)
+		return -EINVAL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&st->build_lock, NULL);
+	pthread_mutex_init(&st->pub_lock, NULL);
+	st->udp = c->udp;
+	st->p2p_only = c->p2p_only;
+	st->json = c->json;
+	st->on_publish = c->on_publish;
+	st->user = c->user;
+	st->collector = SUBSCRIBER_CONNECTING;
+	if (c->n_svc_ports > 0) {
+		st->svc_ports = calloc(c->n_svc_ports, sizeof(uint16_t));
+		if (st->svc_ports == NULL)
+			goto nomem;
+		memcpy(st->svc_ports, c->svc_ports,
+		    c->n_svc_ports * sizeof(uint16_t));
+		st->n_svc_ports = c->n_svc_ports;
+	}
+	if (c->rules_path != NULL) {
+		if ((st->rules_path = strdup(c->rules_path)) == NULL)
+			goto nomem;
+		if (stat(st->rules_path, &st->rules_stat) == 0)
+			st->rules_stat_valid = true;
+		st->n_rules = rules_count(c->rules);
+	}
+	st->rules_loaded_ms = now_ms(CLOCK_REALTIME);
+	if ((st->status = status_message(st)) == NULL)
+		goto nomem;
+	/* Taken over last, so a failure above leaves the caller's rules. */
+	st->rules = c->rules;
+	*out = st;
+	return 0;
+nomem:
+	state_free(st);
+	return -ENOMEM;
+}
+
+void
+state_free(struct state *st)
+{
+	if (st == NULL)
+		return;
+	rules_free(st->rules);
+	free(st->rules_path);
+	snapshot_unref(st->last_snap);
+	graph_free(st->prev);
+	free(st->local_addrs);
+	free(st->svc_ports);
+	state_buf_unref(st->graph);
+	state_buf_unref(st->full);
+	state_buf_unref(st->delta);
+	state_buf_unref(st->status);
+	pthread_mutex_destroy(&st->build_lock);
+	pthread_mutex_destroy(&st->pub_lock);
+	free(st);
+}
+
+static void
+refresh_local_addrs(struct state *st)
+{
+	int64_t now = now_ms(CLOCK_MONOTONIC);
+	struct snap_addr *addrs;
+	size_t n;
+	int rc;
+
+	if (st->local_addrs_ms != 0 &&
+	    now - st->local_addrs_ms < LOCAL_ADDRS_REFRESH_MS)
+		return;
+	st->local_addrs_ms = now;
+	if ((rc = netif_local_addrs(&addrs, &n)) != 0) {
+		/* Keep the last list; loopback is local regardless. */
+		log_warnx_limited("netif", 60, "cannot list interface "
+		    "addresses: %s", strerror(-rc));
+		return;
+	}
+	free(st->local_addrs);
+	st->local_addrs = addrs;
+	st->n_local_addrs = n;
+}
+
+/* Appends the graph text inside a full message, without encoding twice. */
+static struct state_buf *
+full_message(uint64_t seq, const char *graph, size_t glen)
+{
+	char head[64];
+	int hlen;
+	struct state_buf *b;
+
+	hlen = snprintf(head, sizeof(head), "{\"type\":\"full\",\"seq\":%"
+	    PRIu64 ",\"graph\":", seq);
+	b = malloc(sizeof(*b) + (size_t)hlen + glen + 2);
+	if (b == NULL)
+		return NULL;
+	atomic_init((_Atomic unsigned *)&b->refs, 1);
+	memcpy(b->data, head, (size_t)hlen);
+	memcpy(b->data + hlen, graph, glen);
+	b->data[hlen + glen] = '}';
+	b->data[hlen + glen + 1] = '\0';
+	b->len = (size_t)hlen + glen + 1;
+	return b;
+}
+
+/* Builds, diffs, encodes and publishes the graph of st->last_snap.
+ * Called with build_lock held.  Returns 0 or a negative code (the old
+ * publication stays). */
+static int
+pipeline_run(struct state *st)
+{
+	struct graph_options go;
+	struct graph *g = NULL;
+	struct graph_delta *d = NULL;
+	struct state_buf *gb = NULL, *fb = NULL, *db = NULL;
+	struct state_buf *old_g, *old_f, *old_d;
+	char *text = NULL;
+	size_t len;
+	uint64_t seq;
+	int64_t t0 = now_us();
+	int rc;
+
+	if (st->last_snap == NULL)
+		return 0;
+	refresh_local_addrs(st);
+	memset(&go, 0, sizeof(go));
+	go.udp = st->udp;
+	go.p2p_only = st->p2p_only;
+	go.svc_ports = st->svc_ports;
+	go.n_svc_ports = st->n_svc_ports;
+	go.local_addrs = st->local_addrs;
+	go.n_local_addrs = st->n_local_addrs;
+
+	if ((rc = graph_build(st->last_snap, st->rules, &go, &g)) != 0)
+		goto fail;
+	if ((rc = graph_delta(st->prev, g, &d)) != 0)
+		goto fail;
+
+	pthread_mutex_lock(&st->pub_lock);
+	seq = st->seq + 1;	/* only this (locked) pipeline writes seq */
+	pthread_mutex_unlock(&st->pub_lock);
+
+	rc = -ENOMEM;
+	if ((text = graph_json(g, &st->json, &len)) == NULL)
+		goto fail;
+	if ((gb = state_buf_new(text, len)) == NULL)
+		goto fail;
+	if ((fb = full_message(seq, text, len)) == NULL)
+		goto fail;
+	free(text);
+	if ((text = graph_delta_json(d, seq, &st->json, &len)) == NULL)
+		goto fail;
+	if ((db = state_buf_new(text, len)) == NULL)
+		goto fail;
+	free(text);
+	text = NULL;
+
+	pthread_mutex_lock(&st->pub_lock);
+	old_g = st->graph;
+	old_f = st->full;
+	old_d = st->delta;
+	st->graph = gb;
+	st->full = fb;
+	st->delta = db;
+	st->seq = seq;
+	st->n_nodes = g->n_nodes;
+	st->n_edges = g->n_edges;
+	st->n_processes = g->n_processes;
+	st->n_sockets = g->n_sockets;
+	st->sample_time_ms = g->time_ms;
+	st->sample_us = g->sample_us;
+	st->privileged = g->privileged;
+	st->build_us = (uint32_t)(now_us() - t0);
+	pthread_mutex_unlock(&st->pub_lock);
+
+	state_buf_unref(old_g);
+	state_buf_unref(old_f);
+	state_buf_unref(old_d);
+	graph_delta_free(d);
+	graph_free(st->prev);
+	st->prev = g;
+	return 0;
+fail:
+	free(text);
+	state_buf_unref(gb);
+	state_buf_unref(fb);
+	state_buf_unref(db);
+	graph_delta_free(d);
+	graph_free(g);
+	pthread_mutex_lock(&st->pub_lock);
+	st->n_build_errors++;
+	pthread_mutex_unlock(&st->pub_lock);
+	log_warnx_limited("pipeline", 10, "cannot build the graph: %s",
+	    strerror(-rc));
+	return rc;
+}
+
+void
+state_on_snapshot(struct snapshot *snap, void *user)
+{
+	struct state *st = user;
+	int rc;
+
+	pthread_mutex_lock(&st->build_lock);
+	snapshot_unref(st->last_snap);
+	st->last_snap = snapshot_ref(snap);
+	rc = pipeline_run(st);
+	pthread_mutex_unlock(&st->build_lock);
+	if (rc == 0 && st->on_publish != NULL)
+		st->on_publish(st->user);
+}
+
+void
+state_on_collector(enum subscriber_state s, const char *error, void *user)
+{
+	struct state *st = user;
+
+	pthread_mutex_lock(&st->pub_lock);
+	st->collector = s;
+	snprintf(st->collector_error, sizeof(st->collector_error), "%s",
+	    error != NULL ? error : "");
+	pthread_mutex_unlock(&st->pub_lock);
+	if (s == SUBSCRIBER_CONNECTED)
+		log_info("collector connected");
+	else if (error != NULL && *error != '\0')
+		log_warnx("collector %s: %s", subscriber_state_name(s), error);
+	else
+		log_info("collector %s", subscriber_state_name(s));
+	publish_status(st);
+}
+
+static bool
+stat_changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_mtime != b->st_mtime || a->st_size != b->st_size ||
+	    a->st_ino != b->st_ino || a->st_dev != b->st_dev;
+}
+
+int
+state_check_rules(struct state *st, bool force, char *errbuf, size_t errlen)
+{
+	struct stat sb;
+	struct rules *nr = NULL, *old;
+	struct rules_error err;
+	bool have_stat;
+	int rc;
+
+	if (errlen > 0)
+		errbuf[0] = '\0';
+	if (st->rules_path == NULL)
+		return 0;
+
+	pthread_mutex_lock(&st->build_lock);
+	have_stat = stat(st->rules_path, &sb) == 0;
+	if (!force) {
+		/* Unchanged, or still missing: nothing to do. */
+		if (have_stat && st->rules_stat_valid &&
+		    !stat_changed(&sb, &st->rules_stat)) {
+			pthread_mutex_unlock(&st->build_lock);
+			return 0;
+		}
+		if (!have_stat && !st->rules_stat_valid) {
+			pthread_mutex_unlock(&st->build_lock);
+			return 0;
+		}
+	}
+	st->rules_stat_valid = have_stat;
+	if (have_stat)
+		st->rules_stat = sb;
+	pthread_mutex_unlock(&st->build_lock);
+
+	/* Parse outside the lock: samples keep flowing meanwhile. */
+	memset(&err, 0, sizeof(err));
+	rc = rules_load(st->rules_path, &nr, &err);
+	if (rc != 0) {
+		char text[sizeof(st->rules_error)];
+
+		rules_error_format(&err, text, sizeof(text));
+		snprintf(errbuf, errlen, "%s", text);
+		pthread_mutex_lock(&st->pub_lock);
+		snprintf(st->rules_error, sizeof(st->rules_error), "%s", text);
+		pthread_mutex_unlock(&st->pub_lock);
+		publish_status(st);
+		return rc < 0 ? rc : -EINVAL;
+	}
+
+	pthread_mutex_lock(&st->build_lock);
+	old = st->rules;
+	st->rules = nr;
+	pthread_mutex_lock(&st->pub_lock);
+	st->rules_error[0] = '\0';
+	st->n_rules = rules_count(nr);
+	st->rules_loaded_ms = now_ms(CLOCK_REALTIME);
+	pthread_mutex_unlock(&st->pub_lock);
+	rc = pipeline_run(st);
+	pthread_mutex_unlock(&st->build_lock);
+	rules_free(old);
+	publish_status(st);
+	if (rc == 0 && st->on_publish != NULL)
+		st->on_publish(st->user);
+	return 1;
+}
+
+void
+state_get(struct state *st, struct state_view *v)
+{
+	pthread_mutex_lock(&st->pub_lock);
+	v->graph = state_buf_ref(st->graph);
+	v->full = state_buf_ref(st->full);
+	v->delta = state_buf_ref(st->delta);
+	v->status = state_buf_ref(st->status);
+	v->seq = st->seq;
+	v->status_seq = st->status_seq;
+	pthread_mutex_unlock(&st->pub_lock);
+}
+
+void
+state_view_release(struct state_view *v)
+{
+	state_buf_unref(v->graph);
+	state_buf_unref(v->full);
+	state_buf_unref(v->delta);
+	state_buf_unref(v->status);
+	memset(v, 0, sizeof(*v));
+}
+
+char *
+state_status_json(struct state *st, const struct subscriber_status *sub,
+    const struct stream_stats *streams, size_t *len)
+{
+	json_t *o, *c, *s, *r, *counts;
+	int64_t now = now_ms(CLOCK_REALTIME);
+	char *text;
+
+	o = json_object();
+	pthread_mutex_lock(&st->pub_lock);
+	c = json_pack("{s:s, s:s}",
+	    "state", subscriber_state_name(sub != NULL ? sub->state :
+	    st->collector),
+	    "error", sub != NULL ? sub->error : st->collector_error);
+	if (c != NULL && sub != NULL) {
+		json_object_set_new(c, "endpoint", json_string(sub->endpoint));
+		json_object_set_new(c, "snapshots",
+		    json_integer((json_int_t)sub->n_snapshots));
+		json_object_set_new(c, "connects",
+		    json_integer((json_int_t)sub->n_connects));
+		json_object_set_new(c, "protocol", json_integer(sub->version));
+	}
+	s = json_pack("{s:I, s:b, s:I, s:f, s:I}",
+	    "seq", (json_int_t)st->seq,
+	    "privileged", st->privileged,
+	    "time_ms", (json_int_t)st->sample_time_ms,
+	    "sample_ms", st->sample_us / 1000.0,
+	    "build_errors", (json_int_t)st->n_build_errors);
+	if (s != NULL) {
+		/* Age from our clock at receipt when known: the collector's
+		 * clock need not agree with ours. */
+		int64_t at = sub != NULL && sub->last_receive_ms != 0 ?
+		    sub->last_receive_ms : st->sample_time_ms;
+
+		json_object_set_new(s, "age_ms", at != 0 ?
+		    json_integer(now - at) : json_null());
+		json_object_set_new(s, "build_ms",
+		    json_real(st->build_us / 1000.0));
+	}
+	counts = json_pack("{s:I, s:I, s:I, s:I}",
+	    "processes", (json_int_t)st->n_processes,
+	    "sockets", (json_int_t)st->n_sockets,
+	    "nodes", (json_int_t)st->n_nodes,
+	    "edges", (json_int_t)st->n_edges);
+	r = json_pack("{s:o, s:I, s:o}",
+	    "file", st->rules_path != NULL ? json_string(st->rules_path) :
+	    json_null(),
+	    "count", (json_int_t)st->n_rules,
+	    "error", st->rules_error[0] != '\0' ?
+	    json_string(st->rules_error) : json_null());
+	if (r != NULL)
+		json_object_set_new(r, "loaded_ms",
+		    json_integer(st->rules_loaded_ms));
+	pthread_mutex_unlock(&st->pub_lock);
+
+	if (o == NULL || c == NULL || s == NULL || counts == NULL ||
+	    r == NULL) {
+		json_decref(o);
+		json_decref(c);
+		json_decref(s);
+		json_decref(counts);
+		json_decref(r);
+		return NULL;
+	}
+	json_object_set_new(o, "version", json_string(PROCNET_VERSION));
+	json_object_set_new(o, "collector", c);
+	json_object_set_new(o, "sample", s);
+	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "rules", r);
+	json_object_set_new(o, "cmdline",
+	    json_string(redact_mode_name(st->json.cmdline)));
+	if (streams != NULL)
+		json_object_set_new(o, "stream", json_pack(
+		    "{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "clients", (int)streams->clients,
+		    "accepted", (json_int_t)streams->accepted,
+		    "refused", (json_int_t)streams->refused,
+		    "sent_full", (json_int_t)streams->sent_full,
+		    "sent_delta", (json_int_t)streams->sent_delta,
+		    "sent_status", (json_int_t)streams->sent_status,
+		    "resyncs", (json_int_t)streams->resyncs));
+	json_object_set_new(o, "options", json_pack("{s:b, s:b}",
+	    "udp", st->udp, "p2p_only", st->p2p_only));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text != NULL && len != NULL)
+		*len = strlen(text);
+	return text;
+}

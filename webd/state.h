@@ -1,0 +1,99 @@
+/*
+ * webd's per-sample pipeline and what it publishes.  For each snapshot the
+ * subscriber delivers, the graph is built once, the delta against the
+ * previous graph computed once, and the three texts every reader needs are
+ * encoded once into immutable, reference-counted buffers:
+ *   graph  {"nodes":..}                      /api/graph
+ *   full   {"type":"full","seq":N,"graph":..} first /api/stream message
+ *   delta  {"type":"delta","seq":N,..}         later /api/stream messages
+ * Readers take references under a short lock and write them out with no
+ * lock held, so a slow client never holds up a sample or another client.
+ *
+ * Rules live here too: they are swapped between two samples, and a file
+ * that fails to load keeps the old rules and is reported in the status.
+ */
+#ifndef PROCNET_WEBD_STATE_H
+#define PROCNET_WEBD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "graph_json.h"
+#include "rules.h"
+#include "snapshot.h"
+#include "subscriber.h"
+
+/* An immutable text shared by every request and stream client. */
+struct state_buf {
+	unsigned refs;		/* atomic */
+	size_t len;
+	char data[];		/* NUL-terminated */
+};
+
+struct state_buf *state_buf_new(const char *data, size_t len);
+struct state_buf *state_buf_ref(struct state_buf *b);
+void state_buf_unref(struct state_buf *b);	/* NULL is fine */
+
+struct state_config {
+	/* Graph options; svc_ports is copied. */
+	bool udp;
+	bool p2p_only;
+	const uint16_t *svc_ports;
+	size_t n_svc_ports;
+	struct graph_json_opts json;
+	/* The resolved rules file (NULL: none) and its loaded rules, which
+	 * the state takes over (NULL with a path is not allowed). */
+	const char *rules_path;
+	struct rules *rules;
+	/* Called (on the publishing thread, no lock held) after each new
+	 * publication: a sample or a collector state change. */
+	void (*on_publish)(void *user);
+	void *user;
+};
+
+struct state;
+
+int state_new(const struct state_config *c, struct state **out);
+void state_free(struct state *st);	/* NULL is fine */
+
+/* The pipeline, for subscriber_opts.on_snapshot (user = the state). */
+void state_on_snapshot(struct snapshot *snap, void *user);
+/* subscriber_opts.on_state: publishes a status message for the stream. */
+void state_on_collector(enum subscriber_state s, const char *error,
+    void *user);
+
+/*
+ * Reloads the rules file when force is set (SIGHUP) or its modification
+ * time or size changed since the last load, then rebuilds the graph from
+ * the last snapshot so types change at once.  Returns 1 when reloaded, 0
+ * when nothing changed, or a negative code when the new file is bad: the
+ * old rules stay and the error (errbuf, and the status) says why.
+ */
+int state_check_rules(struct state *st, bool force, char *errbuf,
+    size_t errlen);
+
+/* What readers see; every buffer holds a reference (NULL before the first
+ * sample).  Release with state_view_release(). */
+struct state_view {
+	struct state_buf *graph;
+	struct state_buf *full;
+	struct state_buf *delta;	/* takes a client from seq - 1 to seq */
+	struct state_buf *status;	/* {"type":"status",..} stream message */
+	uint64_t seq;			/* 0 before the first sample */
+	uint64_t status_seq;		/* bumps on each collector change */
+};
+
+void state_get(struct state *st, struct state_view *v);
+void state_view_release(struct state_view *v);
+
+struct stream_stats;
+
+/* /api/status as a malloc'd JSON text, from the state, the subscriber's
+ * status and the stream's counters (either may be NULL).  NULL when out of
+ * memory. */
+char *state_status_json(struct state *st, const struct subscriber_status *sub,
+    const struct stream_stats *streams, size_t *len);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * WebSocket clients of /api/stream.  civetweb runs each connection's read
+ * loop on one of its workers; our sender thread per client writes with
+ * mg_websocket_write, which serialises with civetweb's own pings through
+ * the connection lock.  The close handler joins the sender, so nothing
+ * touches a connection after civetweb is done with it.
+ */
+#include "stream.h"
+
+#include <civetweb.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+struct stream_client {
+	struct stream *s;
+	struct mg_connection *conn;
+	pthread_t thread;
+	bool started;
+	bool closing;		/* under s->lock */
+	uint64_t seen_gen;	/* under s->lock */
+	uint64_t sent_seq, sent_status_seq;	/* sender thread only */
+	struct stream_client *next;
+};
+
+struct stream {
+	struct state *st;
+	unsigned max_clients;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t gen;
+	struct stream_client *clients;
+	struct stream_stats stats;
+};
+
+int
+stream_new(struct state *st, unsigned max_clients, struct stream **out)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->st = st;
+	s->max_clients = max_clients;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	*out = s;
+	return 0;
+}
+
+void
+stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void
+stream_publish(void *arg)
+{
+	struct stream *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	s->gen++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+stream_get_stats(struct stream *s, struct stream_stats *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->stats;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int
+send_text(struct stream_client *c, const struct state_buf *b)
+{
+	int n = mg_websocket_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, b->data,
+	    b->len);
+
+	return n > 0 ? 0 : -EPIPE;
+}
+
+/* Sends what changed since the client's last message; -EPIPE when the
+ * connection is gone. */
+static int
+send_current(struct stream_client *c)
+{
+	struct stream *s = c->s;
+	struct state_view v;
+	int rc = 0;
+	enum { NONE, FULL, DELTA } kind = NONE;
+	bool resync = false, status = false;
+
+	state_get(s->st, &v);
+	if (v.seq != 0 && v.seq != c->sent_seq && v.full != NULL) {
+		if (c->sent_seq != 0 && v.seq == c->sent_seq + 1 &&
+		    v.delta != NULL) {
+			rc = send_text(c, v.delta);
+			kind = DELTA;
+		} else {
+			/* First message, or the client missed a delta. */
+			resync = c->sent_seq != 0;
+			rc = send_text(c, v.full);
+			kind = FULL;
+		}
+		if (rc == 0)
+			c->sent_seq = v.seq;
+	}
+	if (rc == 0 && v.status != NULL && v.status_seq != c->sent_status_seq) {
+		rc = send_text(c, v.status);
+		if (rc == 0) {
+			c->sent_status_seq = v.status_seq;
+			status = true;
+		}
+	}
+	state_view_release(&v);
+
+	pthread_mutex_lock(&s->lock);
+	if (rc == 0 && kind == FULL)
+		s->stats.sent_full++;
+	if (rc == 0 && kind == DELTA)
+		s->stats.sent_delta++;
+	if (resync)
+		s->stats.resyncs++;
+	if (status)
+		s->stats.sent_status++;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static void *
+sender_main(void *arg)
+{
+	struct stream_client *c = arg;
+	struct stream *s = c->s;
+
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		while (!c->closing && c->seen_gen == s->gen)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (c->closing) {
+			pthread_mutex_unlock(&s->lock);
+			break;
+		}
+		c->seen_gen = s->gen;
+		pthread_mutex_unlock(&s->lock);
+		if (send_current(c) != 0) {
+			/* civetweb notices the dead peer in its read loop
+			 * (unanswered pings) and calls the close handler. */
+			log_debug("stream: a client stopped taking messages");
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int
+ws_connect(const struct mg_connection *conn, void *cbdata)
+{
+	struct stream *s = cbdata;
+	struct stream_client *c;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (c = s->clients; c != NULL; c = c->next)
+		n++;
+	if (n >= s->max_clients) {
+		s->stats.refused++;
+		pthread_mutex_unlock(&s->lock);
+		log_warnx_limited("stream-cap", 10, "stream: refusing a client, "
+		    "%u already connected", n);
+		return 1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		pthread_mutex_unlock(&s->lock);
+		return 1;
+	}
+	c->s = s;
+	/* Counted from now, so the cap holds across concurrent handshakes. */
+	c->next = s->clients;
+	s->clients = c;
+	s->stats.clients = n + 1;
+	s->stats.accepted++;
+	pthread_mutex_unlock(&s->lock);
+	mg_set_user_connection_data(conn, c);
+	return 0;
+}
+
+static void
+ws_ready(struct mg_connection *conn, void *cbdata)
+{
+	struct stream_client *c = mg_get_user_connection_data(conn);
+	int rc;
+
+	(void)cbdata;
+	if (c == NULL)
+		return;
+	c->conn = conn;
+	/* seen_gen 0 != gen forces a first send even before any sample. */
+	pthread_mutex_lock(&c->s->lock);
+	c->seen_gen = c->s->gen - 1;
+	pthread_mutex_unlock(&c->s->lock);
+	if ((rc = pthread_create(&c->thread, NULL, sender_main, c)) != 0) {
+		log_warnx("stream: cannot start a sender: %s", strerror(rc));
+		return;
+	}
+	c->started = true;
+}
+
+static int
+ws_data(struct mg_connection *conn, int bits, char *data, size_t len,
+    void *cbdata)
+{
+	(void)conn;
+	(void)data;
+	(void)len;
+	(void)cbdata;
+	/* The stream is one-way; a close frame ends it, anything else is
+	 * ignored (pongs included). */
+	return (bits & 0x0f) == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE ? 0 : 1;
+}
+
+static void
+ws_close(const struct mg_connection *conn, void *cbdata)
+{
+	struct stream *s = cbdata;
+	struct stream_client *c = mg_get_user_connection_data(conn);
+	struct stream_client **pp;
+
+	if (c == NULL)
+		return;
+	mg_set_user_connection_data(conn, NULL);
+	pthread_mutex_lock(&s->lock);
+	c->closing = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	if (c->started)
+		pthread_join(c->thread, NULL);
+	pthread_mutex_lock(&s->lock);
+	for (pp = &s->clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	if (s->stats.clients > 0)
+		s->stats.clients--;
+	pthread_mutex_unlock(&s->lock);
+	free(c);
+}
+
+void
+stream_attach(struct stream *s, struct mg_context *ctx, const char *uri)
+{
+	mg_set_websocket_handler(ctx, uri, ws_connect, ws_ready, ws_data,
+	    ws_close, s);
+}
