@@ -1,0 +1,46 @@
+/*
+ * An open-addressing hash multimap from a 64-bit key (a socket inode, or a
+ * pid) to 32-bit values (a pid, or an index).  One key may carry several
+ * values: a socket shared after fork or passed over SCM_RIGHTS has several
+ * holders.  Linear probing with backward-shift deletion, so no tombstones
+ * build up in a map that lives for the whole daemon.
+ *
+ * Key 0 is reserved (it marks an empty slot); inode 0 never names a socket
+ * that a process holds, and pid 0 is never a process in /proc.
+ */
+#ifndef PROCNET_INODE_MAP_H
+#define PROCNET_INODE_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define INODE_MAP_MAX_ENTRIES	(1u << 26)	/* 64 Mi: far beyond pid_max/fd caps */
+
+struct inode_map;
+
+struct inode_map *inode_map_new(size_t expected);	/* NULL on ENOMEM */
+void inode_map_free(struct inode_map *m);		/* NULL is fine */
+void inode_map_clear(struct inode_map *m);		/* keeps the storage */
+size_t inode_map_count(const struct inode_map *m);
+
+/* Adds the pair (key, value).  An identical pair already present is not
+ * added twice.  Returns 0, -EINVAL for key 0, -ENOMEM, or -E2BIG. */
+int inode_map_add(struct inode_map *m, uint64_t key, uint32_t value);
+
+/* Sets key to exactly one value (replacing any it had). */
+int inode_map_set(struct inode_map *m, uint64_t key, uint32_t value);
+
+/* The smallest value stored under key into *value; 0, or -ENOENT. */
+int inode_map_get_min(const struct inode_map *m, uint64_t key,
+    uint32_t *value);
+
+/* How many values key carries. */
+size_t inode_map_count_key(const struct inode_map *m, uint64_t key);
+
+/* Removes the pair (key, value); 0 or -ENOENT. */
+int inode_map_remove(struct inode_map *m, uint64_t key, uint32_t value);
+
+/* Removes every value of key; returns how many went. */
+size_t inode_map_remove_key(struct inode_map *m, uint64_t key);
+
+#endif

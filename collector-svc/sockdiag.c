@@ -1,0 +1,173 @@
+/*
+ * sock_diag requests and reply parsing.  Replies are walked by hand rather
+ * than with NLMSG_OK/NLMSG_NEXT so that every length is checked against the
+ * bytes actually received before anything is read.
+ */
+#include "sockdiag.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define NL_ALIGN(n)	(((n) + 3u) & ~3u)
+
+int
+sockdiag_build_request(void *buf, size_t len, int proto, int family,
+    uint32_t seq)
+{
+	struct nlmsghdr *nh = buf;
+	size_t total;
+
+	if (proto != SNAP_PROTO_TCP && proto != SNAP_PROTO_UDP)
+		return -EINVAL;
+	if (family != 0 && family != 4 && family != 6)
+		return -EINVAL;
+	if (family == 0 && proto != SNAP_PROTO_TCP)
+		return -EINVAL;
+
+	if (family == 0) {
+		struct inet_diag_req *r;
+
+		total = NLMSG_LENGTH(sizeof(*r));
+		if (len < total)
+			return -ENOSPC;
+		memset(buf, 0, total);
+		r = NLMSG_DATA(nh);
+		nh->nlmsg_type = TCPDIAG_GETSOCK;
+		r->idiag_family = AF_UNSPEC;
+		r->idiag_states = SOCKDIAG_ALL_STATES;
+	} else {
+		struct inet_diag_req_v2 *r;
+
+		total = NLMSG_LENGTH(sizeof(*r));
+		if (len < total)
+			return -ENOSPC;
+		memset(buf, 0, total);
+		r = NLMSG_DATA(nh);
+		nh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		r->sdiag_family = family == 4 ? AF_INET : AF_INET6;
+		r->sdiag_protocol = proto == SNAP_PROTO_TCP ? IPPROTO_TCP :
+		    IPPROTO_UDP;
+		r->idiag_states = SOCKDIAG_ALL_STATES;
+	}
+	nh->nlmsg_len = (uint32_t)total;
+	nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nh->nlmsg_seq = seq;
+	return (int)total;
+}
+
+void
+sockdiag_parser_init(struct sockdiag_parser *p, int proto, uint32_t seq)
+{
+	memset(p, 0, sizeof(*p));
+	p->proto = proto;
+	p->seq = seq;
+}
+
+/* One inet_diag_msg into s; 0, or 1 when it is not one of ours. */
+static int
+convert(const struct sockdiag_parser *p, const struct inet_diag_msg *m,
+    struct snap_socket *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (m->idiag_family == AF_INET)
+		s->family = 4;
+	else if (m->idiag_family == AF_INET6)
+		s->family = 6;
+	else
+		return 1;
+	s->proto = (uint8_t)p->proto;
+	if (p->proto == SNAP_PROTO_TCP) {
+		if (m->idiag_state < SNAP_STATE_ESTABLISHED ||
+		    m->idiag_state >= SNAP_STATE_MAX)
+			return 1;
+		s->state = m->idiag_state;
+	} else {
+		s->state = SNAP_STATE_NONE;
+	}
+	s->local.family = s->remote.family = s->family;
+	memcpy(s->local.bytes, m->id.idiag_src, s->family == 4 ? 4 : 16);
+	memcpy(s->remote.bytes, m->id.idiag_dst, s->family == 4 ? 4 : 16);
+	s->local_port = ntohs(m->id.idiag_sport);
+	s->remote_port = ntohs(m->id.idiag_dport);
+	s->inode = m->idiag_inode;
+	s->pid = -1;
+	return 0;
+}
+
+int
+sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
+    sockdiag_fn fn, void *arg)
+{
+	const unsigned char *b = buf;
+	size_t off = 0;
+	int rc;
+
+	while (off < len) {
+		struct nlmsghdr nh;
+		const unsigned char *payload;
+		size_t plen;
+
+		if (len - off < sizeof(nh))
+			return -EBADMSG;
+		memcpy(&nh, b + off, sizeof(nh));
+		if (nh.nlmsg_len < sizeof(nh) || nh.nlmsg_len > len - off)
+			return -EBADMSG;
+		payload = b + off + NLMSG_HDRLEN;
+		plen = nh.nlmsg_len - NLMSG_HDRLEN;
+		/* The last message need not be padded to 4. */
+		off += NL_ALIGN(nh.nlmsg_len) <= len - off ?
+		    NL_ALIGN(nh.nlmsg_len) : nh.nlmsg_len;
+
+		if (nh.nlmsg_seq != p->seq)
+			continue;	/* a stale reply to an older request */
+		if (nh.nlmsg_type == NLMSG_DONE) {
+			int err = 0;
+
+			/* A dump that failed part way says so here. */
+			if (plen >= sizeof(err))
+				memcpy(&err, payload, sizeof(err));
+			p->done = true;
+			return err < 0 ? err : 1;
+		}
+		if (nh.nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr e;
+
+			if (plen < sizeof(e.error))
+				return -EBADMSG;
+			memcpy(&e.error, payload, sizeof(e.error));
+			if (e.error == 0)
+				continue;	/* an ack */
+			return e.error < 0 ? e.error : -EPROTO;
+		}
+		if (nh.nlmsg_type == NLMSG_NOOP)
+			continue;
+		if (nh.nlmsg_type != SOCK_DIAG_BY_FAMILY &&
+		    nh.nlmsg_type != TCPDIAG_GETSOCK) {
+			p->n_skipped++;
+			continue;
+		}
+		{
+			struct inet_diag_msg m;
+			struct snap_socket s;
+
+			if (plen < sizeof(m))
+				return -EBADMSG;
+			memcpy(&m, payload, sizeof(m));
+			if (convert(p, &m, &s) != 0) {
+				p->n_skipped++;
+				continue;
+			}
+			p->n_sockets++;
+			if ((rc = fn(arg, &s)) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}

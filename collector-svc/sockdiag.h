@@ -1,0 +1,54 @@
+/*
+ * Netlink sock_diag: building the dump requests and parsing the replies.
+ * Pure: no sockets here (collect_linux.c does the I/O), so the parser is
+ * tested on crafted buffers, truncated and malformed ones included.
+ */
+#ifndef PROCNET_SOCKDIAG_H
+#define PROCNET_SOCKDIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+/* Room for the largest request we build. */
+#define SOCKDIAG_REQ_MAX	128
+
+/* Every TCP state the kernel reports (1..11, plus NEW_SYN_RECV which it
+ * reports as SYN_RECV); UDP sockets sit in ESTABLISHED or CLOSE. */
+#define SOCKDIAG_ALL_STATES	0x1ffeu
+
+/*
+ * Builds a dump request for proto (SNAP_PROTO_TCP/UDP) and family (4, 6,
+ * or 0 for both at once).  Both-at-once uses the kernel's older TCPDIAG
+ * request, which walks the TCP hash tables once for IPv4 and IPv6 (one dump
+ * instead of two); it exists for TCP only, so 0 with UDP is -EINVAL.
+ * Returns the request length (> 0) or a negative errno code.
+ */
+int sockdiag_build_request(void *buf, size_t len, int proto, int family,
+    uint32_t seq);
+
+typedef int (*sockdiag_fn)(void *arg, const struct snap_socket *s);
+
+struct sockdiag_parser {
+	uint32_t seq;		/* only replies to this request count */
+	int proto;		/* what the sockets are */
+	size_t n_sockets;	/* handed to fn */
+	size_t n_skipped;	/* well-formed but not for us (odd family/state) */
+	bool done;
+};
+
+void sockdiag_parser_init(struct sockdiag_parser *p, int proto, uint32_t seq);
+
+/*
+ * Parses one buffer of a dump as recv() returned it, calling fn for every
+ * socket (pid -1, owner unset).  Returns 0 when more is to come, 1 when the
+ * dump ended (NLMSG_DONE), the kernel's negative error from NLMSG_ERROR or
+ * a failed DONE, -EBADMSG for a malformed or truncated message, or what fn
+ * returned when non-zero.
+ */
+int sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
+    sockdiag_fn fn, void *arg);
+
+#endif
