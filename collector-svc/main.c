@@ -20,6 +20,7 @@
 
 #include "collect.h"
 #include "log.h"
+#include "server.h"
 #include "snapshot.h"
 #include "snapshot_json.h"
 
@@ -33,6 +34,7 @@ enum mode {
 	MODE_ONCE,
 	MODE_WATCH,
 	MODE_SAMPLES,
+	MODE_FOREGROUND,	/* daemon: serve subscribers (server.h) */
 	MODE_MAX
 };
 
@@ -56,6 +58,8 @@ enum opt_id {
 	OPT_COLD,
 	OPT_FULL_EVERY,
 	OPT_PROC_NET,
+	OPT_FOREGROUND,
+	OPT_SOCKET,
 	OPT_MAX
 };
 
@@ -88,6 +92,11 @@ static const struct opt_def opt_table[] = {
 	  "steady state: full /proc pass at least every N samples (default 30)" },
 	{ "proc-net", no_argument, OPT_PROC_NET, NULL,
 	  "read /proc/net/{tcp,udp}[6] instead of netlink (tests, old kernels)" },
+	{ "foreground", no_argument, OPT_FOREGROUND, NULL,
+	  "daemon mode in the foreground: serve snapshots to subscribers" },
+	{ "socket", required_argument, OPT_SOCKET, "PATH",
+	  "--foreground: listen here (default /run/procnet/collector.sock as "
+	  "root, else $XDG_RUNTIME_DIR/procnet/collector.sock)" },
 	{ "help", no_argument, OPT_HELP, NULL, "show this help and exit" },
 	{ "version", no_argument, OPT_VERSION, NULL,
 	  "show the version and exit" },
@@ -102,6 +111,7 @@ struct options {
 	unsigned samples;
 	double interval;
 	bool stats;
+	const char *socket;	/* --foreground endpoint, NULL: default */
 	struct collect_opts collect;
 };
 
@@ -122,9 +132,10 @@ usage(FILE *f)
 
 	fprintf(f, "usage: %s --once [--format json|text] [options]\n"
 	    "       %s --watch [options]\n"
-	    "       %s --samples N [--interval S] [--stats] [options]\n\n"
+	    "       %s --samples N [--interval S] [--stats] [options]\n"
+	    "       %s --foreground [--socket PATH] [options]\n\n"
 	    "Shows which process owns which TCP/UDP socket.\n\noptions:\n",
-	    PROG, PROG, PROG);
+	    PROG, PROG, PROG, PROG);
 	for (i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 
@@ -284,6 +295,14 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_PROC_NET:
 			o->collect.text_tables = true;
 			break;
+		case OPT_FOREGROUND:
+			if ((rc = set_mode(o, MODE_FOREGROUND,
+			    "--foreground")) != 0)
+				return rc;
+			break;
+		case OPT_SOCKET:
+			o->socket = optarg;
+			break;
 		case ':':
 			return usage_error("option '%s' needs an argument",
 			    argv[optind - 1]);
@@ -302,8 +321,10 @@ parse_options(int argc, char **argv, struct options *o)
 		return usage_error("--no-tcp and --no-udp leave nothing to "
 		    "collect");
 	if (o->mode == MODE_NONE)
-		return usage_error("nothing to do: give --once, --watch or "
-		    "--samples N");
+		return usage_error("nothing to do: give --once, --watch, "
+		    "--samples N or --foreground");
+	if (o->socket != NULL && o->mode != MODE_FOREGROUND)
+		return usage_error("--socket goes with --foreground");
 	if (o->mode == MODE_ONCE)
 		o->collect.incremental = false;	/* one cold sample */
 	return -1;
@@ -619,6 +640,12 @@ run_mode(struct options *o)
 		return run_watch(o);
 	case MODE_SAMPLES:
 		return run_samples(o);
+	case MODE_FOREGROUND: {
+		struct server_opts so = { .endpoint = o->socket,
+		    .collect = &o->collect };
+
+		return server_run(&so) == 0 ? 0 : 1;
+	}
 	default:
 		return 2;
 	}
