@@ -1,0 +1,77 @@
+// Procnet Live in the browser: wires the live feed, the model, the map and
+// the panels together.
+
+import {Model} from './js/model.js';
+import {GraphView} from './js/view.js';
+import {Stream} from './js/stream.js';
+import {onIconsChanged} from './js/icons.js';
+import {Tooltip, Details, Filters, Search, StatusBar, buildLegend} from './js/panels.js';
+import {$} from './js/dom.js';
+import {TICK_MS} from './js/config.js';
+
+const model = new Model();
+const view = new GraphView($('map'), model);
+const status = new StatusBar(view, model);
+const details = new Details(view);
+new Tooltip(view);
+new Filters(view);
+new Search(view, details);
+buildLegend(view);
+
+const stats = view.stats;
+stats.lastApplyMs = 0;
+stats.maxApplyMs = 0;
+stats.messages = 0;
+
+function onMessage(msg) {
+	const t0 = performance.now();
+	if (msg.type === 'full' && msg.graph && typeof msg.graph === 'object')
+		model.applyFull(msg.graph);
+	else if (msg.type === 'delta')
+		model.applyDelta(msg);
+	else if (msg.type === 'status') {
+		model.collector = msg;
+		status.update();
+		return;
+	} else
+		return;
+	view.dirty = true;
+	view.render();
+	const ms = performance.now() - t0;
+	stats.messages++;
+	stats.lastApplyMs = ms;
+	stats.maxApplyMs = Math.max(stats.maxApplyMs, ms);
+	$('empty').hidden = model.nodes.size > 0;
+	status.update();
+}
+
+const stream = new Stream({
+	message: onMessage,
+	mode: (m) => status.setMode(m),
+});
+
+onIconsChanged(() => {
+	view.dirty = true;
+});
+
+setInterval(() => {
+	if (view.needsTick(Date.now()))
+		view.render();
+}, TICK_MS);
+setInterval(() => status.update(), 1000);
+
+const pause = $('btn-pause');
+pause.addEventListener('click', () => {
+	view.setPaused(!view.paused);
+	pause.textContent = view.paused ? 'Resume' : 'Pause';
+	pause.classList.toggle('active', view.paused);
+	status.update();
+});
+$('btn-fit').addEventListener('click', () => view.network.fit({animation: {duration: 400}}));
+$('btn-relayout').addEventListener('click', () => view.relayout());
+
+window.procnet = {network: view.network, nodes: view.nodes, edges: view.edges, model, view,
+    stream, stats};
+
+status.update();
+stream.start();

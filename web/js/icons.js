@@ -1,0 +1,47 @@
+// Node pictures.  webd serves the user's PNG per type at /icons/<type>.png
+// and answers 404 when it has none; then we draw our own SVG.  Each type is
+// asked once per page load.
+
+import {TYPES, FALLBACK_TYPE} from './config.js';
+
+const server = new Map();	// type -> null (asking) | true | false
+let changed = () => {};
+
+export function onIconsChanged(fn) {
+	changed = fn;
+}
+
+export function builtinIcon(name) {
+	return 'img/' + (TYPES[name] ? name : FALLBACK_TYPE) + '.svg';
+}
+
+function probe(type) {
+	server.set(type, null);
+	const img = new Image();
+	img.onload = () => {
+		server.set(type, img.naturalWidth > 0);
+		if (img.naturalWidth > 0)
+			changed();
+	};
+	img.onerror = () => server.set(type, false);
+	img.src = serverIcon(type);
+}
+
+function serverIcon(type) {
+	return 'icons/' + encodeURIComponent(type) + '.png';
+}
+
+// Only plain type names are sent to the server: anything else gets the
+// built-in picture without asking.
+const TYPE_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function iconFor(node) {
+	if (node.kind === 'endpoint')
+		return builtinIcon('endpoint');
+	const type = node.kind === 'external' ? 'external' : String(node.type || FALLBACK_TYPE);
+	if (!TYPE_RE.test(type))
+		return builtinIcon(FALLBACK_TYPE);
+	if (!server.has(type))
+		probe(type);
+	return server.get(type) ? serverIcon(type) : builtinIcon(type);
+}

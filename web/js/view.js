@@ -1,0 +1,639 @@
+// Turns the model into vis-network DataSet items and keeps them in step:
+// each render computes what should be drawn (after grouping and filters),
+// compares it with what is drawn item by item, and applies only the
+// differences as add/update/remove.  It also owns the timed looks: new
+// items glow for a while, closed ones fade before they go.
+
+import {
+	TYPES, EDGE, HIGHLIGHT_MS, FADE_MS, GROUP_ON, GROUP_OFF, BIG_GRAPH,
+	MAX_CONNS_SHOWN, LABEL_MAX, FALLBACK_TYPE,
+} from './config.js';
+import {iconFor} from './icons.js';
+import {placeNew, seedPositions, Pins} from './layout.js';
+import {ellipsize} from './dom.js';
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+// The API fields copied onto vis items (tests and tooltips read them).
+const NODE_FIELDS = ['kind', 'pid', 'ppid', 'name', 'type', 'user', 'exe', 'cmdline',
+    'listen', 'addr', 'port', 'start_time'];
+const EDGE_FIELDS = ['proto', 'count', 'server_port', 'reason', 'states', 'conns'];
+
+const rawSigs = new WeakMap();
+function rawSig(o) {
+	let s = rawSigs.get(o);
+	if (s === undefined) {
+		s = JSON.stringify(o);
+		rawSigs.set(o, s);
+	}
+	return s;
+}
+
+export function typeKey(n) {
+	if (n.kind === 'external')
+		return 'external';
+	if (n.kind === 'endpoint')
+		return 'endpoint';
+	return TYPES[n.type] ? n.type : (typeof n.type === 'string' && n.type ? n.type : FALLBACK_TYPE);
+}
+
+export class GraphView {
+	constructor(container, model) {
+		this.model = model;
+		this.nodes = new vis.DataSet();
+		this.edges = new vis.DataSet();
+		this.network = new vis.Network(container, {nodes: this.nodes, edges: this.edges},
+		    this.options(false));
+		this.pins = new Pins();
+		this.filters = {hiddenTypes: new Set(), tcp: true, udp: true, externals: true,
+		    ports: true};
+		this.expanded = new Set();
+		this.grouped = false;
+		this.paused = false;
+		this.initialDone = false;
+		this.big = false;
+		this.shownN = new Map();	// id -> {sig, item, base}
+		this.shownE = new Map();
+		this.ghostN = new Map();	// id -> {since, base}
+		this.ghostE = new Map();
+		this.firstSeen = new Map();	// raw id -> local ms (0: in the first picture)
+		this.activeUntil = 0;
+		this.stats = {renders: 0, lastRenderMs: 0, maxRenderMs: 0, adds: 0, updates: 0,
+		    removes: 0};
+		this.byView = new Map();	// view node id -> base (last render)
+		this.viewOf = new Map();	// raw node id -> view node id
+		this.edgeBase = new Map();	// view edge id -> base
+		this.listeners = [];
+
+		this.network.on('dragEnd', (p) => this.onDragEnd(p));
+		this.network.on('stabilizationIterationsDone', () => this.settled());
+	}
+
+	options(big) {
+		return {
+			autoResize: true,
+			nodes: {
+				shape: 'image',
+				size: 17,
+				font: {face: FONT, size: 13, color: '#0f172a', strokeWidth: 4,
+				    strokeColor: '#ffffff'},
+				shapeProperties: {interpolation: true},
+			},
+			edges: {
+				selectionWidth: 1.5,
+				hoverWidth: 0.8,
+				font: {face: FONT, size: 10, color: '#475569', strokeWidth: 3,
+				    strokeColor: '#ffffff', align: 'middle'},
+				arrowStrikethrough: false,
+			},
+			physics: {
+				enabled: false,
+				solver: 'forceAtlas2Based',
+				forceAtlas2Based: {gravitationalConstant: -75, centralGravity: 0.012,
+				    springLength: 120, springConstant: 0.05, damping: 0.5,
+				    avoidOverlap: 0.6},
+				stabilization: {enabled: true, iterations: 600, updateInterval: 50,
+				    fit: true},
+				minVelocity: 1.5,
+			},
+			layout: {improvedLayout: false, randomSeed: 7},
+			interaction: {hover: true, tooltipDelay: 150, hideEdgesOnDrag: big,
+			    hideEdgesOnZoom: big, multiselect: false, navigationButtons: false,
+			    keyboard: false, zoomSpeed: 0.7},
+		};
+	}
+
+	onChange(fn) {
+		this.listeners.push(fn);
+	}
+
+	// ---- deriving what to draw -------------------------------------
+
+	compute() {
+		const m = this.model;
+		let procs = 0;
+		for (const n of m.nodes.values()) {
+			if (n.kind === 'process')
+				procs++;
+		}
+		if (!this.grouped && procs > GROUP_ON)
+			this.grouped = true;
+		else if (this.grouped && procs < GROUP_OFF)
+			this.grouped = false;
+
+		const vn = new Map();
+		const viewOf = new Map();
+		if (this.grouped) {
+			const byName = new Map();
+			for (const n of m.nodes.values()) {
+				if (n.kind !== 'process')
+					continue;
+				const name = String(n.name ?? n.label ?? '');
+				let l = byName.get(name);
+				if (!l)
+					byName.set(name, l = []);
+				l.push(n);
+			}
+			for (const [name, members] of byName) {
+				if (members.length < 2 || this.expanded.has(name))
+					continue;
+				const gid = 'g:' + name;
+				vn.set(gid, {id: gid, group: true, name, members});
+				for (const n of members)
+					viewOf.set(n.id, gid);
+			}
+		}
+		for (const n of m.nodes.values()) {
+			if (viewOf.has(n.id))
+				continue;
+			vn.set(n.id, {id: n.id, raw: n, members: [n]});
+			viewOf.set(n.id, n.id);
+		}
+
+		const ve = new Map();
+		for (const e of m.edges.values()) {
+			const f = viewOf.get(e.from), t = viewOf.get(e.to);
+			if (!f || !t)
+				continue;
+			const folded = f !== e.from || t !== e.to;
+			if (!folded) {
+				ve.set(e.id, {id: e.id, raw: e, from: f, to: t, proto: e.proto,
+				    rawIds: [e.id], raws: [e]});
+				continue;
+			}
+			if (f === t)
+				continue;	// inside one group: listed in its details
+			const id = e.proto + ':' + f + '>' + t + ':' + e.server_port;
+			let b = ve.get(id);
+			if (!b)
+				ve.set(id, b = {id, from: f, to: t, proto: e.proto, rawIds: [], raws: []});
+			b.rawIds.push(e.id);
+			b.raws.push(e);
+		}
+		return {vn, ve, viewOf, procs};
+	}
+
+	nodeItem(b, now, ghost) {
+		let it;
+		let label;
+		const k = b.group ? typeKey(b.members[0]) : typeKey(b.raw);
+		if (b.group) {
+			const types = new Map();
+			for (const n of b.members)
+				types.set(n.type, (types.get(n.type) || 0) + 1);
+			const type = [...types.entries()].sort((a, c) => c[1] - a[1])[0][0];
+			it = {id: b.id, kind: 'group', name: b.name, type,
+			    count: b.members.length, pids: b.members.map((n) => n.pid),
+			    members: b.members.map((n) => n.id)};
+			label = ellipsize(b.name, LABEL_MAX) + '  ×' + b.members.length;
+		} else {
+			const n = b.raw;
+			it = {id: n.id};
+			for (const f of NODE_FIELDS) {
+				if (n[f] !== undefined)
+					it[f] = n[f];
+			}
+			it.apiLabel = n.label;
+			label = ellipsize(n.label ?? n.name ?? n.addr ?? n.id, LABEL_MAX);
+			if (n.kind === 'process' && n.pid !== undefined)
+				label += '\n' + n.pid;
+		}
+		const fresh = !ghost && this.isFresh(b.members.map((n) => n.id), now);
+		const outer = it.kind === 'external' || it.kind === 'endpoint';
+		const alpha = ghost ? Math.max(0.1, 1 - (now - ghost.since) / FADE_MS) : 1;
+		const pinned = this.pins.has(b.id);
+		Object.assign(it, {
+			label,
+			shape: 'image',
+			image: iconFor(b.group ? {kind: 'process', type: it.type} : b.raw),
+			size: b.group ? 24 : outer ? 13 : 17,
+			font: {
+				color: ghost ? '#b91c1c' : fresh ? '#15803d' : outer ? '#64748b' : '#0f172a',
+				size: outer ? 11 : b.group ? 14 : 13,
+			},
+			shadow: fresh ? {enabled: true, color: 'rgba(34,197,94,0.95)', size: 24, x: 0, y: 0} :
+			    ghost ? {enabled: true, color: 'rgba(220,38,38,0.8)', size: 16, x: 0, y: 0} :
+			    {enabled: false},
+			opacity: Math.round(alpha * 10) / 10,
+			hidden: this.nodeHidden(k, it.kind),
+			fixed: pinned ? {x: true, y: true} : {x: false, y: false},
+			typeKey: k,
+			fresh: fresh,
+			closing: !!ghost,
+		});
+		return it;
+	}
+
+	nodeHidden(k, kind) {
+		if (kind === 'external' && !this.filters.externals)
+			return true;
+		return this.filters.hiddenTypes.has(k);
+	}
+
+	edgeItem(b, now, ghost, smooth, hiddenNodes) {
+		const it = {id: b.id, from: b.from, to: b.to};
+		if (b.raws.length === 1 && b.raw) {
+			for (const f of EDGE_FIELDS) {
+				if (b.raw[f] !== undefined)
+					it[f] = b.raw[f];
+			}
+		} else {
+			let count = 0;
+			const states = {};
+			const conns = [];
+			const reasons = new Set();
+			for (const e of b.raws) {
+				count += e.count || 0;
+				for (const [s, c] of Object.entries(e.states || {}))
+					states[s] = (states[s] || 0) + c;
+				if (Array.isArray(e.conns)) {
+					for (const c of e.conns) {
+						if (conns.length < MAX_CONNS_SHOWN)
+							conns.push(c);
+					}
+				}
+				reasons.add(e.reason);
+			}
+			Object.assign(it, {proto: b.proto, count, server_port: b.raws[0].server_port,
+			    reason: [...reasons].join(', '), states, conns});
+		}
+		it.rawIds = b.rawIds;
+		const udp = b.proto === 'udp';
+		const fresh = !ghost && this.isFresh(b.rawIds, now);
+		const alpha = ghost ? Math.max(0.08, 1 - (now - ghost.since) / FADE_MS) : 1;
+		const count = Math.max(1, it.count || 1);
+		const base = udp ? EDGE.udp : EDGE.tcp;
+		const col = ghost ? EDGE.closing : fresh ? EDGE.fresh : base;
+		const hidden = hiddenNodes.has(b.from) || hiddenNodes.has(b.to) ||
+		    (udp ? !this.filters.udp : !this.filters.tcp);
+		Object.assign(it, {
+			arrows: {to: {enabled: true, scaleFactor: 0.55, type: 'arrow'}},
+			color: {color: col, highlight: udp ? '#c2410c' : '#0f172a',
+			    hover: udp ? '#c2410c' : '#334155',
+			    opacity: Math.round(alpha * (fresh ? 1 : 0.75) * 20) / 20},
+			dashes: udp ? EDGE.dashes : false,
+			width: Math.min(1.3 + Math.log2(count) * 1.3, 9) + (fresh ? 1.2 : 0),
+			smooth: smooth,
+			label: this.filters.ports && !this.big && it.server_port !== undefined ?
+			    ':' + it.server_port : '',
+			hidden,
+			fresh,
+			closing: !!ghost,
+		});
+		return it;
+	}
+
+	isFresh(ids, now) {
+		for (const id of ids) {
+			const t = this.firstSeen.get(id);
+			if (t && now - t < HIGHLIGHT_MS) {
+				this.activeUntil = Math.max(this.activeUntil, t + HIGHLIGHT_MS);
+				return true;
+			}
+		}
+		return false;
+	}
+
+	// Parallel edges between one pair bend apart; a lone edge is straight.
+	smoothing(edges) {
+		const pairs = new Map();
+		for (const b of edges) {
+			if (b.from === b.to)
+				continue;
+			const k = b.from < b.to ? b.from + '\n' + b.to : b.to + '\n' + b.from;
+			let l = pairs.get(k);
+			if (!l)
+				pairs.set(k, l = []);
+			l.push(b);
+		}
+		const out = new Map();
+		for (const l of pairs.values()) {
+			if (l.length === 1) {
+				out.set(l[0].id, false);
+				continue;
+			}
+			l.sort((a, c) => (a.id < c.id ? -1 : a.id > c.id ? 1 : 0));
+			const mid = (l.length - 1) / 2;
+			l.forEach((b, i) => {
+				const off = i - mid;
+				if (off === 0) {
+					out.set(b.id, false);
+					return;
+				}
+				// Direction matters to vis: CW from a to b is CCW from b to a.
+				const canon = b.from < b.to;
+				const cw = (off > 0) === canon;
+				out.set(b.id, {enabled: true, type: cw ? 'curvedCW' : 'curvedCCW',
+				    roundness: Math.min(0.12 + 0.2 * (Math.abs(off) - (mid % 1 ? 0.5 : 0)), 0.9)});
+			});
+		}
+		return out;
+	}
+
+	// ---- applying ----------------------------------------------------
+
+	needsTick(now) {
+		return this.dirty || this.ghostN.size > 0 || this.ghostE.size > 0 ||
+		    now < this.activeUntil + 500;
+	}
+
+	render() {
+		if (this.paused)
+			return;
+		const t0 = performance.now();
+		const now = Date.now();
+		this.dirty = false;
+		const m = this.model;
+		const first = !this.initialDone;
+
+		for (const id of m.nodes.keys()) {
+			if (!this.firstSeen.has(id))
+				this.firstSeen.set(id, first ? 0 : now);
+		}
+		for (const id of m.edges.keys()) {
+			if (!this.firstSeen.has(id))
+				this.firstSeen.set(id, first ? 0 : now);
+		}
+		for (const id of this.firstSeen.keys()) {
+			if (!m.nodes.has(id) && !m.edges.has(id))
+				this.firstSeen.delete(id);
+		}
+
+		const {vn, ve, viewOf, procs} = this.compute();
+		const big = procs > BIG_GRAPH || ve.size > BIG_GRAPH * 2;
+		if (big !== this.big) {
+			this.big = big;
+			this.network.setOptions({interaction: {hideEdgesOnDrag: big,
+			    hideEdgesOnZoom: big}});
+		}
+
+		// Closed items linger as ghosts; items folded into or out of a group
+		// are not closed and go at once.
+		for (const [id, s] of this.shownN) {
+			if (vn.has(id) || this.ghostN.has(id) || s.item.closing)
+				continue;
+			if (s.base.members.every((n) => !m.nodes.has(n.id)))
+				this.ghostN.set(id, {since: now, base: s.base});
+		}
+		for (const [id, g] of this.ghostN) {
+			if (vn.has(id) || now - g.since >= FADE_MS)
+				this.ghostN.delete(id);
+		}
+		const nodeThere = (id) => vn.has(id) || this.ghostN.has(id);
+		for (const [id, s] of this.shownE) {
+			if (ve.has(id) || this.ghostE.has(id) || s.item.closing)
+				continue;
+			if (s.base.rawIds.every((r) => !m.edges.has(r)) && nodeThere(s.base.from) &&
+			    nodeThere(s.base.to))
+				this.ghostE.set(id, {since: now, base: s.base});
+		}
+		for (const [id, g] of this.ghostE) {
+			if (ve.has(id) || now - g.since >= FADE_MS || !nodeThere(g.base.from) ||
+			    !nodeThere(g.base.to))
+				this.ghostE.delete(id);
+		}
+
+		// Nodes.
+		const wantN = new Map();
+		for (const b of vn.values())
+			wantN.set(b.id, this.nodeItem(b, now, null));
+		for (const [id, g] of this.ghostN)
+			wantN.set(id, this.nodeItem(g.base, now, g));
+		const hiddenNodes = new Set();
+		for (const it of wantN.values()) {
+			if (it.hidden)
+				hiddenNodes.add(it.id);
+		}
+
+		// Edges.
+		const allE = [...ve.values(), ...[...this.ghostE.values()].map((g) => g.base)];
+		const smooth = this.smoothing(allE);
+		const wantE = new Map();
+		for (const b of ve.values())
+			wantE.set(b.id, this.edgeItem(b, now, null, smooth.get(b.id) ?? false, hiddenNodes));
+		for (const [id, g] of this.ghostE)
+			wantE.set(id, this.edgeItem(g.base, now, g, smooth.get(id) ?? false, hiddenNodes));
+
+		const nAdd = [], nUpd = [], nDel = [], eAdd = [], eUpd = [], eDel = [];
+		const newShownN = new Map(), newShownE = new Map();
+		const baseOf = (id) => vn.get(id) || this.ghostN.get(id).base;
+		for (const [id, it] of wantN) {
+			const sig = this.sigOf(baseOf(id), it);
+			const prev = this.shownN.get(id);
+			newShownN.set(id, {sig, item: it, base: baseOf(id)});
+			if (!prev)
+				nAdd.push(it);
+			else if (prev.sig !== sig)
+				nUpd.push(withDropped(prev.item, it));
+		}
+		for (const id of this.shownN.keys()) {
+			if (!wantN.has(id))
+				nDel.push(id);
+		}
+		const ebaseOf = (id) => ve.get(id) || this.ghostE.get(id).base;
+		for (const [id, it] of wantE) {
+			const b = ebaseOf(id);
+			const sig = b.raws.map(rawSig).join('\n') + styleSig(it);
+			const prev = this.shownE.get(id);
+			newShownE.set(id, {sig, item: it, base: b});
+			if (!prev)
+				eAdd.push(it);
+			else if (prev.sig !== sig)
+				eUpd.push(withDropped(prev.item, it));
+		}
+		for (const id of this.shownE.keys()) {
+			if (!wantE.has(id))
+				eDel.push(id);
+		}
+
+		if (nAdd.length)
+			this.position(nAdd, wantE, first, newShownN);
+
+		if (eDel.length)
+			this.edges.remove(eDel);
+		if (nDel.length)
+			this.nodes.remove(nDel);
+		if (nUpd.length)
+			this.nodes.update(nUpd);
+		if (nAdd.length)
+			this.nodes.add(nAdd);
+		if (eUpd.length)
+			this.edges.update(eUpd);
+		if (eAdd.length)
+			this.edges.add(eAdd);
+
+		this.shownN = newShownN;
+		this.shownE = newShownE;
+		this.byView = vn;
+		this.viewOf = viewOf;
+		this.edgeBase = ve;
+
+		if (first && vn.size > 0)
+			this.startLayout(vn.size);
+
+		const ms = performance.now() - t0;
+		const st = this.stats;
+		st.renders++;
+		st.lastRenderMs = ms;
+		st.maxRenderMs = Math.max(st.maxRenderMs, ms);
+		st.adds += nAdd.length + eAdd.length;
+		st.updates += nUpd.length + eUpd.length;
+		st.removes += nDel.length + eDel.length;
+		for (const fn of this.listeners)
+			fn();
+	}
+
+	sigOf(b, it) {
+		const raw = b.members.map(rawSig).join('\n');
+		return raw + styleSig(it);
+	}
+
+	position(adds, wantE, first, shown) {
+		if (first) {
+			const seeds = seedPositions(adds.map((it) => it.id));
+			for (const it of adds) {
+				const p = this.pins.get(it.id) || seeds[it.id];
+				it.x = p.x;
+				it.y = p.y;
+			}
+			return;
+		}
+		const positions = this.network.getPositions();
+		const anchors = {};
+		const isNew = new Set(adds.map((it) => it.id));
+		for (const it of adds) {
+			const pin = this.pins.get(it.id);
+			if (pin) {
+				it.x = pin.x;
+				it.y = pin.y;
+				continue;
+			}
+			// Group appearing: where its members were.  Member appearing
+			// (group expanded): where the group was.
+			let ps = [];
+			if (it.kind === 'group')
+				ps = it.members.map((id) => positions[id]).filter(Boolean);
+			else if (it.name !== undefined && positions['g:' + it.name])
+				ps = [positions['g:' + it.name]];
+			if (ps.length) {
+				let x = 0, y = 0;
+				for (const p of ps) {
+					x += p.x; y += p.y;
+				}
+				anchors[it.id] = {x: x / ps.length, y: y / ps.length};
+			}
+		}
+		const nb = new Map();
+		const link = (a, c) => {
+			let l = nb.get(a);
+			if (!l)
+				nb.set(a, l = []);
+			l.push(c);
+		};
+		for (const e of wantE.values()) {
+			if (isNew.has(e.from))
+				link(e.from, e.to);
+			if (isNew.has(e.to))
+				link(e.to, e.from);
+		}
+		for (const [id, a] of Object.entries(anchors)) {
+			nb.set(id, ['@' + id]);
+			positions['@' + id] = a;
+		}
+		const todo = adds.filter((it) => it.x === undefined).map((it) => it.id);
+		const placed = placeNew(todo, nb, positions);
+		for (const it of adds) {
+			if (placed[it.id]) {
+				it.x = placed[it.id].x;
+				it.y = placed[it.id].y;
+			}
+		}
+	}
+
+	startLayout(n) {
+		this.initialDone = true;
+		this.layoutRunning = true;
+		this.network.setOptions({physics: {enabled: true}});
+		this.network.stabilize(Math.min(1000, 150 + n * 3));
+	}
+
+	settled() {
+		this.layoutRunning = false;
+		this.network.setOptions({physics: {enabled: false}});
+		this.network.fit({animation: false});
+	}
+
+	relayout() {
+		if (!this.nodes.length)
+			return;
+		this.layoutRunning = true;
+		this.network.setOptions({physics: {enabled: true}});
+		this.network.stabilize(Math.min(800, 100 + this.nodes.length * 2));
+	}
+
+	onDragEnd(p) {
+		if (!p.nodes || !p.nodes.length)
+			return;
+		const pos = this.network.getPositions(p.nodes);
+		for (const id of p.nodes) {
+			if (!pos[id])
+				continue;
+			this.pins.set(id, pos[id].x, pos[id].y);
+		}
+		this.dirty = true;
+		this.render();
+	}
+
+	unpin(id) {
+		this.pins.remove(id);
+		this.dirty = true;
+		this.render();
+	}
+
+	setPaused(p) {
+		this.paused = p;
+		if (!p) {
+			this.dirty = true;
+			this.render();
+		}
+	}
+
+	expand(name) {
+		this.expanded.add(name);
+		this.dirty = true;
+		this.render();
+	}
+
+	collapse(name) {
+		this.expanded.delete(name);
+		this.dirty = true;
+		this.render();
+	}
+
+	// The drawn node a raw node id is shown as (itself or its group).
+	shownAs(rawId) {
+		return this.viewOf.get(rawId);
+	}
+}
+
+// Keys the diff looks at besides the API data; API fields are compared
+// through the raw signature.
+const API_KEYS = new Set([...NODE_FIELDS, ...EDGE_FIELDS, 'apiLabel', 'pids', 'members',
+    'rawIds']);
+function styleSig(it) {
+	const o = {};
+	for (const k of Object.keys(it)) {
+		if (!API_KEYS.has(k))
+			o[k] = it[k];
+	}
+	return JSON.stringify(o);
+}
+
+// DataSet.update merges: a field the new item lacks must be cleared.
+function withDropped(prev, it) {
+	for (const k of Object.keys(prev)) {
+		if (!(k in it) && k !== 'x' && k !== 'y')
+			it[k] = null;
+	}
+	return it;
+}
