@@ -5,9 +5,6 @@
  * N established loopback connections, every 10th over ::1, UDP sockets), and
  * every round churns 1% of the connections so the delta is never empty.
  * Prints one JSON object with the medians on stdout.
- *
- * --sizes prints the in-memory sizes of the snapshot records instead; the
- * harness uses them to compute the "raw data" a collector holds.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,8 +46,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: procnet-bench-graph [-n conns] [-k workers] [-u udp] "
-	    "[-r rounds] [-R rules.yaml]\n"
-	    "       procnet-bench-graph --sizes\n");
+	    "[-r rounds] [-R rules.yaml]\n");
 }
 
 static int
@@ -241,7 +237,6 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "sizes", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -285,11 +280,6 @@ main(int argc, char **argv)
 				    sizeof(buf)));
 			break;
 		}
-		case 's':
-			printf("{\"snap_socket\":%zu,\"snap_process\":%zu}\n",
-			    sizeof(struct snap_socket),
-			    sizeof(struct snap_process));
-			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;

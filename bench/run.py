@@ -294,10 +294,9 @@ def run_graph(args):
 
 
 def get_sizes(args):
-    if not args.graph or not os.path.exists(args.graph):
+    if not os.path.exists(args.sizes_prog):
         return None
-    r = subprocess.run([args.graph, "--sizes"], capture_output=True,
-                       text=True)
+    r = subprocess.run([args.sizes_prog], capture_output=True, text=True)
     try:
         return json.loads(r.stdout)
     except ValueError:
@@ -445,12 +444,14 @@ def render(results):
         L.append("")
         L.append("Fixture: %s workers, %s established connections (%s TCP "
                  "sockets + %s listeners), %s UDP sockets, set up in %s ms. "
-                 "Medians of %d interleaved rounds after one warm-up round."
+                 "Medians of %d interleaved rounds after one warm-up round "
+                 "(user and sys are medians of their own, so they need not "
+                 "add up); peak RSS is the largest seen."
                  % (fx.get("workers"), "{:,}".format(n),
                     "{:,}".format(2 * n), 2 * fx.get("workers", 0),
                     fx.get("udp"), fx.get("setup_ms"), r["rounds"]))
         L.append("")
-        L.append("| tool | wall ms | CPU ms (user+sys) | peak RSS | "
+        L.append("| tool | wall ms | CPU ms (user, sys) | peak RSS | "
                  "wall vs `ss -tuanp` | wall vs `ss -tuan` | "
                  "CPU vs `ss -tuanp` |")
         L.append("|---|---|---|---|---|---|---|")
@@ -461,7 +462,7 @@ def render(results):
                 L.append("| %s | failed: %s | | | | | |" % (
                     t["label"], t["error"].replace("|", "/")[:200]))
                 continue
-            L.append("| %s | %s | %s (%s + %s) | %s | %s | %s | %s |" % (
+            L.append("| %s | %s | %s (%s, %s) | %s | %s | %s | %s |" % (
                 t["label"], fmt_ms(t["wall_ms"]), fmt_ms(t["cpu_ms"]),
                 fmt_ms(t["user_ms"]), fmt_ms(t["sys_ms"]),
                 fmt_kb(t["rss_kb"]),
@@ -575,6 +576,7 @@ def main():
     args.collector = os.path.join(build, "collector-svc", "procnet-collector")
     args.fixture = os.path.join(build, "bench", "procnet-bench-fixture")
     args.graph = os.path.join(build, "bench", "procnet-bench-graph")
+    args.sizes_prog = os.path.join(build, "bench", "procnet-bench-sizes")
     global SPAWN
     SPAWN = os.path.join(build, "bench", "procnet-bench-spawn")
     for p in (args.collector, args.fixture, SPAWN):
