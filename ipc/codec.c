@@ -394,7 +394,41 @@ struct strtab {
 	char *data;		/* all strings, each NUL-ended */
 	uint32_t *off;		/* start of string i in data */
 	uint32_t n;
+	uint32_t next;		/* first string not referred to yet */
 };
+
+/* Each string is listed once (the encoder interns), so a table with a
+ * repeat is not one the encoder wrote. */
+static int
+no_duplicates(struct cur *c, struct strtab *t, size_t start)
+{
+	size_t cap = 64, mask, i;
+	uint32_t *slot;
+	int r = 0;
+
+	while (cap < (size_t)t->n * 2)
+		cap *= 2;
+	mask = cap - 1;
+	if ((slot = malloc(cap * sizeof(*slot))) == NULL)
+		return -ENOMEM;
+	memset(slot, 0xff, cap * sizeof(*slot));
+	for (uint32_t k = 0; k < t->n && r == 0; k++) {
+		const char *str = t->data + t->off[k];
+
+		for (i = str_hash(str) & mask; slot[i] != UINT32_MAX;
+		    i = (i + 1) & mask) {
+			if (strcmp(t->data + t->off[slot[i]], str) == 0) {
+				c->pos = start;
+				r = bad(c, "string %u repeats string %u", k,
+				    slot[i]);
+				break;
+			}
+		}
+		slot[i] = k;
+	}
+	free(slot);
+	return r;
+}
 
 static int
 get_strings(struct cur *c, struct strtab *t)
@@ -447,11 +481,11 @@ get_strings(struct cur *c, struct strtab *t)
 		total += len + 1;
 	}
 	t->n = n;
-	return 0;
+	return no_duplicates(c, t, start);
 }
 
 static int
-get_strref(struct cur *c, const struct strtab *t, const char *what,
+get_strref(struct cur *c, struct strtab *t, const char *what,
     const char **out)
 {
 	uint32_t i;
@@ -462,6 +496,15 @@ get_strref(struct cur *c, const struct strtab *t, const char *what,
 		c->pos--;
 		return bad(c, "%s refers to string %u of %u", what, i, t->n);
 	}
+	/* The table lists strings in order of first use, as the encoder
+	 * writes it: one snapshot has one encoding. */
+	if (i > t->next) {
+		c->pos--;
+		return bad(c, "%s refers to string %u before string %u was "
+		    "used", what, i, t->next);
+	}
+	if (i == t->next)
+		t->next++;
 	*out = t->data + t->off[i];
 	return 0;
 }
@@ -481,7 +524,7 @@ get_addr(struct cur *c, uint8_t family, struct snap_addr *a)
 }
 
 static int
-get_processes(struct cur *c, const struct strtab *t,
+get_processes(struct cur *c, struct strtab *t,
     struct snapshot_builder *b)
 {
 	uint32_t n, i;
@@ -638,7 +681,13 @@ codec_decode_snapshot(const uint8_t *buf, size_t len, struct snapshot **out,
 	    flags & 1)) < 0)
 		goto out;
 	snapshot_builder_set_sample_us(b, sample_us);
-	if ((r = get_processes(&c, &t, b)) < 0 || (r = get_sockets(&c, b)) < 0)
+	if ((r = get_processes(&c, &t, b)) < 0)
+		goto out;
+	if (t.next != t.n) {
+		r = bad(&c, "string %u is never used", t.next);
+		goto out;
+	}
+	if ((r = get_sockets(&c, b)) < 0)
 		goto out;
 	if (c.pos != c.len) {
 		r = bad(&c, "%zu trailing bytes after the snapshot",

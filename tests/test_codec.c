@@ -434,6 +434,8 @@ test_corrupted_fields(void **state)
 		{ F_STR1_LEN, 4, 0x048080, "limit 32768" },
 		{ F_STR1_BYTE, 1, 0, "NUL" },
 		{ F_HOST_REF, 1, 5, "refers to string 5 of 5" },
+		{ F_HOST_REF, 1, 1, "before string 0" },
+		{ F_P1_NAME_REF, 1, 4, "before string 3" },
 		{ F_HOST_REF, 1, 0x80, "refers to string 128" },
 		{ F_FLAGS, 1, 3, "flags" },
 		{ F_NPROC, 4, SNAP_MAX_PROCESSES + 1, "exceeds the limit" },
@@ -515,6 +517,48 @@ test_varint_forms(void **state)
 	assert_non_null(strstr(err.text, "32 bits"));
 }
 
+/* Nor is a string nobody refers to. */
+static void
+test_unused_string(void **state)
+{
+	struct w w;
+	size_t off[F_FIELD_MAX], o;
+	struct snapshot *s = NULL;
+	struct frame_error err;
+	uint8_t tail[4096];
+
+	reference(&w, off);
+	o = off[F_HOST_REF];
+	memcpy(tail, w.b + o, w.n - o);
+	w.b[o] = 1;
+	w.b[o + 1] = 'z';
+	memcpy(w.b + o + 2, tail, w.n - o);
+	w.b[0] = 6;
+	assert_int_equal(codec_decode_snapshot(w.b, w.n + 2, &s, &err),
+	    -EBADMSG);
+	assert_non_null(strstr(err.text, "string 5 is never used"));
+	assert_null(s);
+}
+
+/* A string listed twice is not what the encoder writes. */
+static void
+test_repeated_string(void **state)
+{
+	struct w w;
+	size_t off[F_FIELD_MAX];
+	struct snapshot *s = NULL;
+	struct frame_error err;
+	uint8_t *root;
+
+	reference(&w, off);
+	root = memmem(w.b, w.n, "root", 4);
+	assert_non_null(root);
+	memcpy(root, "host", 4);
+	assert_int_equal(codec_decode_snapshot(w.b, w.n, &s, &err), -EBADMSG);
+	assert_non_null(strstr(err.text, "string 2 repeats string 0"));
+	assert_null(s);
+}
+
 static void
 test_oversize(void **state)
 {
@@ -538,6 +582,8 @@ main(void)
 		cmocka_unit_test(test_reference_layout),
 		cmocka_unit_test(test_corrupted_fields),
 		cmocka_unit_test(test_varint_forms),
+		cmocka_unit_test(test_repeated_string),
+		cmocka_unit_test(test_unused_string),
 		cmocka_unit_test(test_oversize),
 	};
 
