@@ -775,10 +775,15 @@ json_walk(struct loader *ld)
 	root = json_loadb(ld->buf, ld->len,
 	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
-		/* jansson counts the column of the character after the fault */
-		err_set(ld->err, ld->name, (struct loc){ jerr.line,
-		    jerr.column > 0 ? jerr.column : 1 },
-		    "JSON syntax error: %s", jerr.text);
+		struct loc at = { jerr.line, jerr.column > 0 ? jerr.column : 1 };
+
+		/* jansson reports the column just past the offending token */
+		if (strncmp(jerr.text, "duplicate object key", 20) == 0)
+			err_set(ld->err, ld->name, at, "a field is given twice "
+			    "(%s)", jerr.text);
+		else
+			err_set(ld->err, ld->name, at, "JSON syntax error: %s",
+			    jerr.text);
 		return -EINVAL;
 	}
 	if (!json_is_array(root)) {
