@@ -292,6 +292,9 @@ struct cur {
 	struct frame_error *err;
 };
 
+static int bad(struct cur *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
 bad(struct cur *c, const char *fmt, ...)
 {

@@ -16,6 +16,9 @@ frame_type_name(unsigned type)
 	return type < FRAME_TYPE_MAX ? type_names[type] : NULL;
 }
 
+static int fail(struct frame_error *err, size_t offset, int code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 static int
 fail(struct frame_error *err, size_t offset, int code, const char *fmt, ...)
 {
