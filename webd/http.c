@@ -245,6 +245,8 @@ begin_request(struct mg_connection *conn)
 		return send_error(conn, 405, "only GET and HEAD",
 		    "Allow: GET, HEAD\r\n");
 
+	/* Still percent-encoded (decode_url is off): the policy decodes it
+	 * once, strictly, so %00 and double encoding are seen. */
 	uri = ri->local_uri_raw != NULL ? ri->local_uri_raw : ri->local_uri;
 	if (uri != NULL && strlen(uri) > HTTP_POLICY_MAX_PATH)
 		return send_error(conn, 414, "path too long", NULL);
@@ -281,10 +283,17 @@ begin_request(struct mg_connection *conn)
 static int
 http_error(struct mg_connection *conn, int status, const char *msg)
 {
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+
 	(void)msg;
-	if (status < 400 || status > 599)
-		status = 500;
-	send_error(conn, status, "request refused", NULL);
+	/* civetweb refuses methods it does not know (TRACE, FOO) before we
+	 * see them: for us they are all just not GET or HEAD. */
+	if (ri != NULL && ri->request_method != NULL &&
+	    !http_policy_method_ok(ri->request_method))
+		send_error(conn, 405, "only GET and HEAD", "Allow: GET, HEAD\r\n");
+	else
+		send_error(conn, status >= 400 && status <= 599 ? status : 500,
+		    "request refused", NULL);
 	return 0;
 }
 
@@ -332,7 +341,7 @@ http_start(const struct http_config *c, struct http **out, char *err,
 			return rc;
 		}
 	} else {
-		char p[CANON_MAX];
+		char p[CANON_MAX + 8];
 		struct stat st;
 
 		/* The UI's own icons, when the web root ships some. */
@@ -357,6 +366,7 @@ http_start(const struct http_config *c, struct http **out, char *err,
 	 * worker thread. */
 	opts[n++] = "enable_keep_alive";	opts[n++] = "no";
 	opts[n++] = "enable_directory_listing";	opts[n++] = "no";
+	opts[n++] = "decode_url";		opts[n++] = "no";
 	opts[n++] = "access_control_allow_origin"; opts[n++] = "";
 	/* Idle stream clients are pinged; five unanswered pings close. */
 	opts[n++] = "websocket_timeout_ms";	opts[n++] = "15000";

@@ -130,9 +130,52 @@ http_policy_method_ok(const char *method)
 	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One strict percent-decoding pass into dec (at least strlen(raw) + 1). */
+static int
+decode_once(const char *raw, char *dec)
+{
+	size_t n = 0;
+
+	for (const char *p = raw; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '%') {
+			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			c = (unsigned char)(hi << 4 | lo);
+			/* An encoded separator or NUL is never a file name. */
+			if (c == '\0' || c == '/' || c == '\\')
+				return -EINVAL;
+			p += 2;
+		}
+		/* A '%' here came from %25: double encoding, which some
+		 * later decoder would undo; refused outright. */
+		if (c < 0x20 || c == 0x7f || c == '\\' || c == ':' || c == '%')
+			return -EINVAL;
+		dec[n++] = (char)c;
+	}
+	dec[n] = '\0';
+	return 0;
+}
+
 int
 http_policy_path(const char *path, char *out, size_t outlen)
 {
+	char dec[HTTP_POLICY_MAX_PATH + 1];
 	const char *p, *seg;
 	size_t n = 0;
 
@@ -140,15 +183,11 @@ http_policy_path(const char *path, char *out, size_t outlen)
 		return -EINVAL;
 	if (strlen(path) > HTTP_POLICY_MAX_PATH || outlen == 0)
 		return -EINVAL;
-	for (p = path; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c < 0x20 || c == 0x7f || c == '\\' || c == ':' || c == '%')
-			return -EINVAL;
-	}
+	if (decode_once(path, dec) != 0)
+		return -EINVAL;
 
 	/* Walk the segments; empty ones ("//") are dropped. */
-	for (p = path; *p != '\0';) {
+	for (p = dec; *p != '\0';) {
 		size_t len;
 
 		while (*p == '/')

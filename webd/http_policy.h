@@ -35,10 +35,12 @@ bool http_policy_origin_ok(const char *origin, const char *host);
 bool http_policy_method_ok(const char *method);
 
 /*
- * Maps a URL-decoded request path ("/app.js") to a relative file path
- * ("app.js") in out.  Refused: no leading '/', longer than
- * HTTP_POLICY_MAX_PATH, control characters, '\\', ':', '%' (left over from
- * double encoding), "." and ".." segments, and hidden segments (".git").
+ * Maps a request path as it came on the wire, percent-encoded ("/app.js",
+ * "/caf%C3%A9.html"), to a relative file path ("app.js") in out, decoding
+ * it exactly once.  Refused: no leading '/', longer than
+ * HTTP_POLICY_MAX_PATH, a malformed %xx, encoded NUL or separators (%00,
+ * %2f, %5c), control characters, '\\', ':', a '%' left after decoding
+ * (double encoding), "." and ".." segments, and hidden segments (".git").
  * Returns 0, or -EINVAL (a bad request), or -ENOENT (a hidden name).
  * "/" gives "" (the caller serves its index).
  */
