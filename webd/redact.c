@@ -110,12 +110,16 @@ all_lower_word(const char *s, size_t len)
 
 struct out {
 	char *p;
-	size_t n;
+	size_t n, cap;
 };
 
 static void
 put(struct out *o, const char *s, size_t len)
 {
+	/* cap is sized so this never cuts; the check keeps a mistake in
+	 * that arithmetic from becoming an overflow */
+	if (len > o->cap - 1 - o->n)
+		len = o->cap - 1 - o->n;
 	memcpy(o->p + o->n, s, len);
 	o->n += len;
 }
@@ -164,7 +168,10 @@ mark_word(const char *w, size_t len, bool *m)
 			;
 		if (!name_is_secret(w + s, e - s))
 			continue;
-		for (v = e + 1; v < len && strchr("&;,", w[v]) == NULL; v++)
+		/* --secret=a,b and TOKEN=x take the whole rest of the word; in
+		 * a query string the value ends at the next separator */
+		for (v = e + 1; v < len && (s == 0 ||
+		    strchr("&;,", w[v]) == NULL); v++)
 			m[v] = true;
 	}
 }
@@ -197,17 +204,59 @@ is_auth_scheme(const char *w, size_t wl)
 	return false;
 }
 
+/* Short flags whose value is a password for one program only. */
+static const struct {
+	const char *prog, *flag;
+} prog_flags[] = {
+	{ "redis-cli", "-a" },
+	{ "valkey-cli", "-a" },
+	{ "keydb-cli", "-a" },
+};
+
+static bool
+prog_flag_is_secret(const char *prog, size_t plen, const char *w, size_t wl)
+{
+	const char *slash;
+
+	/* the first word's basename */
+	while ((slash = memchr(prog, '/', plen)) != NULL) {
+		plen -= (size_t)(slash + 1 - prog);
+		prog = slash + 1;
+	}
+	for (size_t i = 0; i < sizeof(prog_flags) / sizeof(prog_flags[0]); i++)
+		if (plen == strlen(prog_flags[i].prog) &&
+		    memcmp(prog, prog_flags[i].prog, plen) == 0 &&
+		    wl == strlen(prog_flags[i].flag) &&
+		    memcmp(w, prog_flags[i].flag, wl) == 0)
+			return true;
+	return false;
+}
+
+/* curl -u user:password, --user, --proxy-user, -U */
+static bool
+is_user_flag(const char *w, size_t wl)
+{
+	static const char *const flags[] = { "-u", "--user", "-U",
+	    "--proxy-user" };
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (wl == strlen(flags[i]) && memcmp(w, flags[i], wl) == 0)
+			return true;
+	return false;
+}
+
 enum want {
 	WANT_NONE,
 	WANT_VALUE,	/* the word after --password */
 	WANT_PORT_OR_VALUE,	/* the word after -p */
 	WANT_HEADER,	/* the word after "Authorization:" (maybe after Bearer) */
+	WANT_USERPASS,	/* the word after -u: mask past its first ':' */
 };
 
 int
 redact_cmdline(const char *cmdline, enum redact_mode mode, char **out)
 {
-	size_t len, cap;
+	size_t len, cap, prog_len;
 	struct out o;
 	bool *m;
 	enum want want = WANT_NONE;
@@ -235,6 +284,8 @@ redact_cmdline(const char *cmdline, enum redact_mode mode, char **out)
 		return -ENOMEM;
 	}
 	o.n = 0;
+	o.cap = cap;
+	prog_len = strcspn(cmdline, " ");
 	for (size_t i = 0; i <= len;) {
 		size_t j = i, wl;
 		const char *w = cmdline + i;
@@ -244,6 +295,14 @@ redact_cmdline(const char *cmdline, enum redact_mode mode, char **out)
 		wl = j - i;
 		if (want == WANT_HEADER && is_auth_scheme(w, wl)) {
 			put(&o, w, wl);		/* the scheme; its value is next */
+		} else if (want == WANT_USERPASS && wl > 0 && w[0] != '-') {
+			const char *colon = memchr(w, ':', wl);
+			size_t keep = colon ? (size_t)(colon - w) + 1 : wl;
+
+			put(&o, w, keep);
+			if (keep < wl)
+				put_mask(&o);
+			want = WANT_NONE;
 		} else if (want != WANT_NONE && wl > 0 && w[0] != '-' &&
 		    !(want == WANT_PORT_OR_VALUE && looks_like_port(w, wl))) {
 			put_mask(&o);
@@ -266,8 +325,11 @@ redact_cmdline(const char *cmdline, enum redact_mode mode, char **out)
 				put(&o, "-p", 2);
 				put_mask(&o);
 			} else if (wl > 1 && w[0] == '-' &&
-			    memchr(w, '=', wl) == NULL && name_is_secret(w, wl)) {
+			    memchr(w, '=', wl) == NULL && (name_is_secret(w, wl) ||
+			    prog_flag_is_secret(cmdline, prog_len, w, wl))) {
 				want = WANT_VALUE;
+			} else if (is_user_flag(w, wl)) {
+				want = WANT_USERPASS;
 			} else if (wl > 1 && w[wl - 1] == ':' &&
 			    name_is_secret(w, wl - 1)) {
 				want = WANT_HEADER;
