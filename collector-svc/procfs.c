@@ -112,7 +112,9 @@ procfs_parse_stat(const char *buf, size_t len, struct procfs_stat *out)
 				return -EINVAL;
 			st.ppid = (int32_t)v;
 		} else if (field == 22) {
-			if (v < 0)
+			/* The kernel always ends the field with a blank: a
+			 * number cut short by a truncated read is refused. */
+			if (v < 0 || p >= end || (*p != ' ' && *p != '\n'))
 				return -EINVAL;
 			st.starttime = (uint64_t)v;
 		}
@@ -174,25 +176,17 @@ procfs_parse_btime(const char *buf, size_t len, int64_t *out)
 void
 procfs_cmdline_join(char *buf, size_t len, size_t *outlen)
 {
-	size_t i, o = 0;
-	bool pending = false;
+	size_t i;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		if (c == '\0' || c < 0x20 || c == 0x7f) {
-			/* A separator: one space, and only between words. */
-			pending = o > 0;
-			continue;
-		}
-		if (pending) {
-			buf[o++] = ' ';
-			pending = false;
-		}
-		buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	*outlen = o;
+	/* Trailing NULs are the terminator (and setproctitle padding), not
+	 * empty arguments. */
+	while (len > 0 && buf[len - 1] == '\0')
+		len--;
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[len] = '\0';
+	*outlen = len;
 }
 
 int
@@ -300,7 +294,9 @@ procfs_parse_net(const char *buf, size_t len, int proto, int family,
 		return -EINVAL;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
-		eol = nl != NULL ? nl : end;
+		if (nl == NULL)
+			return -EINVAL;	/* the kernel ends every line: cut short */
+		eol = nl;
 		if (header) {
 			/* The first line names the columns. */
 			header = false;
@@ -310,8 +306,6 @@ procfs_parse_net(const char *buf, size_t len, int proto, int family,
 			if ((rc = fn(arg, &s)) != 0)
 				return rc;
 		}
-		if (nl == NULL)
-			break;
 		p = nl + 1;
 	}
 	return 0;

@@ -33,9 +33,10 @@ int procfs_parse_btime(const char *buf, size_t len, int64_t *out);
 
 /*
  * /proc/<pid>/cmdline: turns the NUL-separated arguments in buf[0..len)
- * into one string joined by single spaces, in place, NUL-terminated at
- * buf[*outlen] (so buf must have room for len + 1 bytes).  Empty arguments
- * and trailing NULs add no spaces; control characters become spaces.
+ * into one string, the arguments joined by single spaces (as ' '.join(argv)
+ * would), in place, NUL-terminated at buf[*outlen] (so buf must have room
+ * for len + 1 bytes).  Trailing NULs (the terminator, setproctitle padding)
+ * are dropped; other bytes are kept as they are (JSON escapes them).
  */
 void procfs_cmdline_join(char *buf, size_t len, size_t *outlen);
 

@@ -1,0 +1,341 @@
+/*
+ * sock_diag request building and the reply parser, on crafted buffers:
+ * well-formed dumps, stale sequence numbers, kernel errors, and every
+ * truncation and a table of malformed messages.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "sockdiag.h"
+
+#define SEQ	4242u
+
+struct buf {
+	unsigned char b[8192];
+	size_t len;
+};
+
+static void
+add_raw(struct buf *b, uint16_t type, uint32_t seq, const void *payload,
+    size_t plen)
+{
+	struct nlmsghdr nh;
+
+	memset(&nh, 0, sizeof(nh));
+	nh.nlmsg_len = (uint32_t)NLMSG_LENGTH(plen);
+	nh.nlmsg_type = type;
+	nh.nlmsg_flags = NLM_F_MULTI;
+	nh.nlmsg_seq = seq;
+	assert_true(b->len + NLMSG_SPACE(plen) <= sizeof(b->b));
+	memset(b->b + b->len, 0, NLMSG_SPACE(plen));
+	memcpy(b->b + b->len, &nh, sizeof(nh));
+	memcpy(b->b + b->len + NLMSG_HDRLEN, payload, plen);
+	b->len += NLMSG_SPACE(plen);
+}
+
+static void
+add_sock(struct buf *b, uint32_t seq, int family, const char *src,
+    uint16_t sport, const char *dst, uint16_t dport, uint8_t state,
+    uint32_t inode)
+{
+	struct inet_diag_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.idiag_family = (uint8_t)family;
+	m.idiag_state = state;
+	m.id.idiag_sport = htons(sport);
+	m.id.idiag_dport = htons(dport);
+	if (family == AF_INET || family == AF_INET6) {
+		assert_int_equal(inet_pton(family, src, m.id.idiag_src), 1);
+		assert_int_equal(inet_pton(family, dst, m.id.idiag_dst), 1);
+	}
+	m.idiag_inode = inode;
+	m.idiag_uid = 1000;
+	add_raw(b, SOCK_DIAG_BY_FAMILY, seq, &m, sizeof(m));
+}
+
+static void
+add_done(struct buf *b, uint32_t seq, int err)
+{
+	add_raw(b, NLMSG_DONE, seq, &err, sizeof(err));
+}
+
+struct got {
+	struct snap_socket s[64];
+	size_t n;
+	size_t stop_after;	/* 0: never */
+};
+
+static int
+collect(void *arg, const struct snap_socket *s)
+{
+	struct got *g = arg;
+
+	if (g->n == 64)
+		return -E2BIG;
+	g->s[g->n++] = *s;
+	if (g->stop_after != 0 && g->n == g->stop_after)
+		return -ECANCELED;
+	return 0;
+}
+
+static void
+test_build_request(void **state)
+{
+	unsigned char buf[SOCKDIAG_REQ_MAX];
+	struct nlmsghdr *nh = (void *)buf;
+	int len;
+
+	(void)state;
+	len = sockdiag_build_request(buf, sizeof(buf), SNAP_PROTO_UDP, 6, 7);
+	assert_int_equal(len, NLMSG_LENGTH(sizeof(struct inet_diag_req_v2)));
+	assert_int_equal(nh->nlmsg_len, len);
+	assert_int_equal(nh->nlmsg_type, SOCK_DIAG_BY_FAMILY);
+	assert_int_equal(nh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	assert_int_equal(nh->nlmsg_seq, 7);
+	{
+		struct inet_diag_req_v2 *r = NLMSG_DATA(nh);
+
+		assert_int_equal(r->sdiag_family, AF_INET6);
+		assert_int_equal(r->sdiag_protocol, IPPROTO_UDP);
+		assert_int_equal(r->idiag_states, SOCKDIAG_ALL_STATES);
+		assert_int_equal(r->idiag_ext, 0);
+	}
+	len = sockdiag_build_request(buf, sizeof(buf), SNAP_PROTO_TCP, 4, 8);
+	assert_true(len > 0);
+	assert_int_equal(((struct inet_diag_req_v2 *)NLMSG_DATA(nh))->
+	    sdiag_protocol, IPPROTO_TCP);
+
+	/* Both families at once: the TCPDIAG request with AF_UNSPEC. */
+	len = sockdiag_build_request(buf, sizeof(buf), SNAP_PROTO_TCP, 0, 9);
+	assert_int_equal(len, NLMSG_LENGTH(sizeof(struct inet_diag_req)));
+	assert_int_equal(nh->nlmsg_type, TCPDIAG_GETSOCK);
+	assert_int_equal(((struct inet_diag_req *)NLMSG_DATA(nh))->
+	    idiag_family, AF_UNSPEC);
+	assert_int_equal(((struct inet_diag_req *)NLMSG_DATA(nh))->
+	    idiag_states, SOCKDIAG_ALL_STATES);
+
+	assert_int_equal(sockdiag_build_request(buf, sizeof(buf),
+	    SNAP_PROTO_UDP, 0, 1), -EINVAL);
+	assert_int_equal(sockdiag_build_request(buf, sizeof(buf),
+	    SNAP_PROTO_TCP, 5, 1), -EINVAL);
+	assert_int_equal(sockdiag_build_request(buf, sizeof(buf), 7, 4, 1),
+	    -EINVAL);
+	assert_int_equal(sockdiag_build_request(buf, 8, SNAP_PROTO_TCP, 4, 1),
+	    -ENOSPC);
+}
+
+static void
+test_parse_dump(void **state)
+{
+	struct sockdiag_parser p;
+	struct got g;
+	struct buf b;
+	char a[SNAP_ADDRSTRLEN];
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	memset(&g, 0, sizeof(g));
+	add_sock(&b, SEQ, AF_INET, "127.0.0.1", 8080, "0.0.0.0", 0, 10, 111);
+	add_sock(&b, SEQ - 1, AF_INET, "10.0.0.1", 1, "0.0.0.0", 0, 10, 5);
+	add_sock(&b, SEQ, AF_INET6, "::1", 443, "::ffff:127.0.0.2", 50000, 1,
+	    222);
+	add_sock(&b, SEQ, AF_INET, "127.0.0.1", 1, "127.0.0.1", 2, 6, 0);
+	add_sock(&b, SEQ, AF_UNIX, "", 0, "", 0, 1, 9);		/* skipped */
+	add_sock(&b, SEQ, AF_INET, "127.0.0.1", 3, "0.0.0.0", 0, 0, 9);
+	add_sock(&b, SEQ, AF_INET, "127.0.0.1", 3, "0.0.0.0", 0, 13, 9);
+	add_raw(&b, NLMSG_NOOP, SEQ, "", 0);
+	add_done(&b, SEQ, 0);
+
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g), 1);
+	assert_true(p.done);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(p.n_sockets, 3);
+	assert_int_equal(p.n_skipped, 3);
+
+	assert_int_equal(g.s[0].family, 4);
+	assert_int_equal(g.s[0].proto, SNAP_PROTO_TCP);
+	assert_string_equal(snap_addr_format(&g.s[0].local, a), "127.0.0.1");
+	assert_int_equal(g.s[0].local_port, 8080);
+	assert_int_equal(g.s[0].state, SNAP_STATE_LISTEN);
+	assert_int_equal(g.s[0].inode, 111);
+	assert_int_equal(g.s[0].pid, -1);
+
+	assert_int_equal(g.s[1].family, 6);
+	assert_string_equal(snap_addr_format(&g.s[1].local, a), "::1");
+	assert_string_equal(snap_addr_format(&g.s[1].remote, a),
+	    "::ffff:127.0.0.2");
+	assert_int_equal(g.s[1].local_port, 443);
+	assert_int_equal(g.s[1].remote_port, 50000);
+	assert_int_equal(g.s[1].state, SNAP_STATE_ESTABLISHED);
+
+	assert_int_equal(g.s[2].state, SNAP_STATE_TIME_WAIT);
+	assert_int_equal(g.s[2].inode, 0);
+}
+
+static void
+test_parse_udp_and_split(void **state)
+{
+	struct sockdiag_parser p;
+	struct got g;
+	struct buf b1, b2;
+
+	(void)state;
+	memset(&b1, 0, sizeof(b1));
+	memset(&b2, 0, sizeof(b2));
+	memset(&g, 0, sizeof(g));
+	add_sock(&b1, SEQ, AF_INET, "127.0.0.1", 53, "0.0.0.0", 0, 7, 1);
+	add_sock(&b2, SEQ, AF_INET6, "::", 547, "::", 0, 1, 2);
+	add_done(&b2, SEQ, 0);
+	sockdiag_parser_init(&p, SNAP_PROTO_UDP, SEQ);
+	/* A dump comes in several recv()s: 0 means "more to come". */
+	assert_int_equal(sockdiag_parse(&p, b1.b, b1.len, collect, &g), 0);
+	assert_false(p.done);
+	assert_int_equal(sockdiag_parse(&p, b2.b, b2.len, collect, &g), 1);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.s[0].proto, SNAP_PROTO_UDP);
+	assert_int_equal(g.s[0].state, SNAP_STATE_NONE);	/* not CLOSE */
+	assert_int_equal(g.s[1].state, SNAP_STATE_NONE);	/* not ESTAB */
+}
+
+static void
+test_parse_errors(void **state)
+{
+	struct sockdiag_parser p;
+	struct got g;
+	struct buf b;
+	struct nlmsgerr e;
+
+	(void)state;
+	/* The kernel refuses the request. */
+	memset(&b, 0, sizeof(b));
+	memset(&e, 0, sizeof(e));
+	e.error = -EPERM;
+	add_raw(&b, NLMSG_ERROR, SEQ, &e, sizeof(e));
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g), -EPERM);
+
+	/* An ack (error 0) is not an error; a stale error is ignored. */
+	memset(&b, 0, sizeof(b));
+	e.error = 0;
+	add_raw(&b, NLMSG_ERROR, SEQ, &e, sizeof(e));
+	e.error = -EINVAL;
+	add_raw(&b, NLMSG_ERROR, SEQ + 1, &e, sizeof(e));
+	add_done(&b, SEQ, 0);
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g), 1);
+
+	/* A dump that failed part way reports it in DONE. */
+	memset(&b, 0, sizeof(b));
+	add_done(&b, SEQ, -ENOBUFS);
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g),
+	    -ENOBUFS);
+
+	/* The callback stops the walk with its own code. */
+	memset(&b, 0, sizeof(b));
+	memset(&g, 0, sizeof(g));
+	g.stop_after = 1;
+	add_sock(&b, SEQ, AF_INET, "127.0.0.1", 1, "0.0.0.0", 0, 10, 1);
+	add_sock(&b, SEQ, AF_INET, "127.0.0.1", 2, "0.0.0.0", 0, 10, 2);
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g),
+	    -ECANCELED);
+	assert_int_equal(g.n, 1);
+}
+
+static void
+test_parse_malformed(void **state)
+{
+	struct sockdiag_parser p;
+	struct got g;
+	struct buf b;
+	struct nlmsghdr *nh;
+	size_t cut, whole;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	add_sock(&b, SEQ, AF_INET, "127.0.0.1", 1, "0.0.0.0", 0, 10, 1);
+	whole = b.len;
+	add_sock(&b, SEQ, AF_INET6, "::1", 2, "::", 0, 10, 2);
+	add_done(&b, SEQ, 0);
+
+	/* Every truncation, in an exact-size copy (ASan catches overreads):
+	 * cuts at a message boundary parse cleanly, others are -EBADMSG. */
+	for (cut = 1; cut < b.len; cut++) {
+		unsigned char *copy = malloc(cut);
+		int rc;
+
+		memcpy(copy, b.b, cut);
+		memset(&g, 0, sizeof(g));
+		sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+		rc = sockdiag_parse(&p, copy, cut, collect, &g);
+		if (cut == whole || cut == 2 * whole)
+			assert_int_equal(rc, 0);
+		else
+			assert_int_equal(rc, -EBADMSG);
+		free(copy);
+	}
+
+	/* nlmsg_len shorter than a header, or longer than what arrived. */
+	nh = (void *)b.b;
+	nh->nlmsg_len = 8;
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g),
+	    -EBADMSG);
+	nh->nlmsg_len = (uint32_t)b.len + 4;
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g),
+	    -EBADMSG);
+
+	/* A socket message too short for inet_diag_msg. */
+	memset(&b, 0, sizeof(b));
+	add_raw(&b, SOCK_DIAG_BY_FAMILY, SEQ, "abcdefgh", 8);
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g),
+	    -EBADMSG);
+
+	/* An error message too short for its code. */
+	memset(&b, 0, sizeof(b));
+	add_raw(&b, NLMSG_ERROR, SEQ, "ab", 2);
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g),
+	    -EBADMSG);
+
+	/* Unknown message types are skipped, not fatal. */
+	memset(&b, 0, sizeof(b));
+	add_raw(&b, 0x7777, SEQ, "abcd", 4);
+	add_done(&b, SEQ, 0);
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g), 1);
+	assert_int_equal(p.n_skipped, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_request),
+		cmocka_unit_test(test_parse_dump),
+		cmocka_unit_test(test_parse_udp_and_split),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
