@@ -114,9 +114,7 @@ http_policy_origin_ok(const char *origin, const char *host)
 {
 	static const char scheme[] = "http://";
 
-	if (origin == NULL)
-		return true;
-	if (host == NULL)
+	if (origin == NULL || host == NULL)
 		return false;
 	if (strncasecmp(origin, scheme, sizeof(scheme) - 1) != 0)
 		return false;

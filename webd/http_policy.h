@@ -26,8 +26,8 @@ bool http_policy_host_ok(const char *host, const char *bind, int port);
 
 /*
  * True when a WebSocket Origin is the page's own: "http://" + the (already
- * accepted) Host header.  A missing Origin (NULL) is accepted, as browsers
- * always send one and other local programs can open the socket anyway.
+ * accepted) Host header.  Browsers always send Origin on an upgrade, so a
+ * missing one (NULL) is refused too; other programs can send it.
  */
 bool http_policy_origin_ok(const char *origin, const char *host);
 

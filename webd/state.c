@@ -378,8 +378,9 @@ state_on_collector(enum subscriber_state s, const char *error, void *user)
 
 	pthread_mutex_lock(&st->pub_lock);
 	st->collector = s;
+	/* A connected collector has no error, whatever went before. */
 	snprintf(st->collector_error, sizeof(st->collector_error), "%s",
-	    error != NULL ? error : "");
+	    error != NULL && s != SUBSCRIBER_CONNECTED ? error : "");
 	pthread_mutex_unlock(&st->pub_lock);
 	if (s == SUBSCRIBER_CONNECTED)
 		log_info("collector connected");
