@@ -31,6 +31,7 @@
 /* One encoded SNAPSHOT frame, shared by every client sending it. */
 struct shared_frame {
 	atomic_uint refs;
+	bool udp;		/* sampled with UDP sockets */
 	size_t len;
 	uint8_t *data;
 };
@@ -253,7 +254,7 @@ subscription_set(struct client *cl, const struct frame_subscribe *sub)
 
 /* HELLO, then SUBSCRIBE, within the hello timeout.  0 or -1 with why. */
 static int
-handshake(struct client *cl, char *why, size_t whylen)
+handshake(struct client *cl, char *why, size_t whylen, bool *eof)
 {
 	int64_t deadline = mono_ms() + cl->srv->hello_timeout_ms;
 	uint8_t payload[FRAME_MAX_CONTROL], out[FRAME_SMALL_MAX];
@@ -263,10 +264,9 @@ handshake(struct client *cl, char *why, size_t whylen)
 	struct frame_error err;
 	uint16_t v;
 	size_t len;
-	bool eof;
 	int r;
 
-	if (read_control(cl, deadline, &h, payload, why, whylen, &eof) < 0)
+	if (read_control(cl, deadline, &h, payload, why, whylen, eof) < 0)
 		return -1;
 	if (h.type != FRAME_HELLO) {
 		snprintf(why, whylen, "sent %s before HELLO",
@@ -295,7 +295,7 @@ handshake(struct client *cl, char *why, size_t whylen)
 		snprintf(why, whylen, "could not answer HELLO");
 		return -1;
 	}
-	if (read_control(cl, deadline, &h, payload, why, whylen, &eof) < 0)
+	if (read_control(cl, deadline, &h, payload, why, whylen, eof) < 0)
 		return -1;
 	if (h.type != FRAME_SUBSCRIBE) {
 		snprintf(why, whylen, "sent %s where SUBSCRIBE was expected",
@@ -338,6 +338,15 @@ client_input(struct client *cl, char *why, size_t whylen, bool *eof)
 	return 0;
 }
 
+/* Is latest one this client has not had, and of the kind it asked for?
+ * (A sample without UDP does not answer a UDP subscription.) */
+static bool
+fresh(struct server *s, struct client *cl, uint64_t sent)
+{
+	return s->latest != NULL && s->seq != sent &&
+	    (s->latest->udp || !cl->udp);
+}
+
 /* Sends each new latest snapshot until the client goes or we stop. */
 static int
 stream(struct client *cl, char *why, size_t whylen, bool *quiet)
@@ -363,9 +372,9 @@ stream(struct client *cl, char *why, size_t whylen, bool *quiet)
 
 		f = NULL;
 		pthread_mutex_lock(&s->mu);
-		if (s->seq == sent || s->latest == NULL)
+		if (!fresh(s, cl, sent))
 			cv_wait_ms(s, &s->snap_cv, WAIT_SLICE_MS);
-		if (s->seq != sent && s->latest != NULL) {
+		if (fresh(s, cl, sent)) {
 			f = frame_ref(s->latest);
 			sent = s->seq;
 		}
@@ -402,9 +411,14 @@ client_main(void *arg)
 	char why[256] = "";
 	bool quiet = false;
 
-	if (handshake(cl, why, sizeof(why)) < 0) {
-		log_drop(cl, why);
-		send_error(cl, why);
+	if (handshake(cl, why, sizeof(why), &quiet) < 0) {
+		if (quiet)
+			log_info("client %u (%s) left before subscribing",
+			    cl->id, cl->peer);
+		else {
+			log_drop(cl, why);
+			send_error(cl, why);
+		}
 	} else if (stream(cl, why, sizeof(why), &quiet) < 0) {
 		if (quiet)
 			log_info("client %u (%s) %s", cl->id, cl->peer,
@@ -503,6 +517,9 @@ sampler_main(void *arg)
 			continue;
 		}
 		wait = sampled ? last + interval - mono_ms() : 0;
+		/* a new UDP subscriber should not wait a whole interval */
+		if (udp && s->latest != NULL && !s->latest->udp)
+			wait = 0;
 		if (wait > 0) {
 			/* woken early when subscriptions change */
 			cv_wait_ms(s, &s->cfg_cv, wait < ACCEPT_SLICE_MS ?
@@ -520,7 +537,8 @@ sampler_main(void *arg)
 			log_warnx_limited("sample", 10, "sample failed: %s",
 			    collector_error(s->col));
 		else {
-			f = encode(snap);
+			if ((f = encode(snap)) != NULL)
+				f->udp = udp;
 			snapshot_unref(snap);
 		}
 

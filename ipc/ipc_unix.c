@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IPC_DEFAULT_BACKLOG	16
+#define IPC_DEFAULT_BACKLOG	64
 #define IPC_DEFAULT_GROUP	"procnet"
 
 struct ipc_server {
