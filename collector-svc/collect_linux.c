@@ -8,9 +8,10 @@
  * sample lists /proc, stats every /proc/<pid>/fd (st_size is the fd count
  * on Linux 6.2+), and rereads the fds only of processes that are new or whose
  * fd count changed, or that reuse a known pid (start time differs).  Sockets
- * whose inode no holder explains escalate to a full pass; a full pass also
- * runs every full_every samples.  Inodes that a full pass found no holder
- * for are remembered so they do not escalate again.
+ * whose inode no holder explains escalate to a full pass (at most every
+ * full_every / 6 samples); a full pass also runs every full_every samples.
+ * Inodes that a full pass found no holder for are remembered so they do
+ * not escalate again.
  */
 #include "collect.h"
 
@@ -903,6 +904,14 @@ full_pass(struct collector *c)
 	return 0;
 }
 
+/* Samples between a full pass and the next one that unknown sockets may
+ * trigger: a sixth of the backstop period, at least one. */
+static unsigned
+escalate_gap(unsigned full_every)
+{
+	return full_every >= 12 ? full_every / 6 : 1;
+}
+
 static int
 map_owners(struct collector *c, const struct collect_opts *o)
 {
@@ -922,9 +931,13 @@ map_owners(struct collector *c, const struct collect_opts *o)
 		c->samples_since_full++;
 		mark_changed(c);
 		rc = scan_marked(c);
-		if (rc == 0 && count_unknown(c) > 0) {
+		if (rc == 0 && c->samples_since_full >= escalate_gap(full_every) &&
+		    count_unknown(c) > 0) {
 			/* A socket appeared in a process whose fd count did
-			 * not move (one closed, one opened): look everywhere. */
+			 * not move (one closed, one opened): look everywhere.
+			 * Not every sample, though: sockets whose holder we
+			 * can never see (another pid namespace) would make
+			 * every sample a full pass. */
 			rc = full_pass(c);
 		}
 	}
