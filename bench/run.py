@@ -35,6 +35,7 @@ END = "<!-- bench:results:end -->"
 DEFAULT_ROUNDS = {1000: 7, 10000: 7, 50000: 5}
 FIXTURE_SETUP_S = 180
 FIXTURE_LIMIT_S = 900
+RSS_POLL_S = 0.1
 
 # What psutil users do: every inet socket, then name and command line of
 # each owning process (the anchors' "psutil" row).
@@ -214,13 +215,63 @@ def check_collector_view(args, fx, tmp, sizes):
     return view
 
 
+def read_vmrss(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for ln in f:
+                if ln.startswith("VmRSS:"):
+                    return int(ln.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def spawn_child(spawn_pid, deadline):
+    """The pid procnet-bench-spawn forked, once it exists."""
+    path = "/proc/%d/task/%d/children" % (spawn_pid, spawn_pid)
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                kids = f.read().split()
+            if kids:
+                return int(kids[0])
+        except OSError:
+            return None
+        time.sleep(0.005)
+    return None
+
+
 def run_steady(args, n, tmp):
+    """--samples in one process; its resident set is read from /proc every
+    RSS_POLL_S while it runs (the --stats rss_kb is the peak, VmHWM)."""
     samples = args.steady_samples
     err = os.path.join(tmp, "steady.err")
     argv = [args.collector, "--samples", str(samples), "--interval",
             args.steady_interval, "--stats"]
-    r = spawn_measure(argv, stderr_path=err)
+    p = subprocess.Popen([SPAWN, "-e", err, "--"] + argv,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    child = spawn_child(p.pid, time.monotonic() + 10)
+    rss = []
+    while child is not None and p.poll() is None:
+        v = read_vmrss(child)
+        if v:
+            rss.append(v)
+        time.sleep(RSS_POLL_S)
+    out, perr = p.communicate()
+    try:
+        r = json.loads(out.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        die("procnet-bench-spawn failed: %s" % perr.strip())
+    r["cpu_ms"] = r["user_ms"] + r["sys_ms"]
     res = {"argv": " ".join(argv[1:]), "process": r}
+    # The first readings are the process starting up and its first, cold
+    # sample; what it holds in steady state is the rest.
+    if len(rss) >= 4:
+        rss = rss[len(rss) // 4:]
+    if rss:
+        res["rss_resident_kb"] = statistics.median(rss)
+        res["rss_resident_max_kb"] = max(rss)
     if r["rc"] != 0:
         res["error"] = "exit %d: %s" % (r["rc"], tail(err))
         return res
@@ -236,7 +287,8 @@ def run_steady(args, n, tmp):
 def run_size(args, n, rounds, tools, tmp, sizes):
     log("N=%d: starting fixture" % n)
     fx = Fixture(args.fixture, n, os.path.join(tmp, "fixture-%d.err" % n))
-    res = {"n": n, "rounds": rounds, "fixture": fx.info, "tools": {}}
+    res = {"n": n, "rounds": rounds, "fixture": fx.info, "tools": {},
+           "loadavg_start": os.getloadavg()[0]}
     try:
         time.sleep(1.0)		# let the population settle
         res["collector_view"] = check_collector_view(args, fx, tmp, sizes)
@@ -272,6 +324,7 @@ def run_size(args, n, rounds, tools, tmp, sizes):
             log("N=%d: steady state (%d samples)" % (n, args.steady_samples))
             res["steady"] = run_steady(args, n, tmp)
     finally:
+        res["loadavg_end"] = os.getloadavg()[0]
         fx.stop()
     return res
 
@@ -389,15 +442,20 @@ def targets(results):
             meas = "n/a" + (" (%s)" % err if err else "")
         out.append(("steady-state sample ≤ `ss -tuan` at N=%dk" % (n // 1000),
                     meas, ok))
+    base = results.get("baseline_rss_kb")
     for n in (10000, 50000):
         r = by_n.get(n)
-        st = r and r.get("steady", {}).get("stats")
+        steady = (r and r.get("steady")) or {}
         raw = r and r.get("collector_view", {}).get("raw_bytes")
-        rss = st and st.get("rss_kb")
+        rss = steady.get("rss_resident_kb")
+        peak = steady.get("stats", {}).get("rss_kb")
         if rss and raw:
             ok = rss * 1024 <= 2 * raw
-            meas = "%s RSS vs %s raw = %s" % (
-                fmt_kb(rss), fmt_kb(raw / 1024.0), fmt_ratio(rss * 1024, raw))
+            meas = ("resident %s (peak %s; a bare `procnet-collector "
+                    "--version` is %s) vs %s raw = %s (peak %s)" % (
+                        fmt_kb(rss), fmt_kb(peak), fmt_kb(base),
+                        fmt_kb(raw / 1024.0), fmt_ratio(rss * 1024, raw),
+                        fmt_ratio(peak * 1024 if peak else None, raw)))
         else:
             ok, meas = None, "n/a"
         out.append(("collector RSS ≤ 2× raw data at N=%dk" % (n // 1000),
@@ -446,10 +504,12 @@ def render(results):
                  "sockets + %s listeners), %s UDP sockets, set up in %s ms. "
                  "Medians of %d interleaved rounds after one warm-up round "
                  "(user and sys are medians of their own, so they need not "
-                 "add up); peak RSS is the largest seen."
+                 "add up); peak RSS is the largest seen. Load average "
+                 "(1 min) %.1f at the start, %.1f at the end."
                  % (fx.get("workers"), "{:,}".format(n),
                     "{:,}".format(2 * n), 2 * fx.get("workers", 0),
-                    fx.get("udp"), fx.get("setup_ms"), r["rounds"]))
+                    fx.get("udp"), fx.get("setup_ms"), r["rounds"],
+                    r.get("loadavg_start", 0), r.get("loadavg_end", 0)))
         L.append("")
         L.append("| tool | wall ms | CPU ms (user, sys) | peak RSS | "
                  "wall vs `ss -tuanp` | wall vs `ss -tuan` | "
@@ -494,12 +554,16 @@ def render(results):
             if "stats" in st:
                 s = st["stats"]
                 L.append("Steady state `%s`: %s; whole process %s ms CPU "
-                         "over %s samples = %s ms CPU per sample." % (
+                         "over %s samples = %s ms CPU per sample; resident "
+                         "set read every %.1f s while it ran: median %s, "
+                         "max %s." % (
                              st["argv"], json.dumps(s, sort_keys=True),
                              fmt_ms(st["process"]["cpu_ms"]),
                              s.get("samples", "?"),
                              fmt_ms(st["process"]["cpu_ms"] /
-                                    max(1, s.get("samples", 1)))))
+                                    max(1, s.get("samples", 1))),
+                             RSS_POLL_S, fmt_kb(st.get("rss_resident_kb")),
+                             fmt_kb(st.get("rss_resident_max_kb"))))
             else:
                 L.append("Steady state `%s`: %s" % (st["argv"],
                                                     st.get("error")))
@@ -617,6 +681,8 @@ def main():
         "graph_conns": args.graph_conns,
     }
     results["sizes_of"] = get_sizes(args)
+    results["baseline_rss_kb"] = spawn_measure(
+        [args.collector, "--version"])["rss_kb"]
 
     # A SIGTERM/SIGINT to the harness still stops the fixture (finally);
     # the fixture also dies on its own with us (PR_SET_PDEATHSIG).
