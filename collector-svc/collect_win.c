@@ -552,10 +552,55 @@ token_user(struct collector *c, HANDLE proc)
 	return s;
 }
 
-/* The command line as the process was given it; NULL where access or
- * the OS (before 8.1) does not allow. */
+/*
+ * Before Windows 8.1 (and under Wine) there is no
+ * ProcessCommandLineInformation: read the command line the documented
+ * way round, from the process's PEB, which needs PROCESS_VM_READ.
+ */
 static char *
-process_cmdline(struct collector *c, HANDLE proc)
+cmdline_from_peb(struct collector *c, int32_t pid)
+{
+	PROCESS_BASIC_INFORMATION pbi;
+	RTL_USER_PROCESS_PARAMETERS params;
+	wchar_t *w = NULL;
+	char *s = NULL;
+	SIZE_T got;
+	PEB peb;
+	HANDLE h;
+
+	h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE,
+	    (DWORD)pid);
+	if (h == NULL)
+		return NULL;
+	if (!NT_SUCCESS(c->query_process(h, ProcessBasicInformation, &pbi,
+	    sizeof(pbi), NULL)) || pbi.PebBaseAddress == NULL)
+		goto out;
+	if (!ReadProcessMemory(h, pbi.PebBaseAddress, &peb, sizeof(peb),
+	    &got) || got != sizeof(peb) || peb.ProcessParameters == NULL)
+		goto out;
+	if (!ReadProcessMemory(h, peb.ProcessParameters, &params,
+	    sizeof(params), &got) || got != sizeof(params))
+		goto out;
+	/* Length is a USHORT: 64 KiB at most, so no cap is needed here. */
+	if (params.CommandLine.Length == 0 || params.CommandLine.Buffer == NULL)
+		goto out;
+	if ((w = malloc(params.CommandLine.Length)) == NULL)
+		goto out;
+	if (!ReadProcessMemory(h, params.CommandLine.Buffer, w,
+	    params.CommandLine.Length, &got) ||
+	    got != params.CommandLine.Length)
+		goto out;
+	s = wstr_to_utf8_dup(w, (int)(got / sizeof(wchar_t)));
+out:
+	free(w);
+	CloseHandle(h);
+	return s;
+}
+
+/* The command line as the process was given it; NULL where access does
+ * not allow. */
+static char *
+process_cmdline(struct collector *c, HANDLE proc, int32_t pid)
 {
 	ULONG need = 0, size = 4096;
 	UNICODE_STRING *us;
@@ -581,6 +626,8 @@ process_cmdline(struct collector *c, HANDLE proc)
 			return s;
 		}
 		free(buf);
+		if (st == (NTSTATUS)0xC0000003L)	/* STATUS_INVALID_INFO_CLASS */
+			return cmdline_from_peb(c, pid);
 		/* STATUS_INFO_LENGTH_MISMATCH / BUFFER_TOO_SMALL: retry. */
 		if (need <= size || need > 4 * CMDLINE_MAX_BYTES + 64)
 			return NULL;
@@ -618,7 +665,7 @@ read_proc(struct collector *c, int32_t pid, struct proc_info *p)
 	} else {
 		if (QueryFullProcessImageNameW(h, 0, c->path, &plen))
 			p->exe = wstr_to_utf8_dup(c->path, (int)plen);
-		p->cmdline = process_cmdline(c, h);
+		p->cmdline = process_cmdline(c, h, pid);
 		p->user = token_user(c, h);
 	}
 	CloseHandle(h);

@@ -1,0 +1,235 @@
+/*
+ * collect_win.c under Wine (or Windows): the test process opens loopback
+ * sockets, moves bytes on them (Wine attributes a socket to its process
+ * only after I/O), and finds them in a sample with its own pid, name,
+ * image path, command line, user and creation time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect.h"
+
+struct tcp_pair {
+	SOCKET lsn, cli, srv;
+	uint16_t lsn_port, cli_port;
+};
+
+static uint16_t
+local_port(SOCKET s)
+{
+	struct sockaddr_in sin;
+	int len = sizeof(sin);
+
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+static void
+tcp_pair_open(struct tcp_pair *p)
+{
+	struct sockaddr_in sin;
+	char buf[4];
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	p->lsn = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	assert_true(p->lsn != INVALID_SOCKET);
+	assert_int_equal(bind(p->lsn, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(p->lsn, 4), 0);
+	p->lsn_port = local_port(p->lsn);
+	sin.sin_port = htons(p->lsn_port);
+	p->cli = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	assert_true(p->cli != INVALID_SOCKET);
+	assert_int_equal(connect(p->cli, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	p->srv = accept(p->lsn, NULL, NULL);
+	assert_true(p->srv != INVALID_SOCKET);
+	p->cli_port = local_port(p->cli);
+	assert_int_equal(send(p->cli, "ping", 4, 0), 4);
+	assert_int_equal(recv(p->srv, buf, 4, MSG_WAITALL), 4);
+	assert_int_equal(send(p->srv, "pong", 4, 0), 4);
+	assert_int_equal(recv(p->cli, buf, 4, MSG_WAITALL), 4);
+}
+
+static void
+tcp_pair_close(struct tcp_pair *p)
+{
+	closesocket(p->cli);
+	closesocket(p->srv);
+	closesocket(p->lsn);
+}
+
+static const struct snap_socket *
+find_socket(const struct snapshot *s, unsigned proto, uint16_t lport,
+    uint16_t rport)
+{
+	for (size_t i = 0; i < s->n_sockets; i++) {
+		const struct snap_socket *k = &s->sockets[i];
+
+		if (k->proto == proto && k->local_port == lport &&
+		    (rport == 0 || k->remote_port == rport))
+			return k;
+	}
+	return NULL;
+}
+
+static int
+ends_with_ci(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && _stricmp(s + a - b, suffix) == 0;
+}
+
+static int
+setup(void **state)
+{
+	WSADATA wsa;
+
+	return WSAStartup(MAKEWORD(2, 2), &wsa) == 0 ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	WSACleanup();
+	return 0;
+}
+
+static void
+test_own_tcp_socket_and_details(void **state)
+{
+	struct collect_opts o = { .tcp = true, .udp = false };
+	const struct snap_process *p;
+	const struct snap_socket *k;
+	struct collect_stats st;
+	struct collector *c;
+	struct snapshot *s;
+	struct tcp_pair tp;
+	FILETIME now;
+	uint64_t now_ms;
+
+	tcp_pair_open(&tp);
+	assert_int_equal(collector_new(&c), 0);
+	assert_int_equal(collector_sample(c, &o, &s), 0);
+	assert_string_equal(s->os, "windows");
+	assert_true(s->host[0] != '\0');
+	GetSystemTimeAsFileTime(&now);
+	now_ms = ((((uint64_t)now.dwHighDateTime << 32) | now.dwLowDateTime) -
+	    116444736000000000ULL) / 10000;
+	assert_true(s->time_ms > 0 && (uint64_t)s->time_ms <= now_ms);
+
+	k = find_socket(s, SNAP_PROTO_TCP, tp.cli_port, tp.lsn_port);
+	assert_non_null(k);
+	assert_int_equal(k->family, 4);
+	assert_int_equal(k->state, SNAP_STATE_ESTABLISHED);
+	assert_int_equal(k->owner, SNAP_OWNER_KNOWN);
+	assert_int_equal(k->pid, (int32_t)GetCurrentProcessId());
+	assert_int_equal(k->local.bytes[0], 127);
+	assert_int_equal(k->remote.bytes[0], 127);
+	for (size_t i = 0; i < s->n_sockets; i++)
+		assert_int_equal(s->sockets[i].proto, SNAP_PROTO_TCP);
+
+	p = snapshot_find_process(s, k->pid);
+	assert_non_null(p);
+	assert_true(_stricmp(p->name, "test_collect_win.exe") == 0);
+	assert_true(ends_with_ci(p->exe, "\\test_collect_win.exe"));
+	assert_non_null(strstr(p->cmdline, "test_collect_win"));
+	assert_true(p->user[0] != '\0');
+	/* Identity: a creation time, before the sample was taken. */
+	assert_true(p->start_time > 0 && p->start_time <= (uint64_t)s->time_ms);
+	assert_true(p->ppid >= 0);
+
+	collector_stats(c, &st);
+	assert_int_equal(st.n_sockets, s->n_sockets);
+	assert_int_equal(st.n_processes, s->n_processes);
+	assert_string_equal(collector_error(c), "");
+
+	/* The second sample takes the details from the cache: same answer. */
+	struct snapshot *s2;
+	const struct snap_process *p2;
+
+	assert_int_equal(collector_sample(c, &o, &s2), 0);
+	p2 = snapshot_find_process(s2, p->pid);
+	assert_non_null(p2);
+	assert_string_equal(p2->exe, p->exe);
+	assert_string_equal(p2->cmdline, p->cmdline);
+	assert_string_equal(p2->user, p->user);
+	assert_true(p2->start_time == p->start_time);
+
+	snapshot_unref(s2);
+	snapshot_unref(s);
+	collector_free(c);
+	collector_free(NULL);
+	tcp_pair_close(&tp);
+}
+
+static void
+test_own_udp_socket(void **state)
+{
+	struct collect_opts udp = { .tcp = false, .udp = true };
+	struct collect_opts tcp = { .tcp = true, .udp = false };
+	struct sockaddr_in sin;
+	const struct snap_socket *k;
+	struct collector *c;
+	struct snapshot *s;
+	uint16_t port;
+	char buf[4];
+	SOCKET u;
+
+	u = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+	assert_true(u != INVALID_SOCKET);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(u, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	port = local_port(u);
+	sin.sin_port = htons(port);
+	assert_int_equal(sendto(u, "echo", 4, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)), 4);
+	assert_int_equal(recv(u, buf, 4, 0), 4);
+
+	assert_int_equal(collector_new(&c), 0);
+	assert_int_equal(collector_sample(c, &udp, &s), 0);
+	k = find_socket(s, SNAP_PROTO_UDP, port, 0);
+	assert_non_null(k);
+	assert_int_equal(k->state, SNAP_STATE_NONE);
+	assert_int_equal(k->owner, SNAP_OWNER_KNOWN);
+	assert_int_equal(k->pid, (int32_t)GetCurrentProcessId());
+	/* The UDP table has no remote address. */
+	assert_int_equal(k->remote_port, 0);
+	for (size_t i = 0; i < s->n_sockets; i++)
+		assert_int_equal(s->sockets[i].proto, SNAP_PROTO_UDP);
+	snapshot_unref(s);
+
+	/* Without udp, no UDP sockets at all. */
+	assert_int_equal(collector_sample(c, &tcp, &s), 0);
+	for (size_t i = 0; i < s->n_sockets; i++)
+		assert_int_equal(s->sockets[i].proto, SNAP_PROTO_TCP);
+	snapshot_unref(s);
+	collector_free(c);
+	closesocket(u);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_own_tcp_socket_and_details),
+		cmocka_unit_test(test_own_udp_socket),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,315 @@
+/*
+ * ipc_win.c under Wine (or Windows): the named-pipe transport's contract
+ * from transport.h, and the DACL read back from a live pipe.  Each test
+ * uses its own pipe name (pid + counter), never the product's.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport.h"
+
+/* What ipc_win.c means the pipe's DACL to be (docs/windows.md). */
+#define WANT_SDDL "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;LS)"
+
+static void
+pipe_name(char *buf, size_t len)
+{
+	static int n;
+
+	snprintf(buf, len, "\\\\.\\pipe\\procnet-test-%lu-%d",
+	    (unsigned long)GetCurrentProcessId(), ++n);
+}
+
+static void
+test_default_endpoint(void **state)
+{
+	char buf[IPC_ENDPOINT_MAX], tiny[8];
+
+	assert_int_equal(ipc_default_endpoint(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "\\\\.\\pipe\\procnet-collector");
+	assert_int_equal(ipc_default_endpoint(tiny, sizeof(tiny)),
+	    -ENAMETOOLONG);
+}
+
+static void
+test_bad_endpoints(void **state)
+{
+	struct ipc_server *srv = NULL;
+	struct ipc_conn *c = NULL;
+	char longname[IPC_ENDPOINT_MAX + 16];
+
+	assert_int_equal(ipc_server_open("/tmp/x.sock", NULL, &srv), -EINVAL);
+	assert_int_equal(ipc_server_open("\\\\.\\pipe\\", NULL, &srv),
+	    -EINVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	memcpy(longname, "\\\\.\\pipe\\", 9);
+	assert_int_equal(ipc_server_open(longname, NULL, &srv),
+	    -ENAMETOOLONG);
+	assert_int_equal(ipc_connect("C:\\x", 10, &c), -EINVAL);
+	assert_null(srv);
+	assert_null(c);
+}
+
+static void
+test_connect_nobody(void **state)
+{
+	struct ipc_conn *c = NULL;
+	char name[128];
+
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_connect(name, 100, &c), -ENOENT);
+	assert_null(c);
+}
+
+static void
+test_accept_times_out(void **state)
+{
+	struct ipc_server *srv;
+	struct ipc_conn *c = NULL;
+	char name[128];
+
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, NULL, &srv), 0);
+	assert_int_equal(ipc_server_accept(srv, 0, &c), -ETIMEDOUT);
+	assert_int_equal(ipc_server_accept(srv, 50, &c), -ETIMEDOUT);
+	assert_null(c);
+	ipc_server_close(srv);
+	ipc_server_close(NULL);
+	ipc_conn_close(NULL);
+}
+
+static void
+test_roundtrip_and_peer(void **state)
+{
+	struct ipc_server *srv;
+	struct ipc_conn *cl, *sv;
+	char name[128], peer[IPC_PEER_MAX], want[32];
+	unsigned char out[100000], in[100000];
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (unsigned char)(i * 7 + 3);
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, NULL, &srv), 0);
+	assert_int_equal(ipc_connect(name, 1000, &cl), 0);
+	assert_int_equal(ipc_server_accept(srv, 5000, &sv), 0);
+
+	/* Bigger than the pipe buffer: the write completes as it is read,
+	 * so write from the client in pieces the server reads. */
+	assert_int_equal(ipc_write_full(cl, out, 60000, 5000), 0);
+	assert_int_equal(ipc_read_full(sv, in, 60000, 5000), 0);
+	assert_memory_equal(in, out, 60000);
+	assert_int_equal(ipc_write_full(sv, "pong", 4, 1000), 0);
+	assert_int_equal(ipc_conn_wait_readable(cl, 1000), 1);
+	assert_int_equal(ipc_read_full(cl, in, 4, 1000), 0);
+	assert_memory_equal(in, "pong", 4);
+
+	/* Nothing pending: wait and read time out. */
+	assert_int_equal(ipc_conn_wait_readable(cl, 0), 0);
+	assert_int_equal(ipc_conn_wait_readable(cl, 30), 0);
+	assert_int_equal(ipc_read_full(cl, in, 1, 30), -ETIMEDOUT);
+
+	snprintf(want, sizeof(want), "pid=%lu",
+	    (unsigned long)GetCurrentProcessId());
+	assert_int_equal(ipc_conn_peer(sv, peer, sizeof(peer)), 0);
+	assert_string_equal(peer, want);
+	assert_int_equal(ipc_conn_peer(cl, peer, sizeof(peer)), 0);
+	assert_string_equal(peer, want);
+
+	/* The client hangs up: readable, then EOF as -EPIPE. */
+	ipc_conn_close(cl);
+	assert_int_equal(ipc_conn_wait_readable(sv, 1000), 1);
+	assert_int_equal(ipc_read_full(sv, in, 1, 1000), -EPIPE);
+	ipc_conn_close(sv);
+	ipc_server_close(srv);
+}
+
+/* Bytes written just before the server closes still reach the client. */
+static void
+test_close_keeps_unread_bytes(void **state)
+{
+	struct ipc_server *srv;
+	struct ipc_conn *cl, *sv;
+	char name[128], in[8];
+
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, NULL, &srv), 0);
+	assert_int_equal(ipc_connect(name, 1000, &cl), 0);
+	assert_int_equal(ipc_server_accept(srv, 5000, &sv), 0);
+	assert_int_equal(ipc_write_full(sv, "bye", 3, 1000), 0);
+	ipc_conn_close(sv);
+	assert_int_equal(ipc_read_full(cl, in, 3, 1000), 0);
+	assert_memory_equal(in, "bye", 3);
+	assert_int_equal(ipc_read_full(cl, in, 1, 1000), -EPIPE);
+	ipc_conn_close(cl);
+	ipc_server_close(srv);
+}
+
+static void
+test_several_clients(void **state)
+{
+	struct ipc_server *srv;
+	struct ipc_conn *cl[4], *sv[4];
+	char name[128];
+	unsigned char b;
+
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, NULL, &srv), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(ipc_connect(name, 2000, &cl[i]), 0);
+		assert_int_equal(ipc_server_accept(srv, 5000, &sv[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		b = (unsigned char)('a' + i);
+		assert_int_equal(ipc_write_full(sv[i], &b, 1, 1000), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(ipc_read_full(cl[i], &b, 1, 1000), 0);
+		assert_int_equal(b, 'a' + i);
+		ipc_conn_close(cl[i]);
+		ipc_conn_close(sv[i]);
+	}
+	ipc_server_close(srv);
+	/* Closed: the name is gone. */
+	assert_int_equal(ipc_connect(name, 100, &cl[0]), -ENOENT);
+}
+
+struct blocked {
+	struct ipc_conn *c;
+	int rc;
+};
+
+static void *
+blocked_reader(void *arg)
+{
+	struct blocked *b = arg;
+	char x;
+
+	b->rc = ipc_read_full(b->c, &x, 1, -1);
+	return NULL;
+}
+
+/* ipc_conn_shutdown from another thread ends a read that waits forever. */
+static void
+test_shutdown_wakes_reader(void **state)
+{
+	struct ipc_server *srv;
+	struct ipc_conn *cl, *sv;
+	struct blocked b;
+	pthread_t t;
+	char name[128];
+
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, NULL, &srv), 0);
+	assert_int_equal(ipc_connect(name, 1000, &cl), 0);
+	assert_int_equal(ipc_server_accept(srv, 5000, &sv), 0);
+	b.c = sv;
+	b.rc = 1;
+	assert_int_equal(pthread_create(&t, NULL, blocked_reader, &b), 0);
+	Sleep(50);
+	ipc_conn_shutdown(sv);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(b.rc == -EINTR || b.rc == -EPIPE);
+	assert_int_equal(ipc_write_full(sv, "x", 1, 100), -EINTR);
+	ipc_conn_close(sv);
+	ipc_conn_close(cl);
+	ipc_server_close(srv);
+}
+
+/* The DACL as stored on the pipe, as SDDL; NULL on failure. */
+static char *
+pipe_dacl_sddl(const char *name)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	wchar_t wname[256], *str = NULL;
+	char *out = NULL;
+	HANDLE h;
+	DWORD rc;
+
+	MultiByteToWideChar(CP_UTF8, 0, name, -1, wname, 256);
+	h = CreateFileW(wname, READ_CONTROL, 0, NULL, OPEN_EXISTING, 0, NULL);
+	if (h == INVALID_HANDLE_VALUE)
+		return NULL;
+	rc = GetSecurityInfo(h, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION,
+	    NULL, NULL, NULL, NULL, &sd);
+	CloseHandle(h);
+	if (rc != ERROR_SUCCESS)
+		return NULL;
+	if (ConvertSecurityDescriptorToStringSecurityDescriptorW(sd,
+	    SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &str, NULL)) {
+		int n = WideCharToMultiByte(CP_UTF8, 0, str, -1, NULL, 0,
+		    NULL, NULL);
+
+		if (n > 0 && (out = malloc((size_t)n)) != NULL)
+			WideCharToMultiByte(CP_UTF8, 0, str, -1, out, n, NULL,
+			    NULL);
+		LocalFree(str);
+	}
+	LocalFree(sd);
+	return out;
+}
+
+static void
+test_pipe_dacl(void **state)
+{
+	struct ipc_server_opts o = { .group = "" };
+	struct ipc_server *srv;
+	char name[128], *sddl;
+
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, &o, &srv), 0);
+	sddl = pipe_dacl_sddl(name);
+	assert_non_null(sddl);
+	assert_string_equal(sddl, WANT_SDDL);
+	free(sddl);
+	ipc_server_close(srv);
+}
+
+/* A group that does not exist adds nothing to the DACL. */
+static void
+test_pipe_dacl_missing_group(void **state)
+{
+	struct ipc_server_opts o = { .group = "procnet-no-such-group" };
+	struct ipc_server *srv;
+	char name[128], *sddl;
+
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, &o, &srv), 0);
+	sddl = pipe_dacl_sddl(name);
+	assert_non_null(sddl);
+	assert_string_equal(sddl, WANT_SDDL);
+	free(sddl);
+	ipc_server_close(srv);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_endpoint),
+		cmocka_unit_test(test_bad_endpoints),
+		cmocka_unit_test(test_connect_nobody),
+		cmocka_unit_test(test_accept_times_out),
+		cmocka_unit_test(test_roundtrip_and_peer),
+		cmocka_unit_test(test_close_keeps_unread_bytes),
+		cmocka_unit_test(test_several_clients),
+		cmocka_unit_test(test_shutdown_wakes_reader),
+		cmocka_unit_test(test_pipe_dacl),
+		cmocka_unit_test(test_pipe_dacl_missing_group),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
