@@ -335,7 +335,7 @@ def run_graph(args):
                 "modules missing from the build)"}
     argv = [args.graph, "-n", str(args.graph_conns), "-r",
             str(args.graph_rounds)]
-    if args.rules:
+    if args.rules and os.path.exists(args.rules):
         argv += ["-R", args.rules]
     r = subprocess.run(argv, capture_output=True, text=True)
     if r.returncode != 0:
@@ -577,8 +577,9 @@ def render(results):
                  "%s nodes, %s edges; 1%% of connections replaced each round;"
                  " medians of %s rounds; rules: %s." % (
                      "{:,}".format(g["sockets"]), g["nodes"], g["edges"],
-                     g["rounds"], "loaded" if g.get("rules") else
-                     "built-in defaults"))
+                     g["rounds"], "the shipped "
+                     "`packaging/rules/node_types.yaml`" if g.get("rules")
+                     else "none"))
         L.append("")
         L.append("| graph_build | graph_delta | graph_json (full, %s bytes) "
                  "| graph_delta_json (%s bytes) | total |" % (
@@ -626,8 +627,10 @@ def main():
                     help="seconds between steady-state samples")
     ap.add_argument("--graph-conns", type=int, default=10000)
     ap.add_argument("--graph-rounds", type=int, default=15)
-    ap.add_argument("--rules", default=None,
-                    help="rules file for the graph timing (default: none)")
+    ap.add_argument("--rules", default=os.path.join(
+        src, "packaging", "rules", "node_types.yaml"),
+        help="rules file for the graph timing (default: the shipped one; "
+        "'' for none)")
     ap.add_argument("--doc", default=os.path.join(src, "docs",
                                                   "performance.md"))
     ap.add_argument("--no-doc", action="store_true",
