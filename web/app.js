@@ -22,6 +22,7 @@ const stats = view.stats;
 stats.lastApplyMs = 0;
 stats.maxApplyMs = 0;
 stats.messages = 0;
+stats.recentApplyMs = [];	// the last 100, for measurements
 
 function onMessage(msg) {
 	const t0 = performance.now();
@@ -41,6 +42,9 @@ function onMessage(msg) {
 	stats.messages++;
 	stats.lastApplyMs = ms;
 	stats.maxApplyMs = Math.max(stats.maxApplyMs, ms);
+	stats.recentApplyMs.push(Math.round(ms * 10) / 10);
+	if (stats.recentApplyMs.length > 100)
+		stats.recentApplyMs.shift();
 	$('empty').hidden = model.nodes.size > 0;
 	status.update();
 }

@@ -4,7 +4,7 @@
 
 import {PIN_KEY, PIN_MAX} from './config.js';
 
-const SPACING = 85;		// minimum distance to any other node
+const SPACING = 110;		// minimum distance to any other node
 const CELL = SPACING;
 
 export function hash(s) {

@@ -60,8 +60,18 @@ export class Model {
 }
 
 // Keeping the old object when nothing changed lets the view skip it cheaply.
+const texts = new WeakMap();
+function text(o) {
+	let t = texts.get(o);
+	if (t === undefined) {
+		t = JSON.stringify(o);
+		texts.set(o, t);
+	}
+	return t;
+}
+
 function same(a, b) {
-	return JSON.stringify(a) === JSON.stringify(b);
+	return a === b || text(a) === text(b);
 }
 
 function apply(map, part, ok) {

@@ -109,11 +109,12 @@ export class Tooltip {
 		    el('span', {text: nodeName(this.view, e.from) + ' → ' + nodeName(this.view, e.to)}),
 		    e.closing ? el('span', {class: 'tag closed', text: 'closed'}) :
 		    e.fresh ? el('span', {class: 'tag new', text: 'new'}) : null));
-		const ports = [...new Set((e.conns || []).slice(0, 8).map((c) => c.client))];
+		const conns = this.view.connsOf(id);
+		const ports = [...new Set(conns.slice(0, 8).map((c) => c.client))];
 		this.box.append(kv([
 		    ['client → server', nodeName(this.view, e.from) + ' → ' + nodeName(this.view, e.to)],
 		    ['server port', e.server_port],
-		    ['client ends', ports.join(', ') + ((e.conns || []).length > 8 ? ' …' : ''), 'mono'],
+		    ['client ends', ports.join(', ') + (conns.length > 8 ? ' …' : ''), 'mono'],
 		    ['connections', e.count],
 		    ['states', statesText(e.states)],
 		    ['direction', e.reason ? e.reason + (REASONS[e.reason] ? ': ' + REASONS[e.reason] : '') : ''],
@@ -171,12 +172,15 @@ export class Details {
 	refresh() {
 		const {kind, id} = this.sel;
 		const item = kind === 'node' ? this.view.nodes.get(id) : this.view.edges.get(id);
-		// Redraw only when what we show changed, so text selection survives.
+		// Redraw only when the data or the look changed, so text selection
+		// and opened connection lists survive.
 		const shown = this.view[kind === 'node' ? 'shownN' : 'shownE'].get(id);
-		const sig = shown ? shown.sig : 'gone';
-		if (sig === this.lastSig)
+		const key = this.view.model.version + '|' + (shown ? shown.style : 'gone') + '|' +
+		    this.view.pins.has(id);
+		if (key === this.lastSig)
 			return;
-		this.lastSig = sig;
+		this.lastSig = key;
+		const open = new Set([...this.box.querySelectorAll('details[open]')].map((d) => d.dataset.edge));
 		clear(this.box);
 		this.box.hidden = false;
 		const head = el('div', {class: 'd-head'});
@@ -192,6 +196,10 @@ export class Details {
 			this.node(item, head);
 		else
 			this.edge(item, head);
+		for (const d of this.box.querySelectorAll('details')) {
+			if (open.has(d.dataset.edge))
+				d.open = true;
+		}
 	}
 
 	node(n, head) {
@@ -229,7 +237,11 @@ export class Details {
 			    ['pinned', v.pins.has(n.id) ? 'yes (drag to move, Unpin to release)' : ''],
 			]));
 		}
-		const edges = v.edges.get({filter: (e) => e.from === n.id || e.to === n.id});
+		const edges = [];
+		for (const s of v.shownE.values()) {
+			if (s.item.from === n.id || s.item.to === n.id)
+				edges.push(s.item);
+		}
 		this.box.append(el('h3', {text: 'Connections (' + edges.reduce((a, e) => a + (e.count || 0), 0) + ')'}));
 		if (!edges.length)
 			this.box.append(el('p', {class: 'muted', text: 'None right now.'}));
@@ -249,7 +261,7 @@ export class Details {
 		    ['states', statesText(e.states)],
 		    ['direction', e.reason ? e.reason + (REASONS[e.reason] ? ': ' + REASONS[e.reason] : '') : ''],
 		]));
-		this.box.append(el('h3', {text: 'Connections'}), connTable(e.conns, e.count));
+		this.box.append(el('h3', {text: 'Connections'}), connTable(v.connsOf(e.id), e.count));
 	}
 }
 
@@ -257,14 +269,14 @@ function edgeBlock(v, e, self) {
 	const out = e.from === self;
 	const peer = out ? e.to : e.from;
 	const udp = e.proto === 'udp';
-	const d = el('details', {class: 'conn'});
+	const d = el('details', {class: 'conn', 'data-edge': e.id});
 	d.append(el('summary', null,
 	    el('span', {class: 'proto ' + (udp ? 'udp' : 'tcp'), text: udp ? 'UDP' : 'TCP'}), ' ',
 	    el('span', {class: 'dir', text: out ? '→' : '←'}), ' ',
 	    el('b', {text: nodeName(v, peer)}), ' ',
 	    el('span', {class: 'muted', text: ':' + e.server_port + ' · ' + e.count + ' conn' +
 	        (e.count === 1 ? '' : 's')})));
-	d.append(connTable(e.conns, e.count));
+	d.append(connTable(v.connsOf(e.id), e.count));
 	return d;
 }
 
@@ -345,6 +357,7 @@ export class Filters {
 		clear(this.box);
 		this.box.append(el('h3', {text: 'Show'}));
 		const rerender = () => {
+			v.filterVersion++;
 			v.dirty = true;
 			v.render();
 			this.btn.classList.toggle('active', this.active());
@@ -531,8 +544,8 @@ export class StatusBar {
 		        el('b', {text: String(c.processes ?? countKind(m, 'process'))}), ' processes · ',
 		        el('b', {text: String(c.edges ?? m.edges.size)}), ' edges · ',
 		        el('b', {text: String(c.sockets ?? '–')}), ' sockets'),
-		    el('span', {class: 'st-item muted'}, 'shown ' + visibleCount(v.nodes) + ' nodes, ' +
-		        visibleCount(v.edges) + ' edges' + (v.grouped ? ' · grouped by name' : '')));
+		    el('span', {class: 'st-item muted'}, 'shown ' + visibleCount(v.shownN) + ' nodes, ' +
+		        visibleCount(v.shownE) + ' edges' + (v.grouped ? ' · grouped by name' : '')));
 		if (meta.privileged === false)
 			this.box.append(el('span', {class: 'st-item warn', text: 'Not privileged: other users\' processes are not shown'}));
 		if (m.collector && m.collector.error)
@@ -554,7 +567,12 @@ function countKind(m, kind) {
 	return n;
 }
 
-function visibleCount(ds) {
-	return ds.get({filter: (x) => !x.hidden && !x.closing}).length;
+function visibleCount(shown) {
+	let n = 0;
+	for (const s of shown.values()) {
+		if (!s.item.hidden && !s.item.closing)
+			n++;
+	}
+	return n;
 }
 

@@ -97,18 +97,30 @@ export class Stream {
 	}
 
 	startPolling() {
-		if (this.pollTimer)
+		if (this.polling)
 			return;
-		this.fetchGraph();
-		this.pollTimer = setInterval(() => this.fetchGraph(), POLL_MS);
+		this.polling = true;
+		this.poll();
+	}
+
+	// The next poll is timed from the end of the last, so a slow server or
+	// a big graph never stacks requests up.
+	async poll() {
+		await this.fetchGraph();
+		if (this.polling)
+			this.pollTimer = setTimeout(() => this.poll(), POLL_MS);
 	}
 
 	stopPolling() {
-		clearInterval(this.pollTimer);
+		this.polling = false;
+		clearTimeout(this.pollTimer);
 		this.pollTimer = null;
 	}
 
 	async fetchGraph() {
+		if (this.fetching)
+			return;
+		this.fetching = true;
 		try {
 			const r = await fetch('/api/graph', {cache: 'no-store'});
 			if (!r.ok)
@@ -116,9 +128,13 @@ export class Stream {
 			const graph = await r.json();
 			if (graph && Array.isArray(graph.nodes) && Array.isArray(graph.edges))
 				this.h.message({type: 'full', graph, polled: true});
+			if (this.mode === 'offline')
+				this.setMode('polling');
 		} catch (e) {
 			if (this.mode !== 'live')
 				this.setMode('offline');
+		} finally {
+			this.fetching = false;
 		}
 	}
 

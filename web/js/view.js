@@ -16,18 +16,10 @@ const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Ar
 
 // The API fields copied onto vis items (tests and tooltips read them).
 const NODE_FIELDS = ['kind', 'pid', 'ppid', 'name', 'type', 'user', 'exe', 'cmdline',
-    'listen', 'addr', 'port', 'start_time'];
-const EDGE_FIELDS = ['proto', 'count', 'server_port', 'reason', 'states', 'conns'];
-
-const rawSigs = new WeakMap();
-function rawSig(o) {
-	let s = rawSigs.get(o);
-	if (s === undefined) {
-		s = JSON.stringify(o);
-		rawSigs.set(o, s);
-	}
-	return s;
-}
+    'listen', 'addr', 'port', 'start_ms'];
+// Edge items leave out the connection list (it can be long); the panels
+// read it from the model.
+const EDGE_FIELDS = ['proto', 'count', 'server_port', 'reason', 'states'];
 
 export function typeKey(n) {
 	if (n.kind === 'external')
@@ -47,6 +39,7 @@ export class GraphView {
 		this.pins = new Pins();
 		this.filters = {hiddenTypes: new Set(), tcp: true, udp: true, externals: true,
 		    ports: true};
+		this.filterVersion = 0;	// bumped by the filter panel
 		this.expanded = new Set();
 		this.grouped = false;
 		this.paused = false;
@@ -89,9 +82,9 @@ export class GraphView {
 			physics: {
 				enabled: false,
 				solver: 'forceAtlas2Based',
-				forceAtlas2Based: {gravitationalConstant: -75, centralGravity: 0.012,
-				    springLength: 120, springConstant: 0.05, damping: 0.5,
-				    avoidOverlap: 0.6},
+				forceAtlas2Based: {gravitationalConstant: -120, centralGravity: 0.01,
+				    springLength: 170, springConstant: 0.04, damping: 0.5,
+				    avoidOverlap: 0.9},
 				stabilization: {enabled: true, iterations: 600, updateInterval: 50,
 				    fit: true},
 				minVelocity: 1.5,
@@ -173,6 +166,45 @@ export class GraphView {
 		return {vn, ve, viewOf, procs};
 	}
 
+	// Items whose API data (by identity) and look inputs did not change are
+	// reused as they are: most of a large graph, most of the time.
+	reuse(shown, id, refs, key) {
+		const prev = shown.get(id);
+		if (!prev || prev.key !== key || prev.refs.length !== refs.length)
+			return null;
+		for (let i = 0; i < refs.length; i++) {
+			if (prev.refs[i] !== refs[i])
+				return null;
+		}
+		return prev;
+	}
+
+	nodeEntry(b, now, ghost) {
+		const fresh = !ghost && this.isFresh(b.members.map((n) => n.id), now);
+		const alpha = ghost ? Math.max(0.1, 1 - (now - ghost.since) / FADE_MS) : 1;
+		const key = fresh + '|' + Math.round(alpha * 10) + '|' + this.pins.has(b.id) + '|' +
+		    this.filterVersion + '|' + iconFor(b.group ? {kind: 'process',
+		    type: b.members[0].type} : b.raw);
+		const prev = this.reuse(this.shownN, b.id, b.members, key);
+		if (prev)
+			return {refs: b.members, key, style: prev.style, item: prev.item, base: b};
+		const item = this.nodeItem(b, now, ghost);
+		return {refs: b.members, key, style: styleSig(item), item, base: b};
+	}
+
+	edgeEntry(b, now, ghost, smooth, hiddenNodes) {
+		const fresh = !ghost && this.isFresh(b.rawIds, now);
+		const alpha = ghost ? Math.max(0.08, 1 - (now - ghost.since) / FADE_MS) : 1;
+		const key = fresh + '|' + Math.round(alpha * 20) + '|' + this.filterVersion + '|' +
+		    this.big + '|' + hiddenNodes.has(b.from) + hiddenNodes.has(b.to) + '|' +
+		    JSON.stringify(smooth);
+		const prev = this.reuse(this.shownE, b.id, b.raws, key);
+		if (prev)
+			return {refs: b.raws, key, style: prev.style, item: prev.item, base: b};
+		const item = this.edgeItem(b, now, ghost, smooth, hiddenNodes);
+		return {refs: b.raws, key, style: styleSig(item), item, base: b};
+	}
+
 	nodeItem(b, now, ghost) {
 		let it;
 		let label;
@@ -240,22 +272,15 @@ export class GraphView {
 		} else {
 			let count = 0;
 			const states = {};
-			const conns = [];
 			const reasons = new Set();
 			for (const e of b.raws) {
 				count += e.count || 0;
 				for (const [s, c] of Object.entries(e.states || {}))
 					states[s] = (states[s] || 0) + c;
-				if (Array.isArray(e.conns)) {
-					for (const c of e.conns) {
-						if (conns.length < MAX_CONNS_SHOWN)
-							conns.push(c);
-					}
-				}
 				reasons.add(e.reason);
 			}
 			Object.assign(it, {proto: b.proto, count, server_port: b.raws[0].server_port,
-			    reason: [...reasons].join(', '), states, conns});
+			    reason: [...reasons].join(', '), states});
 		}
 		it.rawIds = b.rawIds;
 		const udp = b.proto === 'udp';
@@ -394,60 +419,48 @@ export class GraphView {
 		}
 
 		// Nodes.
-		const wantN = new Map();
+		const nAdd = [], nUpd = [], nDel = [], eAdd = [], eUpd = [], eDel = [];
+		const newShownN = new Map(), newShownE = new Map();
 		for (const b of vn.values())
-			wantN.set(b.id, this.nodeItem(b, now, null));
+			newShownN.set(b.id, this.nodeEntry(b, now, null));
 		for (const [id, g] of this.ghostN)
-			wantN.set(id, this.nodeItem(g.base, now, g));
+			newShownN.set(id, this.nodeEntry(g.base, now, g));
 		const hiddenNodes = new Set();
-		for (const it of wantN.values()) {
-			if (it.hidden)
-				hiddenNodes.add(it.id);
+		for (const [id, cur] of newShownN) {
+			if (cur.item.hidden)
+				hiddenNodes.add(id);
+			const prev = this.shownN.get(id);
+			if (!prev)
+				nAdd.push(cur.item);
+			else if (prev.item !== cur.item && changed(prev, cur))
+				nUpd.push(withDropped(prev.item, cur.item));
+		}
+		for (const id of this.shownN.keys()) {
+			if (!newShownN.has(id))
+				nDel.push(id);
 		}
 
 		// Edges.
 		const allE = [...ve.values(), ...[...this.ghostE.values()].map((g) => g.base)];
 		const smooth = this.smoothing(allE);
-		const wantE = new Map();
 		for (const b of ve.values())
-			wantE.set(b.id, this.edgeItem(b, now, null, smooth.get(b.id) ?? false, hiddenNodes));
+			newShownE.set(b.id, this.edgeEntry(b, now, null, smooth.get(b.id) ?? false, hiddenNodes));
 		for (const [id, g] of this.ghostE)
-			wantE.set(id, this.edgeItem(g.base, now, g, smooth.get(id) ?? false, hiddenNodes));
-
-		const nAdd = [], nUpd = [], nDel = [], eAdd = [], eUpd = [], eDel = [];
-		const newShownN = new Map(), newShownE = new Map();
-		const baseOf = (id) => vn.get(id) || this.ghostN.get(id).base;
-		for (const [id, it] of wantN) {
-			const sig = this.sigOf(baseOf(id), it);
-			const prev = this.shownN.get(id);
-			newShownN.set(id, {sig, item: it, base: baseOf(id)});
-			if (!prev)
-				nAdd.push(it);
-			else if (prev.sig !== sig)
-				nUpd.push(withDropped(prev.item, it));
-		}
-		for (const id of this.shownN.keys()) {
-			if (!wantN.has(id))
-				nDel.push(id);
-		}
-		const ebaseOf = (id) => ve.get(id) || this.ghostE.get(id).base;
-		for (const [id, it] of wantE) {
-			const b = ebaseOf(id);
-			const sig = b.raws.map(rawSig).join('\n') + styleSig(it);
+			newShownE.set(id, this.edgeEntry(g.base, now, g, smooth.get(id) ?? false, hiddenNodes));
+		for (const [id, cur] of newShownE) {
 			const prev = this.shownE.get(id);
-			newShownE.set(id, {sig, item: it, base: b});
 			if (!prev)
-				eAdd.push(it);
-			else if (prev.sig !== sig)
-				eUpd.push(withDropped(prev.item, it));
+				eAdd.push(cur.item);
+			else if (prev.item !== cur.item && changed(prev, cur))
+				eUpd.push(withDropped(prev.item, cur.item));
 		}
 		for (const id of this.shownE.keys()) {
-			if (!wantE.has(id))
+			if (!newShownE.has(id))
 				eDel.push(id);
 		}
 
 		if (nAdd.length)
-			this.position(nAdd, wantE, first, newShownN);
+			this.position(nAdd, newShownE, first);
 
 		if (eDel.length)
 			this.edges.remove(eDel);
@@ -483,12 +496,7 @@ export class GraphView {
 			fn();
 	}
 
-	sigOf(b, it) {
-		const raw = b.members.map(rawSig).join('\n');
-		return raw + styleSig(it);
-	}
-
-	position(adds, wantE, first, shown) {
+	position(adds, shownE, first) {
 		if (first) {
 			const seeds = seedPositions(adds.map((it) => it.id));
 			for (const it of adds) {
@@ -530,7 +538,7 @@ export class GraphView {
 				nb.set(a, l = []);
 			l.push(c);
 		};
-		for (const e of wantE.values()) {
+		for (const {item: e} of shownE.values()) {
 			if (isNew.has(e.from))
 				link(e.from, e.to);
 			if (isNew.has(e.to))
@@ -610,6 +618,24 @@ export class GraphView {
 		this.render();
 	}
 
+	// The connections behind a drawn edge, from the model.
+	connsOf(id) {
+		const s = this.shownE.get(id);
+		const out = [];
+		if (!s)
+			return out;
+		for (const e of s.base.raws) {
+			if (!Array.isArray(e.conns))
+				continue;
+			for (const c of e.conns) {
+				if (out.length >= MAX_CONNS_SHOWN)
+					return out;
+				out.push(c);
+			}
+		}
+		return out;
+	}
+
 	// The drawn node a raw node id is shown as (itself or its group).
 	shownAs(rawId) {
 		return this.viewOf.get(rawId);
@@ -627,6 +653,18 @@ function styleSig(it) {
 			o[k] = it[k];
 	}
 	return JSON.stringify(o);
+}
+
+// The model keeps an item's object when the server did not change it, so
+// identity tells whether the API data changed; the look is compared as text.
+function changed(prev, cur) {
+	if (prev.style !== cur.style || prev.refs.length !== cur.refs.length)
+		return true;
+	for (let i = 0; i < cur.refs.length; i++) {
+		if (prev.refs[i] !== cur.refs[i])
+			return true;
+	}
+	return false;
 }
 
 // DataSet.update merges: a field the new item lacks must be cleared.

@@ -1,0 +1,391 @@
+// The live map in headless Chromium against the real procnet-collector and
+// procnet-webd, with a population of python3 peers on loopback.  Every wait
+// is bounded; nothing asserts on timing.
+//
+// Needs PROCNET_BUILD_ROOT (meson sets it); playwright-core comes from the
+// build tree's npm install (web/meson.build); Chromium from Debian.
+
+import {describe, it, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import {createRequire} from 'node:module';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const BUILD = process.env.PROCNET_BUILD_ROOT;
+const SOURCE = process.env.PROCNET_SOURCE_ROOT || path.resolve(import.meta.dirname, '../..');
+const CHROMIUM = process.env.PROCNET_CHROMIUM || '/usr/bin/chromium';
+const PEER = path.join(SOURCE, 'tests', 'ui', 'peer.py');
+const ARTIFACTS = path.join(SOURCE, 'tests', 'artifacts');
+
+if (!BUILD)
+	throw new Error('PROCNET_BUILD_ROOT is not set (run through meson test)');
+const require = createRequire(path.join(BUILD, 'web', 'npm', 'node_modules', '/'));
+const {chromium} = require('playwright-core');
+
+const RULES = `# UI test population
+- match_cmd: "--role=db"
+  type: database
+  label: "orders-db"
+- match_cmd: "--role=cache"
+  type: cache
+  label: "session-cache"
+- match_cmd: "--role=broker"
+  type: message_broker
+  label: "event-bus"
+- match_cmd: "--role=metrics"
+  type: service
+  label: "metrics-agent"
+- match_cmd: "--role=api"
+  type: service
+  label: "api"
+- match_cmd: "--role=lb"
+  type: load_balancer
+  label: "edge-proxy"
+- match_cmd: "--role=desktop"
+  type: qt_desktop
+  label: "ops-dashboard"
+- match_cmd: "--role=worker"
+  type: app
+  label: "worker"
+- match_cmd: "--role=late"
+  type: app
+  label: "late-client"
+`;
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+const kids = [];	// every process we started, stopped by pid in after()
+let tmp, webdUrl, ctx, page, udpSupported = true;
+const consoleErrors = [];
+const peers = {};	// role -> {pid, tcp, udp, proc}
+
+function sleep(ms) {
+	return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(what, fn, timeoutMs = 20000, stepMs = 200) {
+	const end = Date.now() + timeoutMs;
+	let last;
+	for (;;) {
+		try {
+			last = await fn();
+			if (last)
+				return last;
+		} catch (e) {
+			last = e;
+		}
+		if (Date.now() > end)
+			throw new Error('timed out waiting for ' + what + (last instanceof Error ? ': ' + last.message : ''));
+		await sleep(stepMs);
+	}
+}
+
+function start(cmd, args, name) {
+	const p = spawn(cmd, args, {stdio: ['pipe', 'pipe', 'pipe']});
+	const log = fs.createWriteStream(path.join(tmp, name + '.log'));
+	p.stdout.pipe(log);
+	p.stderr.pipe(log);
+	p.name = name;
+	kids.push(p);
+	return p;
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const {port} = s.address();
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+async function startPeer(role, opts = []) {
+	const p = spawn('python3', [PEER, '--role=' + role, ...opts], {stdio: ['pipe', 'pipe', 'pipe']});
+	p.name = role;
+	kids.push(p);
+	let err = '';
+	p.stderr.on('data', (d) => { err += d; });
+	const rl = readline.createInterface({input: p.stdout});
+	const line = await Promise.race([
+		new Promise((r) => rl.once('line', r)),
+		new Promise((_, rej) => p.once('exit', (c) => rej(new Error(role + ' exited ' + c + ': ' + err)))),
+		sleep(15000).then(() => { throw new Error(role + ' did not start'); }),
+	]);
+	const ports = JSON.parse(line);
+	return (peers[role] = {pid: p.pid, proc: p, ...ports});
+}
+
+function stopProc(p) {
+	if (p.exitCode !== null || p.signalCode !== null)
+		return Promise.resolve();
+	return new Promise((resolve) => {
+		const t = setTimeout(() => { try { process.kill(p.pid, 'SIGKILL'); } catch (e) {} }, 3000);
+		p.once('exit', () => { clearTimeout(t); resolve(); });
+		try { process.kill(p.pid, 'SIGTERM'); } catch (e) { clearTimeout(t); resolve(); }
+	});
+}
+
+// ---- helpers that run in the page ----
+
+function nodeOfPid(pid) {
+	return page.evaluate((pid) => {
+		const n = window.procnet.nodes.get({filter: (n) => n.pid === pid ||
+		    (Array.isArray(n.pids) && n.pids.includes(pid))});
+		return n.length ? n[0] : null;
+	}, pid);
+}
+
+function edgesBetween(from, to, proto) {
+	return page.evaluate(([from, to, proto]) => window.procnet.edges.get({
+		filter: (e) => e.from === from && e.to === to && (!proto || e.proto === proto) && !e.closing,
+	}), [from, to, proto]);
+}
+
+function positions() {
+	return page.evaluate(() => window.procnet.network.getPositions());
+}
+
+describe('live map in the browser', {concurrency: false}, () => {
+	before(async () => {
+		tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'procnet-ui-'));
+		const sock = path.join(tmp, 'collector.sock');
+		const rules = path.join(tmp, 'rules.yaml');
+		fs.writeFileSync(rules, RULES);
+		start(path.join(BUILD, 'collector-svc', 'procnet-collector'),
+		    ['--foreground', '--socket', sock], 'collector');
+		await waitFor('collector socket', () => fs.existsSync(sock), 15000);
+
+		// The population, servers first.
+		const db = await startPeer('db', ['--listen', 'tcp']);
+		const cache = await startPeer('cache', ['--listen', 'tcp']);
+		const broker = await startPeer('broker', ['--listen', 'tcp']);
+		const metrics = await startPeer('metrics', ['--listen', 'udp']);
+		const apis = [];
+		for (let i = 1; i <= 3; i++) {
+			apis.push(await startPeer('api' + i, ['--listen', 'tcp',
+			    '--connect', 'tcp:' + db.tcp + ':2', '--connect', 'tcp:' + cache.tcp + ':1',
+			    '--connect', 'tcp:' + broker.tcp + ':1', '--connect', 'udp:' + metrics.udp + ':1']));
+		}
+		const lb = await startPeer('lb', ['--listen', 'tcp',
+		    ...apis.flatMap((a) => ['--connect', 'tcp:' + a.tcp + ':2'])]);
+		for (let i = 1; i <= 4; i++) {
+			await startPeer('worker' + i, ['--connect', 'tcp:' + broker.tcp + ':1',
+			    '--connect', 'tcp:' + db.tcp + ':1']);
+		}
+		await startPeer('desktop', ['--connect', 'tcp:' + lb.tcp + ':2', '--note', HOSTILE]);
+
+		const port = await freePort();
+		start(path.join(BUILD, 'webd', 'procnet-webd'),
+		    ['--collector', sock, '--port', String(port), '--web-root',
+		     path.join(BUILD, 'web', 'root'), '--udp', '--rules', rules, '--interval', '0.5'],
+		    'webd');
+		webdUrl = 'http://127.0.0.1:' + port + '/';
+		await waitFor('webd answering with the collector connected', async () => {
+			const r = await fetch(webdUrl + 'api/status');
+			return r.ok && (await r.json()).collector.state === 'connected';
+		}, 20000);
+
+		const profile = fs.mkdtempSync(path.join(tmp, 'chromium-'));
+		ctx = await chromium.launchPersistentContext(profile, {
+			executablePath: CHROMIUM,
+			headless: true,
+			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+			    '--no-first-run', '--disable-background-networking',
+			    '--disable-component-update', '--disable-sync'],
+			viewport: {width: 1440, height: 900},
+		});
+		page = ctx.pages()[0] || await ctx.newPage();
+		page.on('console', (m) => {
+			if (m.type() !== 'error')
+				return;
+			// A 404 for /icons/<type>.png is the documented way webd says
+			// "no icon of yours, draw the built-in one".
+			const loc = m.location() && m.location().url || '';
+			if (/\/icons\/[A-Za-z0-9_-]+\.png$/.test(loc) && /404/.test(m.text()))
+				return;
+			consoleErrors.push(m.text() + ' @ ' + loc);
+		});
+		page.on('pageerror', (e) => consoleErrors.push('page error: ' + e.message));
+	});
+
+	after(async () => {
+		if (page && !page.isClosed()) {
+			try {
+				fs.mkdirSync(ARTIFACTS, {recursive: true});
+				await page.screenshot({path: path.join(ARTIFACTS, 'ui-final.png')});
+			} catch (e) { /* best effort */ }
+		}
+		if (ctx)
+			await ctx.close().catch(() => {});
+		await Promise.all(kids.slice().reverse().map(stopProc));
+		if (process.env.PROCNET_KEEP_TMP)
+			console.log('# kept ' + tmp);
+		else if (tmp)
+			fs.rmSync(tmp, {recursive: true, force: true});
+	});
+
+	it('loads with no console errors and shows the test processes', async () => {
+		await page.goto(webdUrl);
+		await waitFor('the page to publish window.procnet', () =>
+		    page.evaluate(() => !!(window.procnet && window.procnet.network)));
+		for (const [role, p] of Object.entries(peers)) {
+			const n = await waitFor('node for ' + role + ' (pid ' + p.pid + ')', () => nodeOfPid(p.pid));
+			assert.equal(n.kind, 'process', role);
+			assert.equal(n.pid, p.pid, role);
+			assert.ok(typeof n.id === 'string' && n.id.startsWith('p:' + p.pid + ':'), n.id);
+		}
+		const db = await nodeOfPid(peers.db.pid);
+		assert.equal(db.type, 'database');
+		assert.match(db.label, /^orders-db/);
+		assert.equal(db.image.endsWith('img/database.svg') || db.image.endsWith('icons/database.png'), true, db.image);
+		// Client -> server: each api is the client of the database.
+		for (const r of ['api1', 'api2', 'api3']) {
+			const a = await nodeOfPid(peers[r].pid);
+			const e = await waitFor(r + ' -> orders-db edge', async () => {
+				const l = await edgesBetween(a.id, db.id, 'tcp');
+				return l.length ? l[0] : null;
+			});
+			assert.equal(e.server_port, peers.db.tcp);
+			assert.ok(e.count >= 2, 'count ' + e.count);
+			assert.equal(e.arrows.to.enabled, true);
+		}
+		const status = await page.textContent('#status');
+		assert.match(status, /Live/);
+		assert.match(status, /connected/);
+		assert.deepEqual(consoleErrors, []);
+	});
+
+	it('draws UDP edges differently from TCP edges', async () => {
+		const api = await nodeOfPid(peers.api1.pid);
+		const m = await nodeOfPid(peers.metrics.pid);
+		const udp = await waitFor('api1 -> metrics-agent UDP edge', async () => {
+			const l = await edgesBetween(api.id, m.id, 'udp');
+			return l.length ? l[0] : null;
+		});
+		const db = await nodeOfPid(peers.db.pid);
+		const tcp = (await edgesBetween(api.id, db.id, 'tcp'))[0];
+		assert.ok(Array.isArray(udp.dashes) && udp.dashes.length > 0, 'UDP is dashed');
+		assert.equal(tcp.dashes, false, 'TCP is solid');
+		assert.notEqual(udp.color.color, tcp.color.color, 'UDP has its own colour');
+	});
+
+	it('escapes hostile command lines in the panels', async () => {
+		const d = await nodeOfPid(peers.desktop.pid);
+		assert.ok(String(d.cmdline).includes(HOSTILE), 'cmdline carried: ' + d.cmdline);
+		await page.evaluate((id) => {
+			window.procnet.network.selectNodes([id]);
+			window.procnet.view.network.emit('click', {nodes: [id], edges: []});
+		}, d.id);
+		await page.waitForSelector('#details:not([hidden])');
+		const text = await page.textContent('#details');
+		assert.ok(text.includes(HOSTILE), 'shown as text');
+		assert.equal(await page.locator('#details img[src="x"]').count(), 0, 'no element made from it');
+	});
+
+	it('search finds and focuses a process', async () => {
+		await page.fill('#search', 'session-cache');
+		await page.press('#search', 'Enter');
+		const c = await nodeOfPid(peers.cache.pid);
+		await waitFor('cache selected', async () =>
+		    (await page.evaluate(() => window.procnet.network.getSelectedNodes()))[0] === c.id);
+		assert.match(await page.textContent('#details'), /session-cache/);
+		await page.fill('#search', '');
+		await page.click('#details .close');
+	});
+
+	it('shows nothing removed and re-added, and nothing moving, while nothing changes', async () => {
+		await waitFor('first layout to settle', () =>
+		    page.evaluate(() => !window.procnet.view.layoutRunning), 30000);
+		const ours = [];
+		for (const p of Object.values(peers))
+			ours.push((await nodeOfPid(p.pid)).id);
+		await page.evaluate(() => {
+			const log = window.__dsLog = {add: [], remove: []};
+			window.procnet.nodes.on('add', (_, p) => log.add.push(...p.items));
+			window.procnet.nodes.on('remove', (_, p) => log.remove.push(...p.items));
+		});
+		const before = await positions();
+		const seq0 = await page.evaluate(() => window.procnet.stats.messages);
+		// Several samples (webd samples every 0.5 s here).
+		await waitFor('four more updates', async () =>
+		    (await page.evaluate(() => window.procnet.stats.messages)) >= seq0 + 4, 20000);
+		const log = await page.evaluate(() => window.__dsLog);
+		const readded = log.remove.filter((id) => log.add.includes(id));
+		assert.deepEqual(readded, [], 'removed and added again');
+		for (const id of ours)
+			assert.ok(!log.remove.includes(id), id + ' was removed');
+		const now = await positions();
+		for (const id of ours) {
+			const d = Math.hypot(now[id].x - before[id].x, now[id].y - before[id].y);
+			assert.ok(d < 1, id + ' moved by ' + d);
+		}
+	});
+
+	it('a new connection appears next to its server, highlighted, without moving the others', async () => {
+		const before = await positions();
+		const api = await nodeOfPid(peers.api2.pid);
+		const late = await startPeer('late', ['--connect', 'tcp:' + peers.api2.tcp + ':1']);
+		const n = await waitFor('late client node', () => nodeOfPid(late.pid), 20000, 100);
+		assert.equal(n.fresh, true, 'highlighted as new');
+		const e = await waitFor('late -> api2 edge', async () => {
+			const l = await edgesBetween(n.id, api.id, 'tcp');
+			return l.length ? l[0] : null;
+		}, 20000, 100);
+		assert.equal(e.server_port, peers.api2.tcp);
+		const now = await positions();
+		let moved = 0;
+		for (const [id, p] of Object.entries(before)) {
+			if (now[id])
+				moved = Math.max(moved, Math.hypot(now[id].x - p.x, now[id].y - p.y));
+		}
+		assert.ok(moved < 5, 'existing nodes moved by up to ' + moved);
+		const d = Math.hypot(now[n.id].x - now[api.id].x, now[n.id].y - now[api.id].y);
+		assert.ok(d < 400, 'new node ' + d + ' away from its server');
+		fs.mkdirSync(ARTIFACTS, {recursive: true});
+		await page.screenshot({path: path.join(ARTIFACTS, 'ui-new-connection.png')});
+	});
+
+	it('a closed connection fades out and goes away', async () => {
+		const late = peers.late;
+		const n = await nodeOfPid(late.pid);
+		await stopProc(late.proc);
+		await waitFor('late client to fade', async () => {
+			const it = await page.evaluate((id) => window.procnet.nodes.get(id), n.id);
+			return !it || it.closing;
+		}, 20000, 100);
+		await waitFor('late client gone', async () =>
+		    !(await page.evaluate((id) => window.procnet.nodes.get(id), n.id)), 30000);
+	});
+
+	it('keeps working on polling when the WebSocket is refused', async () => {
+		const p2 = await ctx.newPage();
+		p2.on('pageerror', (e) => consoleErrors.push('page error (polling): ' + e.message));
+		await p2.routeWebSocket(/\/api\/stream$/, (ws) => ws.close());
+		await p2.goto(webdUrl);
+		await waitFor('polling mode with the graph', () => p2.evaluate(() =>
+		    window.procnet && window.procnet.stream.mode === 'polling' &&
+		    window.procnet.nodes.length > 0), 20000);
+		const pid = peers.db.pid;
+		await waitFor('db node by polling', () => p2.evaluate((pid) =>
+		    window.procnet.nodes.get({filter: (n) => n.pid === pid}).length === 1, pid));
+		assert.match(await p2.textContent('#status'), /Polling/);
+		await p2.close();
+	});
+
+	it('saves a screenshot', async () => {
+		await page.evaluate(() => window.procnet.network.fit({animation: false}));
+		await sleep(300);
+		fs.mkdirSync(ARTIFACTS, {recursive: true});
+		const file = path.join(ARTIFACTS, 'ui-map.png');
+		await page.screenshot({path: file});
+		assert.ok(fs.statSync(file).size > 10000);
+		const errs = consoleErrors.filter((e) => !/WebSocket/.test(e));
+		assert.deepEqual(errs, []);
+	});
+});
