@@ -26,6 +26,12 @@ http_fs_canonical(const char *path, char *out, size_t outlen)
 		return -ENOENT;
 	if (n >= outlen)
 		return -ENAMETOOLONG;
+	/* The answer is in \\?\ form, which the C library's stat() and
+	 * fopen() do not take: back to a plain drive or UNC path. */
+	if (strncmp(out, "\\\\?\\UNC\\", 8) == 0)
+		memmove(out + 2, out + 8, strlen(out + 8) + 1);
+	else if (strncmp(out, "\\\\?\\", 4) == 0)
+		memmove(out, out + 4, strlen(out + 4) + 1);
 	return 0;
 }
 
