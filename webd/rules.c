@@ -867,6 +867,10 @@ struct cyaml_log {
 /* Keeps libcyaml's last error line for the message, never prints. */
 static void
 cyaml_log_keep(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+cyaml_log_keep(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
 {
 	struct cyaml_log *l = ctx;
 	size_t n;
