@@ -97,6 +97,18 @@ test_all_valid(void **state)
 	assert_int_equal(o.port, 1);
 	assert_int_equal(o.cmdline, OPTIONS_CMDLINE_ALL);
 	options_clear(&o);
+	/* a trailing separator (installers add one) is dropped */
+	char slashed[sizeof(dir) + 2];
+	snprintf(slashed, sizeof(slashed), "%s//", dir);
+	assert_int_equal(parse(&o, err, sizeof(err), "--web-root", slashed,
+	    "--icons-dir", slashed, NULL), OPTIONS_RUN);
+	assert_string_equal(o.web_root, dir);
+	assert_string_equal(o.icons_dir, dir);
+	options_clear(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--web-root", "/", NULL),
+	    OPTIONS_RUN);
+	assert_string_equal(o.web_root, "/");
+	options_clear(&o);
 	rmdir(dir);
 }
 

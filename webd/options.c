@@ -176,8 +176,20 @@ options_parse_ports(const char *s, uint16_t *ports, size_t max, size_t *n,
 	return 0;
 }
 
+/* "dir/" -> "dir": the Windows C library's stat() fails on a trailing
+ * separator, and installers like to add one.  "/" and "C:\\" stay. */
+static void
+trim_separators(char *p)
+{
+	size_t len = strlen(p);
+
+	while (len > 1 && (p[len - 1] == '/' || p[len - 1] == '\\') &&
+	    !(len == 3 && p[1] == ':'))
+		p[--len] = '\0';
+}
+
 static int
-check_dir(const char *opt, const char *path, char *err, size_t errlen)
+check_dir(const char *opt, char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -185,6 +197,7 @@ check_dir(const char *opt, const char *path, char *err, size_t errlen)
 		return fail(err, errlen, "%s: empty path", opt);
 	if (strlen(path) >= OPTIONS_MAX_PATH)
 		return fail(err, errlen, "%s: path too long", opt);
+	trim_separators(path);
 	if (stat(path, &st) != 0)
 		return fail(err, errlen, "%s: %s: %s", opt, path,
 		    strerror(errno));
@@ -266,10 +279,10 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 				return rc;
 			break;
 		case OPT_ICONS_DIR:
-			if ((rc = check_dir("--icons-dir", optarg, err,
+			if ((rc = set_str(&o->icons_dir, optarg, err,
 			    errlen)) != 0)
 				return rc;
-			if ((rc = set_str(&o->icons_dir, optarg, err,
+			if ((rc = check_dir("--icons-dir", o->icons_dir, err,
 			    errlen)) != 0)
 				return rc;
 			break;
@@ -289,10 +302,10 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 				return rc;
 			break;
 		case OPT_WEB_ROOT:
-			if ((rc = check_dir("--web-root", optarg, err,
+			if ((rc = set_str(&o->web_root, optarg, err,
 			    errlen)) != 0)
 				return rc;
-			if ((rc = set_str(&o->web_root, optarg, err,
+			if ((rc = check_dir("--web-root", o->web_root, err,
 			    errlen)) != 0)
 				return rc;
 			break;
