@@ -232,7 +232,7 @@ def test_permissions(tmp, path, coll):
         check(f.read() == "keep me\n", "regular file kept")
 
 
-def test_handshake(path):
+def test_handshake(path, coll):
     s = connect(path)
     s.sendall(hello(1, 3))
     fr = read_frame(s)
@@ -246,6 +246,17 @@ def test_handshake(path):
     check(fr is not None and fr[0] == SNAPSHOT and len(fr[1]) > 0,
           "SUBSCRIBE answered with SNAPSHOT frames")
     s.close()
+
+    # the interval is clamped to 100 ms .. 60 s
+    for asked in (1, 4000000000):
+        s = connect(path)
+        s.sendall(hello())
+        read_frame(s)
+        s.sendall(subscribe(asked))
+        s.close()
+    check(wait_for(lambda: "interval 100 ms" in coll.log() and
+                   "interval 60000 ms" in coll.log()),
+          "intervals clamped to 100 ms and 60000 ms")
 
     s = connect(path)
     s.sendall(hello(2, 5))
@@ -413,7 +424,7 @@ def main():
             print(coll.log())
             return 1
         test_permissions(tmp, path, coll)
-        test_handshake(path)
+        test_handshake(path, coll)
 
         good = [Proc([CLIENT, "--socket", path, "--interval", iv,
                       "--count", "100000", "--seconds", "170"])
@@ -424,6 +435,10 @@ def main():
         test_rogues(path, coll, good)
         coll2 = test_restart(path, coll, good)
         procs.append(coll2)
+        for g in good:
+            g.stop()
+        check(wait_for(lambda: "no subscribers, sampling paused"
+                       in coll2.log()), "no subscribers: sampling paused")
         coll2.stop()
         check(coll2.p.returncode == 0, "collector stops cleanly on SIGTERM")
         check(not os.path.exists(path), "socket removed on clean stop")
