@@ -18,6 +18,7 @@
 #include "options.h"
 #include "redact.h"
 #include "rules.h"
+#include "service.h"
 #include "signals.h"
 #include "state.h"
 #include "stream.h"
@@ -284,8 +285,8 @@ out:
 	return status;
 }
 
-int
-main(int argc, char **argv)
+static int
+webd_main(int argc, char **argv)
 {
 	struct webd_options o;
 	struct rules *rules = NULL;
@@ -324,4 +325,35 @@ main(int argc, char **argv)
 		rc = serve(&o, o.rules != NULL ? rules_path : NULL, rules);
 	options_clear(&o);
 	return rc;
+}
+
+/* Windows: the service procnetwebd runs as LocalService, an account that
+ * may use the collector's pipe and nothing more (docs/windows.md). */
+static const struct service_def webd_service = {
+	.name = "procnetwebd",
+	.display = "Procnet Live Web UI",
+	.description = "Serves the live process/network map of this "
+	    "computer on http://127.0.0.1:8765/.",
+	.account = "NT AUTHORITY\\LocalService",
+	.main = webd_main,
+	.stop = signals_request_stop,
+};
+
+int
+main(int argc, char **argv)
+{
+	char msg[1024];
+	int rc;
+
+	/* "install | uninstall | run": the service verbs (common/service.h). */
+	log_init(PROG, LOG_LEVEL_INFO);
+	if ((rc = service_dispatch(&webd_service, argc, argv, msg,
+	    sizeof(msg))) >= 0) {
+		if (msg[0] != '\0' && rc == 0)
+			log_info("%s", msg);
+		else if (msg[0] != '\0')
+			log_warnx("%s", msg);
+		return rc;
+	}
+	return webd_main(argc, argv);
 }

@@ -15,5 +15,8 @@ bool signals_stop_requested(void);
 bool signals_take_reload(void);
 /* Sleeps up to ms, returning early when a signal arrives. */
 void signals_wait(int ms);
+/* Asks for a stop as SIGTERM would; any thread (the Windows service's
+ * STOP/SHUTDOWN control, common/service.h). */
+void signals_request_stop(void);
 
 #endif

@@ -68,3 +68,9 @@ signals_wait(int ms)
 	/* EINTR is the point: a signal ends the wait early. */
 	nanosleep(&ts, NULL);
 }
+
+void
+signals_request_stop(void)
+{
+	stop_flag = 1;
+}

@@ -48,3 +48,9 @@ signals_wait(int ms)
 	else
 		Sleep((DWORD)ms);
 }
+
+void
+signals_request_stop(void)
+{
+	on_ctrl(CTRL_CLOSE_EVENT);
+}

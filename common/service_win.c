@@ -1,0 +1,357 @@
+/*
+ * Windows services through the Service Control Manager, OpenVPN-service
+ * style: install/uninstall verbs beside the dispatcher; the program's own
+ * main() runs in ServiceMain; STOP and SHUTDOWN report STOP_PENDING with a
+ * wait hint (bumped every second by a small ticker thread) and ask the
+ * program to stop; STOPPED carries the program's exit status.  While a
+ * service, warnings and errors go to the Event Log (log_to_eventlog).
+ */
+#include "service.h"
+#include "log.h"
+#include "wstr_win.h"
+
+#include <windows.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMDLINE_MAX		8192	/* wchar_t; the SCM allows more */
+#define STOP_WAIT_HINT_MS	10000
+#define STOP_TICKS		60	/* seconds of STOP_PENDING checkpoints */
+#define UNINSTALL_WAIT_MS	30000
+
+static const struct service_def *svc;
+static int svc_argc;
+static char **svc_argv;
+static wchar_t *svc_name;
+static SERVICE_STATUS_HANDLE status_handle;
+static SERVICE_STATUS status;
+static CRITICAL_SECTION status_lock;
+static volatile LONG main_done, stopping;
+static int exit_status;
+static DWORD run_error;
+
+static void
+set_state(DWORD state, int exit, DWORD wait_hint)
+{
+	EnterCriticalSection(&status_lock);
+	status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+	status.dwCurrentState = state;
+	status.dwControlsAccepted = state == SERVICE_RUNNING ?
+	    SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN : 0;
+	if (exit != 0) {
+		status.dwWin32ExitCode = ERROR_SERVICE_SPECIFIC_ERROR;
+		status.dwServiceSpecificExitCode = (DWORD)exit;
+	} else {
+		status.dwWin32ExitCode = NO_ERROR;
+		status.dwServiceSpecificExitCode = 0;
+	}
+	status.dwWaitHint = wait_hint;
+	if (state == SERVICE_RUNNING || state == SERVICE_STOPPED)
+		status.dwCheckPoint = 0;
+	else
+		status.dwCheckPoint++;
+	if (status_handle != NULL)
+		SetServiceStatus(status_handle, &status);
+	LeaveCriticalSection(&status_lock);
+}
+
+/* Keeps the SCM patient while the program winds down. */
+static DWORD WINAPI
+stop_ticker(LPVOID arg)
+{
+	(void)arg;
+	for (int i = 0; i < STOP_TICKS; i++) {
+		Sleep(1000);
+		if (InterlockedCompareExchange(&main_done, 0, 0) != 0)
+			break;
+		set_state(SERVICE_STOP_PENDING, 0, STOP_WAIT_HINT_MS);
+	}
+	return 0;
+}
+
+static DWORD WINAPI
+control_handler(DWORD control, DWORD type, LPVOID data, LPVOID ctx)
+{
+	HANDLE t;
+
+	(void)type;
+	(void)data;
+	(void)ctx;
+	switch (control) {
+	case SERVICE_CONTROL_STOP:
+	case SERVICE_CONTROL_SHUTDOWN:
+		if (InterlockedExchange(&stopping, 1) != 0)
+			return NO_ERROR;	/* already on its way */
+		set_state(SERVICE_STOP_PENDING, 0, STOP_WAIT_HINT_MS);
+		svc->stop();
+		if ((t = CreateThread(NULL, 0, stop_ticker, NULL, 0,
+		    NULL)) != NULL)
+			CloseHandle(t);
+		return NO_ERROR;
+	case SERVICE_CONTROL_INTERROGATE:
+		return NO_ERROR;	/* the SCM re-reads the last status */
+	default:
+		return ERROR_CALL_NOT_IMPLEMENTED;
+	}
+}
+
+static void WINAPI
+service_main(DWORD argc, LPWSTR *argv)
+{
+	(void)argc;
+	(void)argv;	/* start parameters; the program's are svc_argv */
+	log_to_eventlog(1);
+	status_handle = RegisterServiceCtrlHandlerExW(svc_name,
+	    control_handler, NULL);
+	if (status_handle == NULL) {
+		run_error = GetLastError();
+		exit_status = 1;
+		return;
+	}
+	set_state(SERVICE_START_PENDING, 0, 5000);
+	set_state(SERVICE_RUNNING, 0, 0);
+	exit_status = svc->main(svc_argc, svc_argv);
+	InterlockedExchange(&main_done, 1);
+	set_state(SERVICE_STOPPED, exit_status, 0);
+}
+
+static void
+win_msg(char *msg, size_t len, const char *what, DWORD err)
+{
+	wchar_t w[256];
+	char text[256];
+	DWORD n;
+
+	n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM |
+	    FORMAT_MESSAGE_IGNORE_INSERTS, NULL, err, 0, w, 256, NULL);
+	while (n > 0 && (w[n - 1] == L'\r' || w[n - 1] == L'\n' ||
+	    w[n - 1] == L' ' || w[n - 1] == L'.'))
+		n--;
+	if (n == 0 || wstr_to_utf8(w, (int)n, text, sizeof(text)) != 0)
+		snprintf(text, sizeof(text), "error");
+	snprintf(msg, len, "%s: %s (error %lu)", what, text,
+	    (unsigned long)err);
+}
+
+int
+service_platform_run(const struct service_def *d, int argc, char **argv,
+    char *msg, size_t msglen)
+{
+	SERVICE_TABLE_ENTRYW table[2];
+	DWORD err;
+
+	svc = d;
+	svc_argc = argc;
+	svc_argv = argv;
+	if ((svc_name = wstr_from_utf8(d->name)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return 1;
+	}
+	InitializeCriticalSection(&status_lock);
+	memset(table, 0, sizeof(table));
+	table[0].lpServiceName = svc_name;
+	table[0].lpServiceProc = service_main;
+	if (StartServiceCtrlDispatcherW(table)) {
+		/* Returns once ServiceMain has reported STOPPED. */
+		if (run_error != 0)
+			win_msg(msg, msglen, "RegisterServiceCtrlHandlerExW",
+			    run_error);
+		return exit_status;
+	}
+	err = GetLastError();
+	if (err == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT)
+		return d->main(argc, argv);	/* started from a console */
+	win_msg(msg, msglen, "StartServiceCtrlDispatcherW", err);
+	return 1;
+}
+
+/* Appends one argument quoted the way CommandLineToArgvW reads it back:
+ * backslashes before a quote (or the closing quote) doubled. */
+static bool
+append_arg(wchar_t *cmd, size_t cap, const wchar_t *arg)
+{
+	size_t len = wcslen(cmd), bs;
+	bool quote = arg[0] == L'\0' || wcspbrk(arg, L" \t\"") != NULL;
+
+#define PUT(ch) do { if (len + 1 >= cap) return false; cmd[len++] = (ch); } while (0)
+	PUT(L' ');
+	if (quote)
+		PUT(L'"');
+	for (const wchar_t *p = arg; ; p++) {
+		for (bs = 0; *p == L'\\'; p++)
+			bs++;
+		if (*p == L'\0') {
+			for (size_t i = 0; i < (quote ? bs * 2 : bs); i++)
+				PUT(L'\\');
+			break;
+		}
+		if (*p == L'"') {
+			for (size_t i = 0; i < bs * 2 + 1; i++)
+				PUT(L'\\');
+		} else {
+			for (size_t i = 0; i < bs; i++)
+				PUT(L'\\');
+		}
+		PUT(*p);
+	}
+	if (quote)
+		PUT(L'"');
+	cmd[len] = L'\0';
+	return true;
+#undef PUT
+}
+
+int
+service_platform_install(const struct service_def *d, int argc, char **argv,
+    char *msg, size_t msglen)
+{
+	SERVICE_DESCRIPTIONW desc;
+	SC_ACTION actions[2];
+	SERVICE_FAILURE_ACTIONSW fa;
+	wchar_t exe[MAX_PATH], *cmd = NULL, *name = NULL, *display = NULL;
+	wchar_t *account = NULL, *descw = NULL, *w;
+	SC_HANDLE scm = NULL, s = NULL;
+	DWORD n, err;
+	int rc = -EIO;
+
+	n = GetModuleFileNameW(NULL, exe, MAX_PATH);
+	if (n == 0 || n >= MAX_PATH) {
+		win_msg(msg, msglen, "GetModuleFileNameW", GetLastError());
+		return -EIO;
+	}
+	if ((cmd = calloc(CMDLINE_MAX, sizeof(*cmd))) == NULL)
+		goto nomem;
+	/* The image path quoted: a path with spaces must not be read as
+	 * "C:\Program.exe Files\...". */
+	_snwprintf(cmd, CMDLINE_MAX, L"\"%ls\" run", exe);
+	for (int i = 1; i < argc; i++) {
+		if ((w = wstr_from_utf8(argv[i])) == NULL)
+			goto nomem;
+		if (!append_arg(cmd, CMDLINE_MAX, w)) {
+			free(w);
+			snprintf(msg, msglen, "service command line too long");
+			rc = -E2BIG;
+			goto out;
+		}
+		free(w);
+	}
+	name = wstr_from_utf8(d->name);
+	display = wstr_from_utf8(d->display);
+	descw = wstr_from_utf8(d->description ? d->description : "");
+	if (d->account != NULL)
+		account = wstr_from_utf8(d->account);
+	if (name == NULL || display == NULL || descw == NULL ||
+	    (d->account != NULL && account == NULL))
+		goto nomem;
+
+	scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT |
+	    SC_MANAGER_CREATE_SERVICE);
+	if (scm == NULL) {
+		win_msg(msg, msglen, "OpenSCManagerW", GetLastError());
+		goto out;
+	}
+	s = CreateServiceW(scm, name, display, SERVICE_CHANGE_CONFIG |
+	    SERVICE_QUERY_STATUS | SERVICE_START, SERVICE_WIN32_OWN_PROCESS,
+	    SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, cmd, NULL, NULL, NULL,
+	    account, NULL);
+	if (s == NULL) {
+		err = GetLastError();
+		if (err == ERROR_SERVICE_EXISTS) {
+			snprintf(msg, msglen, "service %s is already "
+			    "installed (uninstall it first)", d->name);
+			rc = -EEXIST;
+		} else
+			win_msg(msg, msglen, "CreateServiceW", err);
+		goto out;
+	}
+	desc.lpDescription = descw;
+	ChangeServiceConfig2W(s, SERVICE_CONFIG_DESCRIPTION, &desc);
+	/* Restart after a crash, twice, 5 s apart; the count resets daily. */
+	actions[0].Type = actions[1].Type = SC_ACTION_RESTART;
+	actions[0].Delay = actions[1].Delay = 5000;
+	memset(&fa, 0, sizeof(fa));
+	fa.dwResetPeriod = 86400;
+	fa.cActions = 2;
+	fa.lpsaActions = actions;
+	ChangeServiceConfig2W(s, SERVICE_CONFIG_FAILURE_ACTIONS, &fa);
+	{
+		char cmd8[1024];
+
+		wstr_to_utf8(cmd, -1, cmd8, sizeof(cmd8));
+		snprintf(msg, msglen, "installed service %s (%s): %s",
+		    d->name, d->account ? d->account : "LocalSystem", cmd8);
+	}
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(msg, msglen, "out of memory");
+	rc = -ENOMEM;
+out:
+	if (s != NULL)
+		CloseServiceHandle(s);
+	if (scm != NULL)
+		CloseServiceHandle(scm);
+	free(cmd);
+	free(name);
+	free(display);
+	free(descw);
+	free(account);
+	return rc;
+}
+
+int
+service_platform_uninstall(const struct service_def *d, char *msg,
+    size_t msglen)
+{
+	SERVICE_STATUS st;
+	SC_HANDLE scm = NULL, s = NULL;
+	wchar_t *name;
+	DWORD err;
+	int rc = -EIO;
+
+	if ((name = wstr_from_utf8(d->name)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT)) == NULL) {
+		win_msg(msg, msglen, "OpenSCManagerW", GetLastError());
+		goto out;
+	}
+	s = OpenServiceW(scm, name, SERVICE_STOP | SERVICE_QUERY_STATUS |
+	    DELETE);
+	if (s == NULL) {
+		err = GetLastError();
+		if (err == ERROR_SERVICE_DOES_NOT_EXIST) {
+			snprintf(msg, msglen, "service %s is not installed",
+			    d->name);
+			rc = -ENOENT;
+		} else
+			win_msg(msg, msglen, "OpenServiceW", err);
+		goto out;
+	}
+	if (QueryServiceStatus(s, &st) && st.dwCurrentState !=
+	    SERVICE_STOPPED) {
+		ControlService(s, SERVICE_CONTROL_STOP, &st);
+		for (int waited = 0; waited < UNINSTALL_WAIT_MS &&
+		    QueryServiceStatus(s, &st) &&
+		    st.dwCurrentState != SERVICE_STOPPED; waited += 250)
+			Sleep(250);
+	}
+	if (!DeleteService(s)) {
+		win_msg(msg, msglen, "DeleteService", GetLastError());
+		goto out;
+	}
+	snprintf(msg, msglen, "removed service %s", d->name);
+	rc = 0;
+out:
+	if (s != NULL)
+		CloseServiceHandle(s);
+	if (scm != NULL)
+		CloseServiceHandle(scm);
+	free(name);
+	return rc;
+}
