@@ -174,6 +174,13 @@ put_addr(struct buf *b, const struct snap_addr *a, uint8_t family)
 		buf_put(b, a->bytes, 16);
 }
 
+/* A first allocation, never past the cap (the guess may be generous). */
+static size_t
+estimate(size_t n)
+{
+	return n < FRAME_MAX_PAYLOAD ? n : FRAME_MAX_PAYLOAD;
+}
+
 static int
 encode(const struct snapshot *s, size_t reserve, uint8_t **out, size_t *len)
 {
@@ -193,6 +200,12 @@ encode(const struct snapshot *s, size_t reserve, uint8_t **out, size_t *len)
 		intern_free(&in);
 		return -ENOMEM;
 	}
+
+	/* Room for the usual case up front: growing by doubling would copy
+	 * a large snapshot several times over. */
+	buf_reserve(&body, estimate(32 + s->n_processes * 40 +
+	    s->n_sockets * 48));
+	buf_reserve(&strs, estimate(64 + s->n_processes * 16));
 
 	/* String table first, so the decoder can resolve indices as it goes. */
 	refs[0] = intern(&in, &strs, s->host);
