@@ -21,6 +21,7 @@
 #include "collect.h"
 #include "log.h"
 #include "server.h"
+#include "service.h"
 #include "snapshot.h"
 #include "snapshot_json.h"
 
@@ -651,8 +652,8 @@ run_mode(struct options *o)
 	}
 }
 
-int
-main(int argc, char **argv)
+static int
+collector_main(int argc, char **argv)
 {
 	struct options o;
 	int rc;
@@ -671,4 +672,37 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	return run_mode(&o);
+}
+
+/* Windows: the service procnetcollector runs as LocalSystem, the only
+ * account that sees every process's details; the SCM starts it as
+ * "procnet-collector.exe run --foreground" (common/service.h). */
+static const char *const service_args[] = { "--foreground", NULL };
+static const struct service_def collector_service = {
+	.name = "procnetcollector",
+	.display = "Procnet Live Collector",
+	.description = "Samples which process owns which TCP/UDP socket and "
+	    "serves the snapshots on \\\\.\\pipe\\procnet-collector.",
+	.default_args = service_args,
+	.main = collector_main,
+	.stop = server_request_stop,
+};
+
+int
+main(int argc, char **argv)
+{
+	char msg[1024];
+	int rc;
+
+	/* "install | uninstall | run" first: the service verbs. */
+	log_init(PROG, LOG_LEVEL_INFO);
+	if ((rc = service_dispatch(&collector_service, argc, argv, msg,
+	    sizeof(msg))) >= 0) {
+		if (msg[0] != '\0' && rc == 0)
+			log_info("%s", msg);
+		else if (msg[0] != '\0')
+			log_warnx("%s", msg);
+		return rc;
+	}
+	return collector_main(argc, argv);
 }
