@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,7 @@ struct proc_rec {
 	bool denied;		/* fd dir not readable by us */
 	bool gone;		/* vanished during this sample */
 
-	uint64_t *inodes;	/* socket inodes it held at the last scan */
+	uint32_t *inodes;	/* socket inodes it held at the last scan */
 	uint32_t n_inodes, cap_inodes;
 
 	/* From stat, refreshed each sample the process owns sockets. */
@@ -75,10 +76,38 @@ struct user_entry {
 	char *name;
 };
 
+/*
+ * The parsed dump, in chunks: building the snapshot copies it chunk by
+ * chunk and frees each as it goes, so dump and snapshot are never both
+ * whole in memory.  A chunk (4096 sockets, 224 KiB) is above the mmap
+ * threshold, so a freed one goes straight back to the kernel.
+ */
+#define SOCK_CHUNK	4096u
+
 struct sock_vec {
-	struct snap_socket *v;
-	size_t n, cap;
+	struct snap_socket **chunks;
+	size_t n;		/* sockets */
+	size_t n_chunks;	/* allocated entries of chunks[] */
 };
+
+static inline struct snap_socket *
+sv_at(const struct sock_vec *sv, size_t i)
+{
+	return &sv->chunks[i / SOCK_CHUNK][i % SOCK_CHUNK];
+}
+
+/* Frees every chunk; the vector is empty after. */
+static void
+sv_release(struct sock_vec *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n_chunks; i++) {
+		free(sv->chunks[i]);
+		sv->chunks[i] = NULL;
+	}
+	sv->n = 0;
+}
 
 struct collector {
 	int procfd;		/* /proc, O_DIRECTORY */
@@ -293,11 +322,11 @@ recs_clear(struct collector *c)
 }
 
 static int
-rec_push_inode(struct proc_rec *r, uint64_t inode)
+rec_push_inode(struct proc_rec *r, uint32_t inode)
 {
 	if (r->n_inodes == r->cap_inodes) {
 		uint32_t ncap = r->cap_inodes ? r->cap_inodes * 2 : 8;
-		uint64_t *ni;
+		uint32_t *ni;
 
 		if (ncap > INODE_MAP_MAX_ENTRIES ||
 		    (ni = realloc(r->inodes, ncap * sizeof(*ni))) == NULL)
@@ -376,6 +405,8 @@ list_pids(struct collector *c)
 	return 0;
 }
 
+static int fd_count_of(struct collector *c, int32_t pid, uint32_t *out);
+
 /*
  * Reads /proc/<pid>/fd: every "socket:[N]" link into r->inodes (replacing
  * what was there; the owner map is updated by the caller).  Returns 0,
@@ -385,11 +416,17 @@ static int
 scan_fds(struct collector *c, struct proc_rec *r, char *dbuf, size_t dsz)
 {
 	char path[32], link[64];
-	uint32_t count = 0;
+	uint32_t count = 0, before = 0;
 	long n;
 	int fd, rc = 0;
 
 	r->n_inodes = 0;
+	/* The count to compare with later samples is st_size taken before
+	 * the walk: counting entries would include the directory fd we hold
+	 * when r is ourselves, and an fd opened mid-walk must still look
+	 * like a change next time. */
+	if (c->fd_count_ok && (rc = fd_count_of(c, r->pid, &before)) != 0)
+		return rc;
 	fd = openat(c->procfd, pid_path(path, sizeof(path), r->pid, "/fd"),
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -410,10 +447,12 @@ scan_fds(struct collector *c, struct proc_rec *r, char *dbuf, size_t dsz)
 			/* "socket:[" is 8 bytes; shorter links are not sockets. */
 			if (ln < 10 || link[0] != 's' || link[1] != 'o')
 				continue;
+			/* sock_diag inodes are 32-bit; anything else is
+			 * not a socket we can meet in the dump. */
 			if (procfs_parse_socket_link(link, (size_t)ln,
-			    &inode) != 0 || inode == 0)
+			    &inode) != 0 || inode == 0 || inode > UINT32_MAX)
 				continue;
-			if ((rc = rec_push_inode(r, inode)) != 0)
+			if ((rc = rec_push_inode(r, (uint32_t)inode)) != 0)
 				break;
 		}
 		if (rc != 0)
@@ -423,7 +462,7 @@ scan_fds(struct collector *c, struct proc_rec *r, char *dbuf, size_t dsz)
 		rc = errno == EACCES || errno == EPERM ? -EACCES : -ESRCH;
 	close(fd);
 	if (rc == 0) {
-		r->fd_count = count;
+		r->fd_count = c->fd_count_ok ? before : count;
 		r->scanned = true;
 	}
 	return rc;
@@ -544,19 +583,26 @@ static int
 sock_push(void *arg, const struct snap_socket *s)
 {
 	struct sock_vec *sv = arg;
+	size_t k = sv->n / SOCK_CHUNK;
 
-	if (sv->n == sv->cap) {
-		size_t ncap = sv->cap ? sv->cap * 2 : 4096;
-		struct snap_socket *nv;
+	if (sv->n >= SNAP_MAX_SOCKETS)
+		return -E2BIG;
+	if (k == sv->n_chunks) {
+		size_t nc = sv->n_chunks ? sv->n_chunks * 2 : 16;
+		struct snap_socket **np;
 
-		if (ncap > SNAP_MAX_SOCKETS)
-			return -E2BIG;
-		if ((nv = realloc(sv->v, ncap * sizeof(*nv))) == NULL)
+		if ((np = realloc(sv->chunks, nc * sizeof(*np))) == NULL)
 			return -ENOMEM;
-		sv->v = nv;
-		sv->cap = ncap;
+		memset(np + sv->n_chunks, 0, (nc - sv->n_chunks) *
+		    sizeof(*np));
+		sv->chunks = np;
+		sv->n_chunks = nc;
 	}
-	sv->v[sv->n++] = *s;
+	if (sv->chunks[k] == NULL &&
+	    (sv->chunks[k] = malloc(SOCK_CHUNK * sizeof(*s))) == NULL)
+		return -ENOMEM;
+	sv->chunks[k][sv->n % SOCK_CHUNK] = *s;
+	sv->n++;
 	return 0;
 }
 
@@ -862,7 +908,7 @@ count_unknown(struct collector *c)
 	uint32_t pid;
 
 	for (i = 0; i < c->socks.n; i++) {
-		uint64_t ino = c->socks.v[i].inode;
+		uint64_t ino = sv_at(&c->socks, i)->inode;
 
 		if (ino == 0 || inode_map_get_min(c->owners, ino, &pid) == 0)
 			continue;
@@ -893,7 +939,7 @@ full_pass(struct collector *c)
 			c->privileged = false;
 	/* What no process holds now is excused until the next full pass. */
 	for (i = 0; i < c->socks.n; i++) {
-		uint64_t ino = c->socks.v[i].inode;
+		uint64_t ino = sv_at(&c->socks, i)->inode;
 
 		if (ino != 0 && inode_map_get_min(c->owners, ino, &pid) != 0 &&
 		    (rc = inode_map_set(c->unowned, ino, 0)) != 0)
@@ -1022,7 +1068,7 @@ build_snapshot(struct collector *c, int64_t time_ms,
 	    c->privileged)) != 0)
 		return rc;
 	for (i = 0; i < c->socks.n; i++) {
-		struct snap_socket *s = &c->socks.v[i];
+		struct snap_socket *s = sv_at(&c->socks, i);
 		bool exited = false;
 
 		s->pid = -1;
@@ -1038,6 +1084,11 @@ build_snapshot(struct collector *c, int64_t time_ms,
 		}
 		if ((rc = snapshot_builder_add_socket(b, s)) != 0)
 			return rc;
+		if ((i + 1) % SOCK_CHUNK == 0) {
+			/* Copied: give the chunk back now. */
+			free(c->socks.chunks[i / SOCK_CHUNK]);
+			c->socks.chunks[i / SOCK_CHUNK] = NULL;
+		}
 	}
 	return 0;
 }
@@ -1070,7 +1121,9 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 		set_err(c, -ENOMEM, "snapshot");
 		return -ENOMEM;
 	}
-	if ((rc = build_snapshot(c, time_ms, b)) != 0) {
+	rc = build_snapshot(c, time_ms, b);
+	sv_release(&c->socks);
+	if (rc != 0) {
 		snapshot_builder_free(b);
 		set_err(c, rc, "building snapshot");
 		return rc;
@@ -1115,6 +1168,11 @@ collector_new(struct collector **out)
 	char buf[STATUS_BUF_SIZE * 4];
 	ssize_t n;
 
+	/* Big arrays (the dump's chunks, the snapshot's socket array) come
+	 * and go every sample.  A fixed mmap threshold keeps glibc from
+	 * raising it after the first free and serving them from the heap,
+	 * where freed memory stays resident. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -ENOMEM;
 	c->nlfd = -1;
@@ -1160,7 +1218,8 @@ collector_free(struct collector *c)
 	inode_map_free(c->unowned);
 	for (i = 0; i < c->n_users; i++)
 		free(c->users[i].name);
-	free(c->socks.v);
+	sv_release(&c->socks);
+	free(c->socks.chunks);
 	free(c->iobuf);
 	free(c->nlbuf);
 	if (c->nlfd >= 0)

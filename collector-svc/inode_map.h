@@ -5,8 +5,10 @@
  * holders.  Linear probing with backward-shift deletion, so no tombstones
  * build up in a map that lives for the whole daemon.
  *
- * Key 0 is reserved (it marks an empty slot); inode 0 never names a socket
- * that a process holds, and pid 0 is never a process in /proc.
+ * Keys are 1 .. INODE_MAP_MAX_KEY: 0 marks an empty slot (inode 0 never
+ * names a socket that a process holds, pid 0 is never a process in /proc),
+ * and socket inodes are 32-bit (get_next_ino(), sock_diag's idiag_inode),
+ * as are pids, so slots are 8 bytes.
  */
 #ifndef PROCNET_INODE_MAP_H
 #define PROCNET_INODE_MAP_H
@@ -15,6 +17,7 @@
 #include <stdint.h>
 
 #define INODE_MAP_MAX_ENTRIES	(1u << 26)	/* 64 Mi: far beyond pid_max/fd caps */
+#define INODE_MAP_MAX_KEY	UINT32_MAX
 
 struct inode_map;
 
@@ -24,7 +27,8 @@ void inode_map_clear(struct inode_map *m);		/* keeps the storage */
 size_t inode_map_count(const struct inode_map *m);
 
 /* Adds the pair (key, value).  An identical pair already present is not
- * added twice.  Returns 0, -EINVAL for key 0, -ENOMEM, or -E2BIG. */
+ * added twice.  Returns 0, -EINVAL for a key out of range, -ENOMEM, or
+ * -E2BIG. */
 int inode_map_add(struct inode_map *m, uint64_t key, uint32_t value);
 
 /* Sets key to exactly one value (replacing any it had). */

@@ -479,6 +479,9 @@ run_samples(struct options *o)
 			pause_for(o->interval);
 		if (stop_requested)
 			break;
+		/* Only the last snapshot is printed: hold one at a time. */
+		snapshot_unref(last);
+		last = NULL;
 		t0 = mono_ms();
 		if ((rc = collector_sample(c, &o->collect, &s)) != 0) {
 			log_warnx("sample %u failed: %s", i + 1,
@@ -488,7 +491,6 @@ run_samples(struct options *o)
 		}
 		ms[done++] = mono_ms() - t0;
 		collector_stats(c, &st);
-		snapshot_unref(last);
 		last = s;
 	}
 	if (last != NULL && o->format_set && print_snapshot(last,

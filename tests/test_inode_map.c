@@ -44,6 +44,8 @@ test_basic(void **state)
 	assert_int_equal(inode_map_count(m), 0);
 	assert_int_equal(inode_map_get_min(m, 42, &v), -ENOENT);
 	assert_int_equal(inode_map_set(m, 0, 1), -EINVAL);
+	assert_int_equal(inode_map_add(m, 1ULL << 32, 1), -EINVAL);
+	assert_int_equal(inode_map_get_min(m, 1ULL << 32, &v), -ENOENT);
 	inode_map_free(m);
 	inode_map_free(NULL);
 }
