@@ -152,17 +152,26 @@ kmap_free(struct kmap *m)
 	free(m->slots);
 }
 
+/* Keys are small fixed-size blobs; mix them 8 bytes at a time. */
 static uint64_t
 hash_bytes(const void *k, size_t n)
 {
 	const unsigned char *p = k;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
 	}
-	return h ^ (h >> 29);
+	if (n > 0) {
+		w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	}
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32);
 }
 
 /* Ordinal of key, or -1. */
@@ -279,6 +288,9 @@ struct build {
 	uint32_t *conn_sock;
 	struct kmap listeners;		/* (proto, addr, port) -> ordinal */
 	uint32_t *listener_sock;
+	/* ports with any listener, per protocol: most lookups are for
+	 * ephemeral client ports and stop here */
+	uint8_t listen_ports[SNAP_PROTO_MAX][65536 / 8];
 
 	long *proc_node;		/* per snapshot process, -1 = none yet */
 	struct wnode *nodes;
@@ -359,6 +371,9 @@ listener_find(const struct build *b, uint8_t proto, const struct snap_addr *a,
 	struct tkey k;
 	long o;
 
+	if (proto >= SNAP_PROTO_MAX ||
+	    !(b->listen_ports[proto][port >> 3] & (1u << (port & 7))))
+		return -1;
 	tkey_listener(&k, proto, a, port);
 	if ((o = kmap_find(&b->listeners, &k)) >= 0)
 		return b->listener_sock[o];
@@ -719,6 +734,7 @@ prepare_sockets(struct build *b)
 		}
 		if (x->proto != SNAP_PROTO_UDP && x->state != SNAP_STATE_LISTEN)
 			continue;
+		b->listen_ports[x->proto][x->lp >> 3] |= (uint8_t)(1u << (x->lp & 7));
 		tkey_listener(&k, x->proto, &x->l, x->lp);
 		o = kmap_put(&b->listeners, &k, &added);
 		if (added) {

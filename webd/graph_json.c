@@ -180,23 +180,61 @@ sb_key(struct sb *b, const char *lit_with_quotes_colon, size_t len)
 #define KEY(b, k)	sb_key((b), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
 #define KEY1(b, k)	sb_key((b), "{\"" k "\":", sizeof("{\"" k "\":") - 1)
 
+/* An address in inet_ntop form into out (SNAP_ADDRSTRLEN); IPv4 by hand,
+ * as it is most of what a big graph prints.  Returns the length. */
+static size_t
+addr_text(const struct snap_addr *a, char *out)
+{
+	char *p = out;
+
+	if (a->family != 4) {
+		snap_addr_format(a, out);
+		return strlen(out);
+	}
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a->bytes[i];
+
+		if (i > 0)
+			*p++ = '.';
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+	}
+	*p = '\0';
+	return (size_t)(p - out);
+}
+
 static void
 sb_addr(struct sb *b, const struct snap_addr *a)
 {
 	char buf[SNAP_ADDRSTRLEN];
+	size_t n = addr_text(a, buf);
 
-	sb_str(b, snap_addr_format(a, buf));
+	sb_char(b, '"');
+	sb_put(b, buf, n);
+	sb_char(b, '"');
 }
 
+/* "a.b.c.d:port" or "[v6]:port"; address text needs no escaping. */
 static void
 sb_addr_port(struct sb *b, const struct snap_addr *a, uint16_t port)
 {
-	char buf[SNAP_ADDRSTRLEN], out[SNAP_ADDRSTRLEN + 10];
+	char buf[SNAP_ADDRSTRLEN];
+	size_t n = addr_text(a, buf);
 
-	snap_addr_format(a, buf);
-	snprintf(out, sizeof(out), a->family == 6 ? "[%s]:%u" : "%s:%u", buf,
-	    port);
-	sb_str(b, out);
+	if (a->family == 6) {
+		sb_lit(b, "\"[");
+		sb_put(b, buf, n);
+		sb_lit(b, "]:");
+	} else {
+		sb_char(b, '"');
+		sb_put(b, buf, n);
+		sb_char(b, ':');
+	}
+	sb_u64(b, port);
+	sb_char(b, '"');
 }
 
 static void
