@@ -265,6 +265,9 @@ begin_request(struct mg_connection *conn)
 		if (!http_policy_origin_ok(mg_get_header(conn, "Origin"),
 		    host))
 			return send_error(conn, 403, "foreign Origin", NULL);
+		if (h->stream == NULL || !stream_has_room(h->stream))
+			return send_error(conn, 503, "too many stream clients",
+			    "Retry-After: 5\r\n");
 		return 0;	/* civetweb does the handshake, stream.c the rest */
 	}
 	if (is_upgrade(conn))

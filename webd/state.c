@@ -559,14 +559,15 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 	    json_string(redact_mode_name(st->json.cmdline)));
 	if (streams != NULL)
 		json_object_set_new(o, "stream", json_pack(
-		    "{s:i, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		    "clients", (int)streams->clients,
 		    "accepted", (json_int_t)streams->accepted,
 		    "refused", (json_int_t)streams->refused,
 		    "sent_full", (json_int_t)streams->sent_full,
 		    "sent_delta", (json_int_t)streams->sent_delta,
 		    "sent_status", (json_int_t)streams->sent_status,
-		    "resyncs", (json_int_t)streams->resyncs));
+		    "resyncs", (json_int_t)streams->resyncs,
+		    "dropped", (json_int_t)streams->dropped));
 	json_object_set_new(o, "options", json_pack("{s:b, s:b}",
 	    "udp", st->udp, "p2p_only", st->p2p_only));
 	text = json_dumps(o, JSON_COMPACT);

@@ -9,6 +9,7 @@
 
 #include <civetweb.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -85,13 +86,35 @@ stream_get_stats(struct stream *s, struct stream_stats *out)
 	pthread_mutex_unlock(&s->lock);
 }
 
+bool
+stream_has_room(struct stream *s)
+{
+	bool room;
+
+	pthread_mutex_lock(&s->lock);
+	room = s->stats.clients < s->max_clients;
+	if (!room)
+		s->stats.refused++;
+	pthread_mutex_unlock(&s->lock);
+	return room;
+}
+
+/*
+ * One message.  civetweb gives up on a write that makes no progress for
+ * request_timeout_ms and returns what it wrote: a short count leaves half
+ * a frame on the wire, so the connection is finished.  The sender stops;
+ * civetweb's unanswered pings (or the client's framing error) close it.
+ */
 static int
 send_text(struct stream_client *c, const struct state_buf *b)
 {
-	int n = mg_websocket_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, b->data,
-	    b->len);
+	int n;
 
-	return n > 0 ? 0 : -EPIPE;
+	if (b->len > INT_MAX)
+		return -E2BIG;
+	n = mg_websocket_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, b->data,
+	    b->len);
+	return n == (int)b->len ? 0 : -EPIPE;
 }
 
 /* Sends what changed since the client's last message; -EPIPE when the
@@ -159,9 +182,10 @@ sender_main(void *arg)
 		c->seen_gen = s->gen;
 		pthread_mutex_unlock(&s->lock);
 		if (send_current(c) != 0) {
-			/* civetweb notices the dead peer in its read loop
-			 * (unanswered pings) and calls the close handler. */
-			log_debug("stream: a client stopped taking messages");
+			pthread_mutex_lock(&s->lock);
+			s->stats.dropped++;
+			pthread_mutex_unlock(&s->lock);
+			log_info("stream: dropping a client that stopped reading");
 			break;
 		}
 	}

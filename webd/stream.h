@@ -11,6 +11,7 @@
 #ifndef PROCNET_WEBD_STREAM_H
 #define PROCNET_WEBD_STREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "state.h"
@@ -24,6 +25,7 @@ struct stream_stats {
 	uint64_t accepted, refused;
 	uint64_t sent_full, sent_delta, sent_status;
 	uint64_t resyncs;	/* full sent because the client fell behind */
+	uint64_t dropped;	/* clients that stalled mid-message */
 };
 
 int stream_new(struct state *st, unsigned max_clients, struct stream **out);
@@ -32,6 +34,9 @@ void stream_attach(struct stream *s, struct mg_context *ctx, const char *uri);
 /* Wakes every sender: something new is published (state's on_publish). */
 void stream_publish(void *stream);
 void stream_get_stats(struct stream *s, struct stream_stats *out);
+/* False when max_clients are connected: the upgrade can be refused with a
+ * proper answer (the handshake itself re-checks, under the lock). */
+bool stream_has_room(struct stream *s);
 /* After mg_stop(): every client is gone by then. */
 void stream_free(struct stream *s);	/* NULL is fine */
 
