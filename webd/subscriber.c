@@ -305,7 +305,8 @@ set_state(struct subscriber *s, enum subscriber_state st, const char *error)
 	s->reported = now;
 	snprintf(text, sizeof(text), "%s", s->st.error);
 	pthread_mutex_unlock(&s->mu);
-	if (tell && s->o.on_state != NULL)
+	/* no callbacks once the owner is tearing us down */
+	if (tell && s->o.on_state != NULL && !atomic_load(&s->stop))
 		s->o.on_state(now, text, s->o.user);
 }
 
