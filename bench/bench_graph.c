@@ -38,6 +38,8 @@ enum phase {
 	PHASE_JSON,
 	PHASE_DELTA_JSON,
 	PHASE_TOTAL,
+	PHASE_TOTAL_CPU,	/* thread CPU time of the four: the machine's
+				 * other load does not count */
 	PHASE_MAX
 };
 
@@ -65,12 +67,18 @@ parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 }
 
 static double
-now_ms(void)
+clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double
+now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 static void
@@ -303,8 +311,9 @@ main(int argc, char **argv)
 		struct graph_delta *d;
 		char *full, *dj;
 		size_t flen, dlen;
-		double t0, t1, t2, t3, t4;
+		double t0, t1, t2, t3, t4, c0, c4;
 
+		c0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
 		t0 = now_ms();
 		if ((r = graph_build(snap, rules, &gopts, &g)) < 0)
 			fatalx("graph_build: %s", strerror(-r));
@@ -318,12 +327,14 @@ main(int argc, char **argv)
 		if ((dj = graph_delta_json(d, k, &jopts, &dlen)) == NULL)
 			fatalx("graph_delta_json: out of memory");
 		t4 = now_ms();
+		c4 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
 		if (k > 0) {
 			t[PHASE_BUILD][k - 1] = t1 - t0;
 			t[PHASE_DELTA][k - 1] = t2 - t1;
 			t[PHASE_JSON][k - 1] = t3 - t2;
 			t[PHASE_DELTA_JSON][k - 1] = t4 - t3;
 			t[PHASE_TOTAL][k - 1] = t4 - t0;
+			t[PHASE_TOTAL_CPU][k - 1] = c4 - c0;
 			if (graph_delta_is_empty(d))
 				fatalx("round %u: churn produced no delta", k);
 		}
@@ -343,13 +354,14 @@ main(int argc, char **argv)
 	printf("{\"conns\":%u,\"workers\":%u,\"udp\":%u,\"sockets\":%zu,"
 	    "\"nodes\":%zu,\"edges\":%zu,\"rounds\":%u,\"rules\":%s,"
 	    "\"build_ms\":%.3f,\"delta_ms\":%.3f,\"json_ms\":%.3f,"
-	    "\"delta_json_ms\":%.3f,\"total_ms\":%.3f,"
+	    "\"delta_json_ms\":%.3f,\"total_ms\":%.3f,\"total_cpu_ms\":%.3f,"
 	    "\"json_bytes\":%zu,\"delta_json_bytes\":%zu}\n",
 	    pop.conns, pop.workers, pop.udp, sockets, nodes, edges, rounds,
 	    rules ? "true" : "false",
 	    median(t[PHASE_BUILD], rounds), median(t[PHASE_DELTA], rounds),
 	    median(t[PHASE_JSON], rounds), median(t[PHASE_DELTA_JSON], rounds),
-	    median(t[PHASE_TOTAL], rounds), json_bytes, delta_bytes);
+	    median(t[PHASE_TOTAL], rounds), median(t[PHASE_TOTAL_CPU], rounds),
+	    json_bytes, delta_bytes);
 	graph_free(old);
 	rules_free(rules);
 	for (int p = 0; p < PHASE_MAX; p++)

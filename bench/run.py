@@ -404,13 +404,25 @@ def fmt_kb(kb):
 
 
 def verdict(ok):
+    """ok: None (not measured), a bool, or (wall ok, CPU ok)."""
     if ok is None:
         return "not measured"
+    if isinstance(ok, tuple):
+        wall, cpu = ok
+        if wall and cpu:
+            return "**met**"
+        if not wall and not cpu:
+            return "**missed**"
+        if cpu:
+            return "**missed** on wall time, met on CPU time"
+        return "**missed** on CPU time, met on wall time"
     return "**met**" if ok else "**missed**"
 
 
 def targets(results):
-    """The issue-9 targets, judged on this run's medians (wall time)."""
+    """The issue-9 targets, judged on this run's medians.  Time targets are
+    judged on wall time and on CPU time: on a shared machine the wall time
+    also holds the waits for a core, which CPU time does not."""
     out = []
     by_n = {r["n"]: r for r in results["sizes"]}
 
@@ -420,25 +432,34 @@ def targets(results):
         s = r and r["tools"].get("ss_p", {}).get("wall_ms")
         cc = r and r["tools"].get("collector", {}).get("cpu_ms")
         sc = r and r["tools"].get("ss_p", {}).get("cpu_ms")
-        ok = (c / s <= limit) if c and s else None
-        meas = ("%s / %s ms wall = %s (CPU %s)" %
-                (fmt_ms(c), fmt_ms(s), fmt_ratio(c, s), fmt_ratio(cc, sc))
-                if c and s else "n/a")
+        if c and s and cc and sc:
+            ok = (c / s <= limit, cc / sc <= limit)
+            meas = ("wall %s / %s ms = %s; CPU %s / %s ms = %s" % (
+                fmt_ms(c), fmt_ms(s), fmt_ratio(c, s),
+                fmt_ms(cc), fmt_ms(sc), fmt_ratio(cc, sc)))
+        else:
+            ok, meas = None, "n/a"
         out.append(("cold one-shot ≤ %.2f× `ss -tuanp` at N=%dk"
                     % (limit, n // 1000), meas, ok))
     for n in (10000, 50000):
         r = by_n.get(n)
-        st = r and r.get("steady", {}).get("stats")
+        steady = (r and r.get("steady")) or {}
+        st = steady.get("stats")
         s = r and r["tools"].get("ss", {}).get("wall_ms")
-        if st and s:
-            m = st.get("median_ms")
-            ok = m is not None and m <= s
-            meas = ("median %s ms (p95 %s, max %s) vs `ss -tuan` %s ms"
-                    % (fmt_ms(m), fmt_ms(st.get("p95_ms")),
-                       fmt_ms(st.get("max_ms")), fmt_ms(s)))
+        sc = r and r["tools"].get("ss", {}).get("cpu_ms")
+        if st and s and sc and st.get("median_ms") is not None:
+            m = st["median_ms"]
+            per = steady["process"]["cpu_ms"] / max(1, st.get("samples", 1))
+            ok = (m <= s, per <= sc)
+            meas = ("median sample %s ms (p95 %s, max %s) vs `ss -tuan` "
+                    "%s ms wall; CPU per sample %s ms (all samples, full "
+                    "passes included) vs `ss -tuan` %s ms" % (
+                        fmt_ms(m), fmt_ms(st.get("p95_ms")),
+                        fmt_ms(st.get("max_ms")), fmt_ms(s), fmt_ms(per),
+                        fmt_ms(sc)))
         else:
             ok = None
-            err = r and r.get("steady", {}).get("error")
+            err = steady.get("error")
             meas = "n/a" + (" (%s)" % err if err else "")
         out.append(("steady-state sample ≤ `ss -tuan` at N=%dk" % (n // 1000),
                     meas, ok))
@@ -463,12 +484,14 @@ def targets(results):
     g = results.get("graph", {})
     if "total_ms" in g:
         per_sample = g["build_ms"] + g["delta_ms"] + g["delta_json_ms"]
-        ok = g["total_ms"] <= 50.0
-        meas = ("%s ms (build %s + delta %s + graph JSON %s + delta JSON %s;"
-                " per sample without the full JSON %s ms)" % (
-                    fmt_ms(g["total_ms"]), fmt_ms(g["build_ms"]),
-                    fmt_ms(g["delta_ms"]), fmt_ms(g["json_ms"]),
-                    fmt_ms(g["delta_json_ms"]), fmt_ms(per_sample)))
+        cpu = g.get("total_cpu_ms")
+        ok = (g["total_ms"] <= 50.0, cpu is not None and cpu <= 50.0)
+        meas = ("wall %s ms (build %s + delta %s + graph JSON %s + delta "
+                "JSON %s; per sample without the full JSON %s ms); CPU %s ms"
+                % (fmt_ms(g["total_ms"]), fmt_ms(g["build_ms"]),
+                   fmt_ms(g["delta_ms"]), fmt_ms(g["json_ms"]),
+                   fmt_ms(g["delta_json_ms"]), fmt_ms(per_sample),
+                   fmt_ms(cpu)))
     else:
         ok, meas = None, "n/a (%s)" % g.get("error", "not run")
     out.append(("webd build + delta + encode at %dk ≤ 50 ms"
@@ -581,14 +604,18 @@ def render(results):
                      "`packaging/rules/node_types.yaml`" if g.get("rules")
                      else "none"))
         L.append("")
-        L.append("| graph_build | graph_delta | graph_json (full, %s bytes) "
-                 "| graph_delta_json (%s bytes) | total |" % (
-                     "{:,}".format(g["json_bytes"]),
-                     "{:,}".format(g["delta_json_bytes"])))
-        L.append("|---|---|---|---|---|")
-        L.append("| %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms |" % (
-            g["build_ms"], g["delta_ms"], g["json_ms"], g["delta_json_ms"],
-            g["total_ms"]))
+        L.append("| graph_build | graph_delta | graph_json | graph_delta_json "
+                 "| total | total, thread CPU time |")
+        L.append("|---|---|---|---|---|---|")
+        L.append("| %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | "
+                 "%.2f ms |" % (
+                     g["build_ms"], g["delta_ms"], g["json_ms"],
+                     g["delta_json_ms"], g["total_ms"],
+                     g.get("total_cpu_ms", float("nan"))))
+        L.append("")
+        L.append("The full graph JSON is %s bytes, a delta %s bytes." % (
+            "{:,}".format(g["json_bytes"]),
+            "{:,}".format(g["delta_json_bytes"])))
     else:
         L.append("Not measured: %s" % g.get("error"))
     L.append("")
