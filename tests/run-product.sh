@@ -41,10 +41,15 @@ wpid=
 
 cleanup() {
 	trap - EXIT INT TERM HUP
-	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null || true
-	[ -n "$cpid" ] && kill "$cpid" 2>/dev/null || true
-	[ -n "$wpid" ] && wait "$wpid" 2>/dev/null || true
-	[ -n "$cpid" ] && wait "$cpid" 2>/dev/null || true
+	# webd first, so it does not reconnect to a collector on its way out.
+	if [ -n "$wpid" ]; then
+		kill "$wpid" 2>/dev/null || true
+		wait "$wpid" 2>/dev/null || true
+	fi
+	if [ -n "$cpid" ]; then
+		kill "$cpid" 2>/dev/null || true
+		wait "$cpid" 2>/dev/null || true
+	fi
 	rm -rf "$dir"
 }
 trap cleanup EXIT

@@ -33,9 +33,10 @@ struct http {
 	struct stream *stream;
 };
 
-/* civetweb's last complaint while starting (port in use ...): mg_start has
- * no error out-parameter.  Only written before the context runs. */
+/* civetweb's first complaint while starting (port in use ...): mg_start
+ * has no error out-parameter.  Only written while http_start runs. */
 static char start_error[256];
+static volatile int starting;
 
 static const char *
 status_text(int code)
@@ -303,7 +304,8 @@ http_error(struct mg_connection *conn, int status, const char *msg)
 static int
 log_message(const struct mg_connection *conn, const char *message)
 {
-	if (conn == NULL)
+	(void)conn;
+	if (starting && start_error[0] == '\0')
 		snprintf(start_error, sizeof(start_error), "%s", message);
 	log_debug("civetweb: %s", message);
 	return 1;
@@ -354,6 +356,12 @@ http_start(const struct http_config *c, struct http **out, char *err,
 			h->icons_dir[0] = '\0';
 	}
 
+	if (strchr(c->bind, ':') != NULL && mg_check_feature(8) == 0) {
+		snprintf(err, errlen, "--bind %s: this build of civetweb has no "
+		    "IPv6; give an IPv4 address", c->bind);
+		free(h);
+		return -EAFNOSUPPORT;
+	}
 	if (strchr(c->bind, ':') != NULL)
 		snprintf(ports, sizeof(ports), "[%s]:%d", c->bind, c->port);
 	else
@@ -383,8 +391,10 @@ http_start(const struct http_config *c, struct http **out, char *err,
 	cb.http_error = http_error;
 	cb.log_message = log_message;
 	start_error[0] = '\0';
+	starting = 1;
 	mg_init_library(0);
 	h->ctx = mg_start(&cb, h, opts);
+	starting = 0;
 	if (h->ctx == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: %s", ports,
 		    start_error[0] != '\0' ? start_error :

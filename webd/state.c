@@ -127,7 +127,7 @@ status_message(struct state *st)
 	if (st->rules_error[0] != '\0')
 		json_object_set_new(o, "rules_error",
 		    json_string(st->rules_error));
-	text = json_dumps(o, JSON_COMPACT);
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (text != NULL)
 		b = state_buf_new(text, strlen(text));
@@ -570,7 +570,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 		    "dropped", (json_int_t)streams->dropped));
 	json_object_set_new(o, "options", json_pack("{s:b, s:b}",
 	    "udp", st->udp, "p2p_only", st->p2p_only));
-	text = json_dumps(o, JSON_COMPACT);
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (text != NULL && len != NULL)
 		*len = strlen(text);
