@@ -18,6 +18,50 @@
 
 #include "rules.h"
 
+/* The few file-system calls the fixtures need, on both platforms. */
+#ifdef _WIN32
+#include <direct.h>
+#include <io.h>
+
+static char *
+make_tmpdir(char *tmpl)
+{
+	return _mktemp(tmpl) != NULL && _mkdir(tmpl) == 0 ? tmpl : NULL;
+}
+
+static int
+make_dir(const char *path)
+{
+	return _mkdir(path);
+}
+#else
+static char *
+make_tmpdir(char *tmpl)
+{
+	return mkdtemp(tmpl);
+}
+
+static int
+make_dir(const char *path)
+{
+	return mkdir(path, 0700);
+}
+#endif
+
+/* A new empty directory under the system's temporary directory. */
+static void
+tmpdir(char *out, size_t len, const char *name)
+{
+	const char *base = getenv("TMPDIR");
+
+	if (base == NULL || base[0] == '\0')
+		base = getenv("TEMP");
+	if (base == NULL || base[0] == '\0')
+		base = "/tmp";
+	snprintf(out, len, "%s/%s-XXXXXX", base, name);
+	assert_non_null(make_tmpdir(out));
+}
+
 static char fixtures[PATH_MAX];
 
 static const char *
@@ -333,16 +377,16 @@ test_bad_files(void **state)
 static void
 test_too_large(void **state)
 {
-	char dir[] = "/tmp/procnet-rules-XXXXXX", path[64], got[2200];
+	char dir[PATH_MAX], path[PATH_MAX + 16], got[2200];
 	struct rules *r = NULL;
 	struct rules_error err;
 	FILE *f;
 	char *big;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	tmpdir(dir, sizeof(dir), "procnet-rules");
 	snprintf(path, sizeof(path), "%s/big.yaml", dir);
-	f = fopen(path, "w");
+	f = fopen(path, "wb");
 	assert_non_null(f);
 	big = malloc(RULES_MAX_FILE + 1);
 	assert_non_null(big);
@@ -354,7 +398,7 @@ test_too_large(void **state)
 	assert_null(r);
 	rules_error_format(&err, got, sizeof(got));
 	{
-		char want[256];
+		char want[PATH_MAX + 128];
 
 		snprintf(want, sizeof(want), "%s: file too large: 1048577 "
 		    "bytes (the limit is 1048576)", path);
@@ -440,21 +484,24 @@ write_file(const char *path, const char *text)
 static void
 test_resolve(void **state)
 {
-	char base[] = "/tmp/procnet-resolve-XXXXXX";
-	char cwd[PATH_MAX], oldcwd[PATH_MAX], conf[PATH_MAX], prog[PATH_MAX];
+	char base[PATH_MAX], here[PATH_MAX];
+	char cwd[PATH_MAX + 8], oldcwd[PATH_MAX], conf[PATH_MAX + 8];
+	char prog[PATH_MAX + 8];
 	char p[PATH_MAX * 2], out[PATH_MAX * 2], got[2200], want[PATH_MAX * 4];
 	struct rules_error err;
 
 	(void)state;
-	assert_non_null(mkdtemp(base));
+	tmpdir(base, sizeof(base), "procnet-resolve");
 	snprintf(cwd, sizeof(cwd), "%s/cwd", base);
 	snprintf(conf, sizeof(conf), "%s/etc", base);
 	snprintf(prog, sizeof(prog), "%s/bin", base);
-	assert_int_equal(mkdir(cwd, 0700), 0);
-	assert_int_equal(mkdir(conf, 0700), 0);
-	assert_int_equal(mkdir(prog, 0700), 0);
+	assert_int_equal(make_dir(cwd), 0);
+	assert_int_equal(make_dir(conf), 0);
+	assert_int_equal(make_dir(prog), 0);
 	assert_non_null(getcwd(oldcwd, sizeof(oldcwd)));
 	assert_int_equal(chdir(cwd), 0);
+	/* the working directory as the OS spells it (separators, case) */
+	assert_non_null(getcwd(here, sizeof(here)));
 
 	/* only in the program dir */
 	snprintf(p, sizeof(p), "%s/r.yaml", prog);
@@ -469,8 +516,8 @@ test_resolve(void **state)
 	    &err), 0);
 	assert_string_equal(out, p);
 	/* and the working directory before both */
-	snprintf(p, sizeof(p), "%s/r.yaml", cwd);
-	write_file(p, "[]");
+	write_file("r.yaml", "[]");
+	snprintf(p, sizeof(p), "%s/r.yaml", here);
 	assert_int_equal(rules_resolve("r.yaml", conf, prog, out, sizeof(out),
 	    &err), 0);
 	assert_string_equal(out, p);
@@ -479,20 +526,20 @@ test_resolve(void **state)
 	    sizeof(out), &err), 0);
 	assert_string_equal(out, "/no/such/file.yaml");
 	/* a directory is not a rules file */
-	assert_int_equal(mkdir("d.yaml", 0700), 0);
+	assert_int_equal(make_dir("d.yaml"), 0);
 	/* nowhere: the message lists every place tried, in order */
 	assert_int_equal(rules_resolve("d.yaml", conf, prog, out, sizeof(out),
 	    &err), -ENOENT);
 	rules_error_format(&err, got, sizeof(got));
 	snprintf(want, sizeof(want), "d.yaml: rules file not found; tried "
-	    "%s/d.yaml, %s/d.yaml, %s/d.yaml", cwd, conf, prog);
+	    "%s/d.yaml, %s/d.yaml, %s/d.yaml", here, conf, prog);
 	assert_string_equal(got, want);
 	/* NULL dirs are skipped */
 	assert_int_equal(rules_resolve("d.yaml", NULL, NULL, out, sizeof(out),
 	    &err), -ENOENT);
 	rules_error_format(&err, got, sizeof(got));
 	snprintf(want, sizeof(want), "d.yaml: rules file not found; tried "
-	    "%s/d.yaml", cwd);
+	    "%s/d.yaml", here);
 	assert_string_equal(got, want);
 
 	rmdir("d.yaml");
