@@ -14,8 +14,30 @@ struct jbuf {
 	char *p;
 	size_t len, cap;
 	bool failed;
+	int error;		/* -ENOMEM, or what sink returned */
+	/* Streaming: the text goes to sink in pieces of about STREAM_CHUNK
+	 * instead of growing one buffer. */
+	snapshot_json_sink sink;
+	void *sink_arg;
 };
 
+#define STREAM_CHUNK	(64u * 1024u)
+
+static bool
+flush(struct jbuf *b)
+{
+	int rc;
+
+	if (b->len > 0 && (rc = b->sink(b->sink_arg, b->p, b->len)) != 0) {
+		b->failed = true;
+		b->error = rc;
+		return false;
+	}
+	b->len = 0;
+	return true;
+}
+
+/* Room for need more bytes.  Pointers into b->p are stale after a call. */
 static bool
 reserve(struct jbuf *b, size_t need)
 {
@@ -23,6 +45,10 @@ reserve(struct jbuf *b, size_t need)
 	char *np;
 
 	if (b->failed)
+		return false;
+	if (b->cap - b->len > need)
+		return true;
+	if (b->sink != NULL && !flush(b))
 		return false;
 	if (b->cap - b->len > need)
 		return true;
@@ -36,6 +62,7 @@ reserve(struct jbuf *b, size_t need)
 	}
 	if ((np = realloc(b->p, ncap)) == NULL) {
 		b->failed = true;
+		b->error = -ENOMEM;
 		return false;
 	}
 	b->p = np;
@@ -168,7 +195,7 @@ put_str(struct jbuf *b, const char *str)
 int
 snapshot_json_string(char **buf, size_t *len, size_t *cap, const char *str)
 {
-	struct jbuf b = { *buf, *len, *cap, false };
+	struct jbuf b = { *buf, *len, *cap, false, 0, NULL, NULL };
 
 	put_str(&b, str);
 	if (b.failed)
@@ -234,43 +261,49 @@ put_socket(struct jbuf *b, const struct snap_socket *s)
 	PUTS(b, "}");
 }
 
-int
-snapshot_json(const struct snapshot *s, char **out, size_t *len)
+static void
+put_snapshot(struct jbuf *b, const struct snapshot *s)
 {
-	struct jbuf b = { NULL, 0, 0, false };
 	int64_t secs;
 	size_t i;
 
-	/* About 170 bytes a socket: size once, grow rarely. */
-	if (!reserve(&b, 256 + s->n_sockets * 180 + s->n_processes * 256))
-		return -ENOMEM;
-	PUTS(&b, "{\"version\":1,\"host\":");
-	put_str(&b, s->host != NULL ? s->host : "");
-	PUTS(&b, ",\"os\":");
-	put_str(&b, s->os != NULL ? s->os : "");
-	PUTS(&b, ",\"time\":");
+	PUTS(b, "{\"version\":1,\"host\":");
+	put_str(b, s->host != NULL ? s->host : "");
+	PUTS(b, ",\"os\":");
+	put_str(b, s->os != NULL ? s->os : "");
+	PUTS(b, ",\"time\":");
 	/* Floor division: whole Unix seconds even before 1970. */
 	secs = s->time_ms >= 0 ? s->time_ms / 1000 :
 	    -((-s->time_ms + 999) / 1000);
-	put_i64(&b, secs);
-	PUTS(&b, ",\"privileged\":");
+	put_i64(b, secs);
+	PUTS(b, ",\"privileged\":");
 	if (s->privileged)
-		PUTS(&b, "true");
+		PUTS(b, "true");
 	else
-		PUTS(&b, "false");
-	PUTS(&b, ",\"processes\":[");
+		PUTS(b, "false");
+	PUTS(b, ",\"processes\":[");
 	for (i = 0; i < s->n_processes; i++) {
 		if (i > 0)
-			PUTS(&b, ",");
-		put_process(&b, &s->processes[i]);
+			PUTS(b, ",");
+		put_process(b, &s->processes[i]);
 	}
-	PUTS(&b, "],\"sockets\":[");
+	PUTS(b, "],\"sockets\":[");
 	for (i = 0; i < s->n_sockets; i++) {
 		if (i > 0)
-			PUTS(&b, ",");
-		put_socket(&b, &s->sockets[i]);
+			PUTS(b, ",");
+		put_socket(b, &s->sockets[i]);
 	}
-	PUTS(&b, "]}\n");
+	PUTS(b, "]}\n");
+}
+
+int
+snapshot_json(const struct snapshot *s, char **out, size_t *len)
+{
+	struct jbuf b = { NULL, 0, 0, false, 0, NULL, NULL };
+
+	/* About 170 bytes a socket: size once, grow rarely. */
+	if (reserve(&b, 256 + s->n_sockets * 180 + s->n_processes * 256))
+		put_snapshot(&b, s);
 	if (!reserve(&b, 1)) {
 		free(b.p);
 		return -ENOMEM;
@@ -280,4 +313,18 @@ snapshot_json(const struct snapshot *s, char **out, size_t *len)
 	if (len != NULL)
 		*len = b.len;
 	return 0;
+}
+
+int
+snapshot_json_stream(const struct snapshot *s, snapshot_json_sink sink,
+    void *arg)
+{
+	struct jbuf b = { NULL, 0, 0, false, 0, sink, arg };
+
+	if (reserve(&b, STREAM_CHUNK))
+		put_snapshot(&b, s);
+	if (!b.failed)
+		flush(&b);
+	free(b.p);
+	return b.failed ? b.error : 0;
 }

@@ -17,6 +17,16 @@
  * *out is only written on success. */
 int snapshot_json(const struct snapshot *s, char **out, size_t *len);
 
+/*
+ * The same text handed to sink in pieces (about 64 KiB each, in order), so
+ * a large snapshot is written without holding all of its JSON.  sink
+ * returns 0, or a negative code that stops the walk and is returned.
+ * Returns 0, -ENOMEM or sink's code.
+ */
+typedef int (*snapshot_json_sink)(void *arg, const char *buf, size_t len);
+int snapshot_json_stream(const struct snapshot *s, snapshot_json_sink sink,
+    void *arg);
+
 /* Appends the JSON string literal for str (with quotes) to a buffer; used by
  * the encoder and exposed for tests.  Same return and ownership rules as
  * above: buf, len and cap describe a malloc'd buffer that may move. */

@@ -220,6 +220,69 @@ test_large_roundtrip(void **state)
 	snapshot_unref(s);
 }
 
+struct sink {
+	char *buf;
+	size_t len, calls, fail_at;	/* fail_at: 0 never, else that call */
+};
+
+static int
+sink_collect(void *arg, const char *buf, size_t len)
+{
+	struct sink *k = arg;
+
+	k->calls++;
+	if (k->fail_at != 0 && k->calls == k->fail_at)
+		return -EPIPE;
+	k->buf = realloc(k->buf, k->len + len + 1);
+	assert_non_null(k->buf);
+	memcpy(k->buf + k->len, buf, len);
+	k->len += len;
+	k->buf[k->len] = '\0';
+	return 0;
+}
+
+/* Streaming gives the very same text, in pieces, and stops on a sink
+ * error with that error. */
+static void
+test_stream(void **state)
+{
+	struct snapshot_builder *b = snapshot_builder_new();
+	struct snapshot *s = NULL;
+	struct snap_socket k;
+	struct sink sk = { NULL, 0, 0, 0 };
+	char *whole;
+	size_t len, i;
+
+	(void)state;
+	assert_int_equal(snapshot_builder_set_meta(b, "h", "linux", 1, true),
+	    0);
+	for (i = 0; i < 5000; i++) {
+		memset(&k, 0, sizeof(k));
+		k.proto = SNAP_PROTO_UDP;
+		k.family = 4;
+		k.local.family = k.remote.family = 4;
+		k.local_port = (uint16_t)i;
+		k.owner = SNAP_OWNER_KERNEL;
+		k.pid = -1;
+		assert_int_equal(snapshot_builder_add_socket(b, &k), 0);
+	}
+	assert_int_equal(snapshot_builder_finish(b, &s), 0);
+	assert_int_equal(snapshot_json(s, &whole, &len), 0);
+	assert_int_equal(snapshot_json_stream(s, sink_collect, &sk), 0);
+	assert_true(sk.calls > 1);		/* ~600 KB in 64 KB pieces */
+	assert_int_equal(sk.len, len);
+	assert_memory_equal(sk.buf, whole, len);
+	free(sk.buf);
+
+	memset(&sk, 0, sizeof(sk));
+	sk.fail_at = 2;
+	assert_int_equal(snapshot_json_stream(s, sink_collect, &sk), -EPIPE);
+	assert_int_equal(sk.calls, 2);
+	free(sk.buf);
+	free(whole);
+	snapshot_unref(s);
+}
+
 int
 main(void)
 {
@@ -227,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_large_roundtrip),
+		cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
