@@ -215,15 +215,20 @@ def check_collector_view(args, fx, tmp, sizes):
     return view
 
 
-def read_vmrss(pid):
+def read_rss(pid):
+    """(VmRSS, RssAnon) in kB: all resident pages, and the private ones
+    (heap, stack: not the binary's and libraries' file pages)."""
+    rss = anon = None
     try:
         with open("/proc/%d/status" % pid) as f:
             for ln in f:
                 if ln.startswith("VmRSS:"):
-                    return int(ln.split()[1])
+                    rss = int(ln.split()[1])
+                elif ln.startswith("RssAnon:"):
+                    anon = int(ln.split()[1])
     except (OSError, ValueError):
         pass
-    return None
+    return rss, anon
 
 
 def spawn_child(spawn_pid, deadline):
@@ -252,11 +257,13 @@ def run_steady(args, n, tmp):
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     child = spawn_child(p.pid, time.monotonic() + 10)
-    rss = []
+    rss, anon = [], []
     while child is not None and p.poll() is None:
-        v = read_vmrss(child)
+        v, a = read_rss(child)
         if v:
             rss.append(v)
+        if a:
+            anon.append(a)
         time.sleep(RSS_POLL_S)
     out, perr = p.communicate()
     try:
@@ -269,9 +276,13 @@ def run_steady(args, n, tmp):
     # sample; what it holds in steady state is the rest.
     if len(rss) >= 4:
         rss = rss[len(rss) // 4:]
+    if len(anon) >= 4:
+        anon = anon[len(anon) // 4:]
     if rss:
         res["rss_resident_kb"] = statistics.median(rss)
         res["rss_resident_max_kb"] = max(rss)
+    if anon:
+        res["rss_anon_kb"] = statistics.median(anon)
     if r["rc"] != 0:
         res["error"] = "exit %d: %s" % (r["rc"], tail(err))
         return res
@@ -469,14 +480,19 @@ def targets(results):
         steady = (r and r.get("steady")) or {}
         raw = r and r.get("collector_view", {}).get("raw_bytes")
         rss = steady.get("rss_resident_kb")
+        anon = steady.get("rss_anon_kb")
         peak = steady.get("stats", {}).get("rss_kb")
         if rss and raw:
             ok = rss * 1024 <= 2 * raw
-            meas = ("resident %s (peak %s; a bare `procnet-collector "
-                    "--version` is %s) vs %s raw = %s (peak %s)" % (
-                        fmt_kb(rss), fmt_kb(peak), fmt_kb(base),
-                        fmt_kb(raw / 1024.0), fmt_ratio(rss * 1024, raw),
-                        fmt_ratio(peak * 1024 if peak else None, raw)))
+            meas = ("resident %s = %s of raw %s (peak %s = %s); private "
+                    "(RssAnon) %s = %s; a bare `procnet-collector "
+                    "--version` is %s" % (
+                        fmt_kb(rss), fmt_ratio(rss * 1024, raw),
+                        fmt_kb(raw / 1024.0), fmt_kb(peak),
+                        fmt_ratio(peak * 1024 if peak else None, raw),
+                        fmt_kb(anon),
+                        fmt_ratio(anon * 1024 if anon else None, raw),
+                        fmt_kb(base)))
         else:
             ok, meas = None, "n/a"
         out.append(("collector RSS ≤ 2× raw data at N=%dk" % (n // 1000),
@@ -579,14 +595,15 @@ def render(results):
                 L.append("Steady state `%s`: %s; whole process %s ms CPU "
                          "over %s samples = %s ms CPU per sample; resident "
                          "set read every %.1f s while it ran: median %s, "
-                         "max %s." % (
+                         "max %s, private (RssAnon) median %s." % (
                              st["argv"], json.dumps(s, sort_keys=True),
                              fmt_ms(st["process"]["cpu_ms"]),
                              s.get("samples", "?"),
                              fmt_ms(st["process"]["cpu_ms"] /
                                     max(1, s.get("samples", 1))),
                              RSS_POLL_S, fmt_kb(st.get("rss_resident_kb")),
-                             fmt_kb(st.get("rss_resident_max_kb"))))
+                             fmt_kb(st.get("rss_resident_max_kb")),
+                             fmt_kb(st.get("rss_anon_kb"))))
             else:
                 L.append("Steady state `%s`: %s" % (st["argv"],
                                                     st.get("error")))
