@@ -446,6 +446,15 @@ test_odd_buffers(void **state)
 		  RULES_FORMAT_AUTO,
 		  "mem:3:3: rule 2: expected a mapping of match_pid/match_name/"
 		  "match_cmd, type and label, found a string" },
+		{ "\xEF\xBB\xBF[{\"match_name\": \"x\", \"tpye\": \"app\"}]",
+		  RULES_FORMAT_AUTO,
+		  "mem:1:22: rule 1: unknown field 'tpye'; did you mean 'type'?" },
+		{ "\xEF\xBB\xBF- match_name: x\r\n  tpye: app\r\n",
+		  RULES_FORMAT_YAML,
+		  "mem:2:3: rule 1: unknown field 'tpye'; did you mean 'type'?" },
+		{ "[\r\n {\"match_name\": \"x\",\r\n  \"type\": 1}]",
+		  RULES_FORMAT_JSON,
+		  "mem:3:11: rule 1: type must be a string, found an integer" },
 		{ "- a\0b", RULES_FORMAT_YAML,
 		  "mem:1:4: NUL byte in the file; is it a text file?" },
 	};

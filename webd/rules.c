@@ -1125,10 +1125,17 @@ rules_load_buffer(const char *buf, size_t len, const char *name,
 	}
 	if (format == RULES_FORMAT_AUTO)
 		format = detect_format(name, buf, len);
+	ld.json = format == RULES_FORMAT_JSON;
+	/* Editors on Windows like to start files with a UTF-8 byte order
+	 * mark; libyaml skips it, jansson does not.  It is invisible, so
+	 * columns without it are what the user sees. */
+	if (ld.json && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+		buf += 3;
+		len -= 3;
+	}
 	ld.name = name;
 	ld.buf = buf;
 	ld.len = len;
-	ld.json = format == RULES_FORMAT_JSON;
 	ld.err = err;
 	r = ld.json ? json_walk(&ld) : yaml_walk(&ld);
 	if (r == 0 && !ld.json)
