@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@
 #define WAIT_SLICE_MS		100	/* how often waiting threads look up */
 #define CONTROL_READ_MS		1000	/* a started frame must finish in this */
 #define ERROR_WRITE_MS		200	/* courtesy ERROR before a drop */
-#define DROP_LOG_PER_SEC	10	/* drop lines per second, rest counted */
+#define CLIENT_LOG_PER_SEC	10	/* client lines a second, rest counted */
 
 /* One encoded SNAPSHOT frame, shared by every client sending it. */
 struct shared_frame {
@@ -50,6 +51,12 @@ struct client {
 	bool done;		/* thread has finished; reap it */
 };
 
+struct loglimit {
+	time_t start;		/* window start */
+	unsigned lines;		/* shown in this window */
+	unsigned suppressed;	/* not shown since the last shown line */
+};
+
 struct server {
 	unsigned max_clients;
 	int hello_timeout_ms;
@@ -67,8 +74,13 @@ struct server {
 	struct shared_frame *latest;	/* NULL while nobody subscribes */
 	uint64_t seq;			/* bumped with each new latest */
 
-	time_t drop_sec;		/* rate limit for drop log lines */
-	unsigned drop_lines, drop_suppressed;
+	/* Rate limits, so a flood of clients or a failing backend costs a
+	 * few log lines, not a full disk. */
+	struct loglimit lim_client;	/* connect / subscribe / leave */
+	struct loglimit lim_drop;	/* violations */
+	struct loglimit lim_full;	/* over the client cap */
+	struct loglimit lim_accept;	/* accept failures */
+	struct loglimit lim_sample;	/* sample / encode failures */
 };
 
 static atomic_int stop_requested;
@@ -145,34 +157,71 @@ cv_wait_ms(struct server *s, pthread_cond_t *cv, int64_t ms)
 	pthread_cond_timedwait(cv, &s->mu, &ts);
 }
 
-/* Logs why a client goes; a flood of rogue clients costs a few lines a
- * second, not a full disk. */
+/*
+ * At most `max` lines per `period` seconds pass; the rest are counted and
+ * the count is reported with the next line that passes.  Takes s->mu:
+ * every thread logs through here.
+ */
+static bool
+limit_pass(struct server *s, struct loglimit *l, unsigned max, int period,
+    unsigned *suppressed)
+{
+	time_t now = time(NULL);
+	bool pass;
+
+	pthread_mutex_lock(&s->mu);
+	if (now - l->start >= period) {
+		l->start = now;
+		l->lines = 0;
+	}
+	pass = l->lines < max;
+	*suppressed = 0;
+	if (pass) {
+		l->lines++;
+		*suppressed = l->suppressed;
+		l->suppressed = 0;
+	} else
+		l->suppressed++;
+	pthread_mutex_unlock(&s->mu);
+	return pass;
+}
+
+static void slog(struct server *s, struct loglimit *l, unsigned max,
+    int period, bool warn, const char *fmt, ...) LOG_PRINTF(6, 7);
+
+/* A log line through the limiter l; warn or info. */
+static void
+slog(struct server *s, struct loglimit *l, unsigned max, int period,
+    bool warn, const char *fmt, ...)
+{
+	unsigned suppressed;
+	char msg[768];
+	va_list ap;
+
+	if (!limit_pass(s, l, max, period, &suppressed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (warn)
+		log_warnx("%s", msg);
+	else
+		log_info("%s", msg);
+	if (suppressed > 0)
+		log_info("(%u similar lines not logged)", suppressed);
+}
+
+/* An info line about a client's comings and goings. */
+#define log_client(cl, fmt, ...)					\
+	slog((cl)->srv, &(cl)->srv->lim_client, CLIENT_LOG_PER_SEC, 1,	\
+	    false, "client %u (%s) " fmt, (cl)->id, (cl)->peer, __VA_ARGS__)
+
+/* Why a client is dropped. */
 static void
 log_drop(struct client *cl, const char *why)
 {
-	struct server *s = cl->srv;
-	time_t now = time(NULL);
-	unsigned suppressed = 0;
-	bool show;
-
-	pthread_mutex_lock(&s->mu);
-	if (now != s->drop_sec) {
-		s->drop_sec = now;
-		s->drop_lines = 0;
-	}
-	show = s->drop_lines < DROP_LOG_PER_SEC;
-	if (show) {
-		s->drop_lines++;
-		suppressed = s->drop_suppressed;
-		s->drop_suppressed = 0;
-	} else
-		s->drop_suppressed++;
-	pthread_mutex_unlock(&s->mu);
-	if (!show)
-		return;
-	log_warnx("client %u (%s) dropped: %s", cl->id, cl->peer, why);
-	if (suppressed > 0)
-		log_warnx("(%u more client drops not logged)", suppressed);
+	slog(cl->srv, &cl->srv->lim_drop, CLIENT_LOG_PER_SEC, 1, true,
+	    "client %u (%s) dropped: %s", cl->id, cl->peer, why);
 }
 
 /* A courtesy ERROR before a drop, bounded so it never blocks for long. */
@@ -307,9 +356,8 @@ handshake(struct client *cl, char *why, size_t whylen, bool *eof)
 		return -1;
 	}
 	subscription_set(cl, &sub);
-	log_info("client %u (%s, %s) subscribed: interval %u ms%s", cl->id,
-	    cl->peer, hello.agent, server_clamp_interval(sub.interval_ms),
-	    sub.udp ? ", udp" : "");
+	log_client(cl, "%s subscribed: interval %u ms%s", hello.agent,
+	    server_clamp_interval(sub.interval_ms), sub.udp ? ", udp" : "");
 	return 0;
 }
 
@@ -413,16 +461,15 @@ client_main(void *arg)
 
 	if (handshake(cl, why, sizeof(why), &quiet) < 0) {
 		if (quiet)
-			log_info("client %u (%s) left before subscribing",
-			    cl->id, cl->peer);
+			log_client(cl, "%s", "left before subscribing");
 		else {
 			log_drop(cl, why);
 			send_error(cl, why);
 		}
 	} else if (stream(cl, why, sizeof(why), &quiet) < 0) {
 		if (quiet)
-			log_info("client %u (%s) %s", cl->id, cl->peer,
-			    stopping() ? "closed at shutdown" : why);
+			log_client(cl, "%s", stopping() ?
+			    "closed at shutdown" : why);
 		else {
 			log_drop(cl, why);
 			send_error(cl, why);
@@ -459,7 +506,7 @@ wanted(struct server *s, bool *udp)
 }
 
 static struct shared_frame *
-encode(struct snapshot *snap)
+encode(struct server *s, struct snapshot *snap)
 {
 	struct shared_frame *f;
 	uint8_t *buf;
@@ -470,7 +517,7 @@ encode(struct snapshot *snap)
 	 * in use, still not once per client. */
 	r = codec_encode_snapshot_frame(snap, FRAME_VERSION_MAX, &buf, &len);
 	if (r < 0) {
-		log_warnx_limited("encode", 10, "cannot encode snapshot "
+		slog(s, &s->lim_sample, 1, 10, true, "cannot encode snapshot "
 		    "(%zu processes, %zu sockets): %s", snap->n_processes,
 		    snap->n_sockets, strerror(-r));
 		return NULL;
@@ -534,10 +581,10 @@ sampler_main(void *arg)
 		o.udp = udp;
 		r = collector_sample(s->col, &o, &snap);
 		if (r < 0)
-			log_warnx_limited("sample", 10, "sample failed: %s",
-			    collector_error(s->col));
+			slog(s, &s->lim_sample, 1, 10, true,
+			    "sample failed: %s", collector_error(s->col));
 		else {
-			if ((f = encode(snap)) != NULL)
+			if ((f = encode(s, snap)) != NULL)
 				f->udp = udp;
 			snapshot_unref(snap);
 		}
@@ -593,8 +640,8 @@ admit(struct server *s, struct ipc_conn *conn)
 	id = ++s->next_id;
 	if (s->n_clients >= s->max_clients) {
 		pthread_mutex_unlock(&s->mu);
-		log_warnx_limited("full", 5, "client %u (%s) refused: %u "
-		    "clients already", id, peer, s->max_clients);
+		slog(s, &s->lim_full, 1, 5, true, "client %u (%s) refused: "
+		    "%u clients already", id, peer, s->max_clients);
 		uint8_t buf[FRAME_SMALL_MAX];
 		size_t len;
 		if (frame_encode_error("too many clients", FRAME_VERSION_MAX,
@@ -605,7 +652,8 @@ admit(struct server *s, struct ipc_conn *conn)
 	}
 	pthread_mutex_unlock(&s->mu);
 
-	log_info("client %u connected (%s)", id, peer);
+	slog(s, &s->lim_client, CLIENT_LOG_PER_SEC, 1, false,
+	    "client %u connected (%s)", id, peer);
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 		log_warnx("client %u: out of memory", id);
 		ipc_conn_close(conn);
@@ -723,7 +771,7 @@ server_run(const struct server_opts *o)
 			continue;
 		if (r < 0) {
 			/* out of descriptors and the like: back off a little */
-			log_warnx_limited("accept", 10, "accept: %s",
+			slog(&s, &s.lim_accept, 1, 10, true, "accept: %s",
 			    strerror(-r));
 			struct timespec ts = { 0, 100 * 1000000L };
 			nanosleep(&ts, NULL);
