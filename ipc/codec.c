@@ -366,12 +366,10 @@ get_u32(struct cur *c, const char *what, uint32_t *v)
 static int
 get_u64(struct cur *c, const char *what, uint64_t *v)
 {
-	uint32_t lo, hi;
+	uint32_t lo = 0, hi = 0;
 
-	if (need(c, 8, what) < 0)
+	if (get_u32(c, what, &lo) < 0 || get_u32(c, what, &hi) < 0)
 		return -EBADMSG;
-	get_u32(c, what, &lo);
-	get_u32(c, what, &hi);
 	*v = (uint64_t)hi << 32 | lo;
 	return 0;
 }
