@@ -106,6 +106,9 @@ options_usage(FILE *f, const char *prog)
 	    prog, DEFAULT_PORT, DEFAULT_INTERVAL, DEFAULT_BIND);
 }
 
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    LOG_PRINTF(3, 4);
+
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
