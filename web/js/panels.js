@@ -53,6 +53,7 @@ export class Tooltip {
 		net.on('blurEdge', () => this.hide());
 		net.on('dragStart', () => this.hide());
 		net.on('zoom', () => this.hide());
+		net.on('click', () => this.hide());
 	}
 
 	place(pt) {

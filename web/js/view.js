@@ -71,6 +71,8 @@ export class GraphView {
 				font: {face: FONT, size: 13, color: '#0f172a', strokeWidth: 4,
 				    strokeColor: '#ffffff'},
 				shapeProperties: {interpolation: true},
+				// Names stay readable further out than vis's default.
+				scaling: {label: {enabled: false, drawThreshold: 3}},
 			},
 			edges: {
 				selectionWidth: 1.5,
