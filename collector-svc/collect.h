@@ -49,7 +49,9 @@ struct collect_opts {
 struct collect_stats {
 	uint32_t sample_us;		/* whole collector_sample() */
 	uint32_t dump_us;		/* socket table (netlink / OS table) */
-	uint32_t owner_us;		/* socket->owner mapping (fd scan) */
+	uint32_t owner_us;		/* socket->owner mapping (fd scan); on
+				 * Linux it overlaps the dump, so this is
+				 * dump and scan together */
 	uint32_t procinfo_us;		/* per-process details */
 	size_t n_sockets;
 	size_t n_processes;		/* processes in the snapshot */

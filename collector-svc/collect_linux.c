@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,9 @@
 #define USER_CACHE_MAX	1024u
 #define ERR_MAX		256u
 #define NET_FILE_MAX	(512u * 1024u * 1024u)	/* /proc/net/tcp at 4M sockets */
+/* Below this many processes to walk, a second thread costs more than it
+ * saves. */
+#define SCAN_PARALLEL_MIN	16u
 
 /* A process seen in /proc. */
 struct proc_rec {
@@ -56,6 +60,7 @@ struct proc_rec {
 	bool need_scan;
 	bool denied;		/* fd dir not readable by us */
 	bool gone;		/* vanished during this sample */
+	int scan_rc;		/* scan_fds() result, read after the join */
 
 	uint32_t *inodes;	/* socket inodes it held at the last scan */
 	uint32_t n_inodes, cap_inodes;
@@ -136,6 +141,8 @@ struct collector {
 	struct inode_map *unowned;	/* inodes a full pass found no holder for */
 
 	struct sock_vec socks;
+	uint32_t *scan_idx;	/* records to walk this sample */
+	size_t cap_scan_idx;
 	struct user_entry users[USER_CACHE_MAX];
 	size_t n_users;
 
@@ -539,15 +546,40 @@ read_stat(struct collector *c, struct proc_rec *r)
 	return 0;
 }
 
-/* Scans the records marked need_scan and re-points the owner map. */
-static int
-scan_marked(struct collector *c)
-{
-	char dbuf[DENTS_BUF_SIZE];
-	size_t i;
-	uint32_t k;
-	int rc;
+/*
+ * The fd walk.  Records marked need_scan are listed in a job; their old
+ * pairs leave the owner map first (scan_prepare), then up to two threads
+ * walk them, each record touched by one thread only and nothing shared but
+ * the job's counter (scan_run), and after the join the new pairs go into
+ * the map (scan_finish).  The second thread lets a cold sample walk fds
+ * while the netlink dump runs, on the other core.
+ */
+struct scan_job {
+	struct collector *c;
+	size_t n;		/* records in c->scan_idx */
+	size_t n_shared;	/* the first n_shared are for both threads */
+	size_t next;		/* next index into c->scan_idx; atomic */
+};
 
+static int
+scan_prepare(struct collector *c, struct scan_job *j)
+{
+	int32_t self = (int32_t)getpid();
+	size_t i;
+	bool have_self = false;
+	uint32_t self_i = 0;
+
+	j->c = c;
+	j->n = 0;
+	j->next = 0;
+	if (c->cap_scan_idx < c->n_recs) {
+		uint32_t *ni = realloc(c->scan_idx, c->n_recs * sizeof(*ni));
+
+		if (ni == NULL)
+			return -ENOMEM;
+		c->scan_idx = ni;
+		c->cap_scan_idx = c->n_recs;
+	}
 	for (i = 0; i < c->n_recs; i++) {
 		struct proc_rec *r = &c->recs[i];
 
@@ -555,26 +587,103 @@ scan_marked(struct collector *c)
 			continue;
 		r->need_scan = false;
 		rec_drop_inodes(c, r);
+		if (r->pid == self) {
+			have_self = true;
+			self_i = (uint32_t)i;
+		} else
+			c->scan_idx[j->n++] = (uint32_t)i;
+	}
+	/* Our own fd table holds the other thread's directory fds while it
+	 * walks, which would skew our fd count: we come last, walked by
+	 * this thread alone after the join. */
+	j->n_shared = j->n;
+	if (have_self)
+		c->scan_idx[j->n++] = self_i;
+	return 0;
+}
+
+static void
+scan_run(struct scan_job *j)
+{
+	char dbuf[DENTS_BUF_SIZE];
+	size_t k;
+
+	while ((k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) <
+	    j->n_shared) {
+		struct proc_rec *r = &j->c->recs[j->c->scan_idx[k]];
+
+		r->scan_rc = scan_fds(j->c, r, dbuf, sizeof(dbuf));
+	}
+}
+
+static void *
+scan_thread(void *arg)
+{
+	scan_run(arg);
+	return NULL;
+}
+
+static int
+scan_finish(struct collector *c, struct scan_job *j)
+{
+	size_t k;
+	uint32_t m;
+	int rc;
+
+	for (k = 0; k < j->n; k++) {
+		struct proc_rec *r = &c->recs[c->scan_idx[k]];
+
 		c->stats.n_pids_scanned++;
-		rc = scan_fds(c, r, dbuf, sizeof(dbuf));
-		if (rc == -EACCES) {
+		if (r->scan_rc == -EACCES) {
 			r->denied = true;
 			continue;
 		}
 		r->denied = false;
-		if (rc == -ESRCH) {
+		if (r->scan_rc == -ESRCH) {
 			r->gone = true;
 			continue;
 		}
-		if (rc != 0)
-			return rc;
+		if (r->scan_rc != 0)
+			return r->scan_rc;
 		c->stats.n_fds_scanned += r->fd_count;
-		for (k = 0; k < r->n_inodes; k++)
-			if ((rc = inode_map_add(c->owners, r->inodes[k],
+		for (m = 0; m < r->n_inodes; m++)
+			if ((rc = inode_map_add(c->owners, r->inodes[m],
 			    (uint32_t)r->pid)) != 0)
 				return rc;
 	}
 	return 0;
+}
+
+/*
+ * Walks the job, with a helper thread when it is big enough.  When also is
+ * given this thread runs it first (the dump) and then joins the walk.
+ * Returns also's result; *scan_rc gets the walk's.
+ */
+static int
+scan_with(struct collector *c, struct scan_job *j,
+    int (*also)(struct collector *, const struct collect_opts *),
+    const struct collect_opts *o, int *scan_rc)
+{
+	pthread_t th;
+	bool helper = false;
+	int rc = 0;
+
+	if (j->n_shared >= SCAN_PARALLEL_MIN ||
+	    (also != NULL && j->n_shared > 0))
+		helper = pthread_create(&th, NULL, scan_thread, j) == 0;
+	if (also != NULL)
+		rc = also(c, o);
+	scan_run(j);
+	if (helper)
+		pthread_join(th, NULL);
+	if (j->n > j->n_shared) {
+		struct proc_rec *r = &c->recs[c->scan_idx[j->n_shared]];
+		char dbuf[DENTS_BUF_SIZE];
+
+		r->scan_rc = scan_fds(c, r, dbuf, sizeof(dbuf));
+	}
+	*scan_rc = scan_finish(c, j);
+	return rc;
 }
 
 /* --- socket table ------------------------------------------------- */
@@ -721,8 +830,23 @@ netlink_refusal(int rc)
 	    rc == -EPROTONOSUPPORT || rc == -ENOENT || rc == -EOPNOTSUPP;
 }
 
+static int dump_tables(struct collector *c, const struct collect_opts *o);
+
+/* The socket table into c->socks, timed. */
 static int
 dump_sockets(struct collector *c, const struct collect_opts *o)
+{
+	int rc;
+
+	uint64_t t0 = now_us(CLOCK_MONOTONIC);
+
+	rc = dump_tables(c, o);
+	c->stats.dump_us = (uint32_t)(now_us(CLOCK_MONOTONIC) - t0);
+	return rc;
+}
+
+static int
+dump_tables(struct collector *c, const struct collect_opts *o)
 {
 	int rc = 0;
 
@@ -918,12 +1042,11 @@ count_unknown(struct collector *c)
 	return n;
 }
 
-static int
-full_pass(struct collector *c)
+/* A full pass starts from nothing: every record is walked. */
+static void
+full_begin(struct collector *c)
 {
 	size_t i;
-	uint32_t pid;
-	int rc;
 
 	inode_map_clear(c->owners);
 	inode_map_clear(c->unowned);
@@ -931,8 +1054,15 @@ full_pass(struct collector *c)
 		c->recs[i].n_inodes = 0;
 		c->recs[i].need_scan = true;
 	}
-	if ((rc = scan_marked(c)) != 0)
-		return rc;
+}
+
+static int
+full_end(struct collector *c)
+{
+	size_t i;
+	uint32_t pid;
+	int rc;
+
 	c->privileged = true;
 	for (i = 0; i < c->n_recs; i++)
 		if (c->recs[i].denied)
@@ -958,42 +1088,61 @@ escalate_gap(unsigned full_every)
 	return full_every >= 12 ? full_every / 6 : 1;
 }
 
+/*
+ * The socket table and the owner map of one sample: decide what to walk,
+ * walk it while the dump runs, then (steady state) escalate to a full pass
+ * when sockets are left that no holder explains.
+ */
 static int
-map_owners(struct collector *c, const struct collect_opts *o)
+sample_tables(struct collector *c, const struct collect_opts *o)
 {
 	unsigned full_every = o->full_every ? o->full_every :
 	    COLLECT_FULL_EVERY_DEFAULT;
-	int rc;
+	struct scan_job job;
+	bool full;
+	int rc, src;
 
 	c->gen++;
 	if ((rc = list_pids(c)) != 0) {
 		set_err(c, rc, "listing /proc");
 		return rc;
 	}
-	if (!o->incremental || !c->have_map ||
-	    c->samples_since_full + 1 >= full_every) {
-		rc = full_pass(c);
+	full = !o->incremental || !c->have_map ||
+	    c->samples_since_full + 1 >= full_every;
+	if (full) {
+		full_begin(c);
 	} else {
 		c->samples_since_full++;
 		mark_changed(c);
-		rc = scan_marked(c);
-		if (rc == 0 && c->samples_since_full >= escalate_gap(full_every) &&
-		    count_unknown(c) > 0) {
-			/* A socket appeared in a process whose fd count did
-			 * not move (one closed, one opened): look everywhere.
-			 * Not every sample, though: sockets whose holder we
-			 * can never see (another pid namespace) would make
-			 * every sample a full pass. */
-			rc = full_pass(c);
-		}
 	}
-	if (rc != 0) {
+	if ((rc = scan_prepare(c, &job)) != 0) {
 		c->have_map = false;
 		set_err(c, rc, "scanning /proc/*/fd");
 		return rc;
 	}
+	rc = scan_with(c, &job, dump_sockets, o, &src);
+	if (src == 0 && full)
+		src = full_end(c);
+	if (src == 0 && !full &&
+	    c->samples_since_full >= escalate_gap(full_every) &&
+	    count_unknown(c) > 0) {
+		/* A socket appeared in a process whose fd count did not
+		 * move (one closed, one opened): look everywhere.  Not every
+		 * sample, though: sockets whose holder we can never see
+		 * (another pid namespace) would make each one a full pass. */
+		full_begin(c);
+		if ((src = scan_prepare(c, &job)) == 0)
+			(void)scan_with(c, &job, NULL, o, &src);
+		if (src == 0)
+			src = full_end(c);
+	}
+	if (src != 0) {
+		c->have_map = false;
+		set_err(c, src, "scanning /proc/*/fd");
+		return src;
+	}
 	c->have_map = true;
-	return 0;
+	return rc;	/* the dump's; it set the error text */
 }
 
 static int
@@ -1100,7 +1249,7 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	struct snapshot_builder *b;
 	struct snapshot *snap;
 	struct timespec ts;
-	uint64_t t0, t1, t2, t3;
+	uint64_t t0, t2, t3;
 	int64_t time_ms;
 	int rc;
 
@@ -1110,11 +1259,10 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	t0 = now_us(CLOCK_MONOTONIC);
 
-	if ((rc = dump_sockets(c, o)) != 0)
+	if ((rc = sample_tables(c, o)) != 0) {
+		sv_release(&c->socks);
 		return rc;
-	t1 = now_us(CLOCK_MONOTONIC);
-	if ((rc = map_owners(c, o)) != 0)
-		return rc;
+	}
 	t2 = now_us(CLOCK_MONOTONIC);
 
 	if ((b = snapshot_builder_new()) == NULL) {
@@ -1136,8 +1284,8 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	}
 
 	c->stats.sample_us = (uint32_t)(now_us(CLOCK_MONOTONIC) - t0);
-	c->stats.dump_us = (uint32_t)(t1 - t0);
-	c->stats.owner_us = (uint32_t)(t2 - t1);
+	/* The dump and the fd walk overlap: owner_us is both together. */
+	c->stats.owner_us = (uint32_t)(t2 - t0);
 	c->stats.procinfo_us = (uint32_t)(t3 - t2);
 	c->stats.n_sockets = snap->n_sockets;
 	c->stats.n_processes = snap->n_processes;
@@ -1220,6 +1368,7 @@ collector_free(struct collector *c)
 		free(c->users[i].name);
 	sv_release(&c->socks);
 	free(c->socks.chunks);
+	free(c->scan_idx);
 	free(c->iobuf);
 	free(c->nlbuf);
 	if (c->nlfd >= 0)
