@@ -344,11 +344,14 @@ def t_graph(env):
     g = json.loads(body)
     assert isinstance(g["nodes"], list) and isinstance(g["edges"], list), g.keys()
     assert "meta" in g
-    pids = {n.get("pid") for n in g["nodes"] if n.get("kind") == "process"}
-    # webd listens, so it has a socket and must be on the map
-    assert env.webd.pid in pids, "webd pid %d not among %d process nodes" % (
-        env.webd.pid, len(pids))
-    assert "csp" not in h
+    # webd listens, so it has a socket and must be on the map (from the
+    # first sample taken after it began to listen)
+    def webd_node():
+        g = get_json(env.port, "/api/graph")
+        return [n for n in g["nodes"] if n.get("kind") == "process"
+                and n.get("pid") == env.webd.pid]
+    n = wait_for(webd_node, "webd's own node")[0]
+    assert any(lst.get("port") == env.port for lst in n.get("listen", [])), n
 
 
 def t_status(env):
@@ -627,6 +630,43 @@ def t_rules_reload(env):
         assert p.returncode == 0, p.returncode
 
 
+SECRET_ARG = "hunter2-it-secret"
+
+
+def t_cmdline(env):
+    """Secrets in command lines are masked by default, in /api/graph, the
+    stream and --dump; --cmdline all shows them, none shows no command line."""
+    script = ("import socket,time;s=socket.socket();s.bind(('127.0.0.1',0));"
+              "s.listen();time.sleep(120)")
+    child = subprocess.Popen([sys.executable, "-c", script, "--password",
+                              SECRET_ARG, "--name", "visible-arg"])
+    procs.append(child)
+    try:
+        def node():
+            for n in get_json(env.port, "/api/graph")["nodes"]:
+                if n.get("pid") == child.pid:
+                    return n
+            return None
+        n = wait_for(node, "the child with a secret on its command line")
+        assert "visible-arg" in n["cmdline"], n["cmdline"]
+        assert SECRET_ARG not in n["cmdline"], n["cmdline"]
+        _, _, body = http(env.port, "/api/graph")
+        assert SECRET_ARG.encode() not in body
+        ws = WS(env.port)
+        assert SECRET_ARG not in ws.recv(), "secret in the stream"
+        ws.close()
+        rc, out, err = run_webd(["--dump", "--collector", env.sock])
+        assert rc == 0 and SECRET_ARG not in out, (rc, err)
+        rc, out, err = run_webd(["--dump", "--collector", env.sock,
+                                 "--cmdline", "all"])
+        assert rc == 0 and SECRET_ARG in out, (rc, err)
+        rc, out, err = run_webd(["--dump", "--collector", env.sock,
+                                 "--cmdline", "none"])
+        assert rc == 0 and SECRET_ARG not in out and "visible-arg" not in out, (rc, err)
+    finally:
+        stop(child)
+
+
 def run_webd(args, timeout=30):
     r = subprocess.run([WEBD] + args, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=timeout)
@@ -685,6 +725,7 @@ def t_dump(env):
 TESTS = [t_index, t_static_mime, t_no_cors, t_graph, t_status, t_not_found,
          t_host, t_methods, t_traversal, t_icons, t_websocket,
          t_websocket_refused, t_concurrent, t_hostile, t_bad_options, t_dump,
+         t_cmdline,
          t_rules_reload, t_collector_loss]
 
 

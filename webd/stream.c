@@ -185,7 +185,8 @@ sender_main(void *arg)
 			pthread_mutex_lock(&s->lock);
 			s->stats.dropped++;
 			pthread_mutex_unlock(&s->lock);
-			log_info("stream: dropping a client that stopped reading");
+			log_debug("stream: a send failed (client gone, or "
+			    "stalled mid-message); its sender stops");
 			break;
 		}
 	}

@@ -25,7 +25,7 @@ struct stream_stats {
 	uint64_t accepted, refused;
 	uint64_t sent_full, sent_delta, sent_status;
 	uint64_t resyncs;	/* full sent because the client fell behind */
-	uint64_t dropped;	/* clients that stalled mid-message */
+	uint64_t dropped;	/* sends that failed: client gone or stalled */
 };
 
 int stream_new(struct state *st, unsigned max_clients, struct stream **out);
