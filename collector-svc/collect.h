@@ -7,7 +7,9 @@
  * cache, and on Linux the inode->owner map of the steady state), so a daemon
  * makes one and calls collector_sample() from its sampler thread.  One
  * collector must not be used by two threads at once; the snapshots it hands
- * out are immutable and may be shared freely (snapshot_ref/unref).
+ * out are immutable and may be shared freely (snapshot_ref/unref).  The
+ * Linux backend may start one helper thread inside collector_sample() (the
+ * /proc fd walk on the second core) and always joins it before returning.
  */
 #ifndef PROCNET_COLLECT_H
 #define PROCNET_COLLECT_H
