@@ -367,6 +367,12 @@ describe('live map in the browser', {concurrency: false}, () => {
 
 	it('a new connection appears next to its server, highlighted, without moving the others', async () => {
 		const before = await positions();
+		const linked = await page.evaluate(() => {
+			const ids = new Set();
+			for (const e of window.procnet.edges.get())
+				ids.add(e.from).add(e.to);
+			return [...ids];
+		});
 		const api = await nodeOfPid(peers.api2.pid);
 		const late = await startPeer('late', ['--connect', 'tcp:' + peers.api2.tcp + ':1']);
 		const n = await waitFor('late client node', () => nodeOfPid(late.pid), 20000, 100);
@@ -377,9 +383,11 @@ describe('live map in the browser', {concurrency: false}, () => {
 		}, 20000, 100);
 		assert.equal(e.server_port, peers.api2.tcp);
 		const now = await positions();
+		// A node with no edge yet may be moved once to the side of its first
+		// peer; every other node must stay put.
 		let moved = 0;
 		for (const [id, p] of Object.entries(before)) {
-			if (now[id])
+			if (now[id] && linked.includes(id))
 				moved = Math.max(moved, Math.hypot(now[id].x - p.x, now[id].y - p.y));
 		}
 		assert.ok(moved < 5, 'existing nodes moved by up to ' + moved);
@@ -399,6 +407,21 @@ describe('live map in the browser', {concurrency: false}, () => {
 		}, 20000, 100);
 		await waitFor('late client gone', async () =>
 		    !(await page.evaluate((id) => window.procnet.nodes.get(id), n.id)), 30000);
+	});
+
+	it('saves a screenshot', async () => {
+		// One fresh connection, so the picture shows how new ones look.
+		const fresh = await startPeer('browser4', ['--connect', 'tcp:' + peers.lb.tcp + ':1']);
+		await waitFor('browser4 drawn', () => nodeOfPid(fresh.pid));
+		await page.evaluate(() => {
+			window.procnet.network.unselectAll();
+			window.procnet.network.fit({animation: false});
+		});
+		await sleep(300);
+		fs.mkdirSync(ARTIFACTS, {recursive: true});
+		const file = path.join(ARTIFACTS, 'ui-map.png');
+		await page.screenshot({path: file});
+		assert.ok(fs.statSync(file).size > 10000);
 	});
 
 	it('holds changes while paused and applies them on resume', async () => {
@@ -497,19 +520,9 @@ describe('live map in the browser', {concurrency: false}, () => {
 		await p2.close();
 	});
 
-	it('saves a screenshot', async () => {
-		// One fresh connection, so the picture shows how new ones look.
-		const fresh = await startPeer('browser4', ['--connect', 'tcp:' + peers.lb.tcp + ':1']);
-		await waitFor('browser4 drawn', () => nodeOfPid(fresh.pid));
-		await page.evaluate(() => {
-			window.procnet.network.unselectAll();
-			window.procnet.network.fit({animation: false});
-		});
-		await sleep(300);
-		fs.mkdirSync(ARTIFACTS, {recursive: true});
-		const file = path.join(ARTIFACTS, 'ui-map.png');
-		await page.screenshot({path: file});
-		assert.ok(fs.statSync(file).size > 10000);
+
+
+	it('logged no console errors throughout', () => {
 		assert.deepEqual(consoleErrors, []);
 	});
 });

@@ -108,16 +108,34 @@ export function placeNew(newIds, neighbours, positions) {
 			break;
 		todo = next;
 	}
-	// Nothing to attach to: a row under the existing map.
+	// Nothing to attach to: a row under the existing map, until a first
+	// edge says where they belong (see moveLoner).
 	let lx = occ.empty() ? 0 : occ.minX;
 	const ly = occ.empty() ? 0 : occ.maxY + SPACING * 1.5;
+	const loners = [];
 	for (const id of todo) {
 		if (placed[id])
 			continue;
 		placed[id] = occ.spot(lx, ly, 0);
 		lx = placed[id].x;
+		loners.push(id);
 	}
-	return placed;
+	return {placed, loners};
+}
+
+// A free spot next to the given peers, for a node that had none so far.
+export function spotNear(peers, positions, self) {
+	const others = {};
+	for (const [id, p] of Object.entries(positions)) {
+		if (id !== self)
+			others[id] = p;
+	}
+	const occ = new Occupancy(others);
+	let x = 0, y = 0;
+	for (const p of peers) {
+		x += p.x; y += p.y;
+	}
+	return occ.spot(x / peers.length, y / peers.length, hash(self));
 }
 
 // Starting points for the first layout: a loose spiral, so physics has

@@ -9,7 +9,7 @@ import {
 	MAX_CONNS_SHOWN, LABEL_MAX, FALLBACK_TYPE,
 } from './config.js';
 import {iconFor} from './icons.js';
-import {placeNew, seedPositions, Pins} from './layout.js';
+import {placeNew, seedPositions, spotNear, Pins} from './layout.js';
 import {ellipsize} from './dom.js';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
@@ -57,6 +57,7 @@ export class GraphView {
 		this.viewOf = new Map();	// raw node id -> view node id
 		this.edgeBase = new Map();	// view edge id -> base
 		this.listeners = [];
+		this.loners = new Set();	// placed with no peer; moved once on the first edge
 
 		this.network.on('dragEnd', (p) => this.onDragEnd(p));
 		this.network.on('stabilizationIterationsDone', () => this.settled());
@@ -479,6 +480,8 @@ export class GraphView {
 
 		this.shownN = newShownN;
 		this.shownE = newShownE;
+		if (this.loners.size)
+			this.moveLoners();
 		this.byView = vn;
 		this.viewOf = viewOf;
 		this.edgeBase = ve;
@@ -551,13 +554,56 @@ export class GraphView {
 			positions['@' + id] = a;
 		}
 		const todo = adds.filter((it) => it.x === undefined).map((it) => it.id);
-		const placed = placeNew(todo, nb, positions);
+		const {placed, loners} = placeNew(todo, nb, positions);
+		for (const id of loners)
+			this.loners.add(id);
 		for (const it of adds) {
 			if (placed[it.id]) {
 				it.x = placed[it.id].x;
 				it.y = placed[it.id].y;
 			}
 		}
+	}
+
+	// A node that appeared with no edge sits in a row below the map; when
+	// its first edge comes, it moves once next to its peers.
+	moveLoners() {
+		for (const id of this.loners) {
+			const s = this.shownN.get(id);
+			if (!s || s.item.closing || this.pins.has(id))
+				this.loners.delete(id);
+		}
+		const peers = new Map();
+		const add = (a, b) => {
+			if (!this.loners.has(a) || this.loners.has(b))
+				return;
+			let l = peers.get(a);
+			if (!l)
+				peers.set(a, l = []);
+			l.push(b);
+		};
+		for (const e of this.shownE.values()) {
+			const it = e.item;
+			if (it.closing || it.from === it.to)
+				continue;
+			add(it.from, it.to);
+			add(it.to, it.from);
+		}
+		if (!peers.size)
+			return;
+		const positions = this.network.getPositions();
+		const moves = [];
+		for (const [id, l] of peers) {
+			const ps = l.map((p) => positions[p]).filter(Boolean);
+			if (!ps.length)
+				continue;
+			const p = spotNear(ps, positions, id);
+			positions[id] = p;
+			moves.push({id, x: p.x, y: p.y});
+			this.loners.delete(id);
+		}
+		if (moves.length)
+			this.nodes.update(moves);
 	}
 
 	startLayout(n) {
