@@ -2,7 +2,9 @@
  * The Linux collector against real processes, in steady state (the owner
  * map kept between samples): a socket shared after fork whose first holder
  * closes it, a socket passed over SCM_RIGHTS, and a pid reused by a new
- * process between two samples.  Each check also holds for a cold sample.
+ * process between two samples.  Each check also holds for a cold sample,
+ * and each runs twice: with fd counts from st_size (Linux 6.2+) and
+ * counted with getdents (older kernels).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -338,6 +340,21 @@ test_stats(void **state)
 	collector_free(NULL);
 }
 
+/* The same again with fd counts taken the pre-Linux-6.2 way. */
+static int
+use_getdents(void **state)
+{
+	(void)state;
+	return setenv("PROCNET_FD_COUNT", "getdents", 1);
+}
+
+static int
+use_st_size(void **state)
+{
+	(void)state;
+	return unsetenv("PROCNET_FD_COUNT");
+}
+
 int
 main(void)
 {
@@ -346,6 +363,12 @@ main(void)
 		cmocka_unit_test(test_shared_after_fork),
 		cmocka_unit_test(test_passed_scm_rights),
 		cmocka_unit_test(test_pid_reused),
+		cmocka_unit_test_setup_teardown(test_shared_after_fork,
+		    use_getdents, use_st_size),
+		cmocka_unit_test_setup_teardown(test_passed_scm_rights,
+		    use_getdents, use_st_size),
+		cmocka_unit_test_setup_teardown(test_pid_reused,
+		    use_getdents, use_st_size),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
