@@ -345,7 +345,12 @@ graph_is_service_port(const struct graph_options *opts, uint16_t port)
 static bool
 is_local(const struct build *b, const struct snap_addr *a)
 {
-	if (addr_is_loopback(a))
+	static const uint8_t zero[16];
+
+	/* a peer of 0.0.0.0 / :: is this host (Linux connects those to
+	 * itself) */
+	if (addr_is_loopback(a) ||
+	    memcmp(a->bytes, zero, a->family == 4 ? 4 : 16) == 0)
 		return true;
 	return bsearch(a, b->local, b->n_local, sizeof(*a), addr_cmp_q) != NULL;
 }
