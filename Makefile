@@ -56,5 +56,29 @@ bench: $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD)
 	python3 bench/run.py --build $(BUILD) $(BENCH_ARGS)
 
+# Windows: cross-built with mingw-w64, the libraries from Debian's source
+# packages, statically linked; tests run under Wine (docs/windows.md).
+# The .exe files: $(BUILD_WIN)/collector-svc/procnet-collector.exe and
+# $(BUILD_WIN)/webd/procnet-webd.exe; the UI: $(BUILD_WIN)/web/root.
+BUILD_WIN ?= build-win
+WINE_ENV  := WINEPREFIX=$(CURDIR)/$(BUILD_WIN)/wineprefix WINEARCH=win64 WINEDEBUG=-all
+.PHONY: windows test-windows
+
+$(BUILD_WIN)/build.ninja:
+	@$(DEPS) build windows
+	@packaging/windows/fetch-sources.sh
+	@mkdir -p $(BUILD_WIN)
+	$(WINE_ENV) $(MESON) setup $(BUILD_WIN) --buildtype=release \
+	  --cross-file packaging/windows/cross-mingw64.txt --wrap-mode=nodownload
+
+windows: $(BUILD_WIN)/build.ninja
+	@$(DEPS) build windows
+	@packaging/windows/fetch-sources.sh
+	$(WINE_ENV) $(MESON) compile -C $(BUILD_WIN)
+
+test-windows: windows
+	@rc=0; $(WINE_ENV) $(MESON) test -C $(BUILD_WIN) --print-errorlogs || rc=$$?; \
+	  python3 tests/summary.py $(BUILD_WIN)/meson-logs/testlog.json; exit $$rc
+
 clean:
-	rm -rf $(BUILD) build-sanitize build-fuzz
+	rm -rf $(BUILD) build-sanitize build-fuzz $(BUILD_WIN)

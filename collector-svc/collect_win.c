@@ -141,6 +141,10 @@ collector_new(struct collector **out)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -ENOMEM;
+	/* Room for ~1500 IPv6 rows up front, so a first sample usually
+	 * needs no separate size call. */
+	if ((c->tbuf = malloc(64 * 1024)) != NULL)
+		c->tcap = 64 * 1024;
 	/* Looked up rather than linked: NtQueryInformationProcess is
 	 * ntdll-only, and a missing export just means no command lines. */
 	if ((ntdll = GetModuleHandleW(L"ntdll.dll")) != NULL)

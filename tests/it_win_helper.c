@@ -1,0 +1,135 @@
+/*
+ * Helper for tests/it_windows.py, run under Wine:
+ *	it_win_helper peer SECONDS
+ *		opens a loopback TCP listener, a client connected to it and a
+ *		bound UDP socket, prints {"pid":..,"listen":..,"client":..,
+ *		"udp":..} on one line, then moves a byte on each every 300 ms
+ *		(Wine attributes a socket to its process only after I/O)
+ *		until SECONDS have passed or it is killed.
+ *	it_win_helper sddl PIPE
+ *		prints the DACL of the named pipe as SDDL, read back with
+ *		GetSecurityInfo (what the OS stored, not what was asked for).
+ */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+fail(const char *what)
+{
+	fprintf(stderr, "it_win_helper: %s failed: error %lu / %d\n", what,
+	    (unsigned long)GetLastError(), WSAGetLastError());
+	return 1;
+}
+
+static unsigned short
+port_of(SOCKET s)
+{
+	struct sockaddr_in sin;
+	int len = sizeof(sin);
+
+	if (getsockname(s, (struct sockaddr *)&sin, &len) != 0)
+		return 0;
+	return ntohs(sin.sin_port);
+}
+
+static int
+peer(int seconds)
+{
+	struct sockaddr_in sin, usin;
+	SOCKET lsn, cli, srv, udp;
+	ULONGLONG end;
+	WSADATA wsa;
+	char b;
+
+	if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0)
+		return fail("WSAStartup");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	usin = sin;
+	lsn = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	if (lsn == INVALID_SOCKET ||
+	    bind(lsn, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(lsn, 4) != 0)
+		return fail("listen");
+	sin.sin_port = htons(port_of(lsn));
+	cli = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	if (cli == INVALID_SOCKET ||
+	    connect(cli, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		return fail("connect");
+	if ((srv = accept(lsn, NULL, NULL)) == INVALID_SOCKET)
+		return fail("accept");
+	udp = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+	if (udp == INVALID_SOCKET ||
+	    bind(udp, (struct sockaddr *)&usin, sizeof(usin)) != 0)
+		return fail("udp bind");
+	usin.sin_port = htons(port_of(udp));
+	printf("{\"pid\":%lu,\"listen\":%u,\"client\":%u,\"udp\":%u}\n",
+	    (unsigned long)GetCurrentProcessId(), port_of(lsn), port_of(cli),
+	    port_of(udp));
+	fflush(stdout);
+	end = GetTickCount64() + (ULONGLONG)seconds * 1000;
+	while (GetTickCount64() < end) {
+		if (send(cli, "c", 1, 0) != 1 || recv(srv, &b, 1, 0) != 1 ||
+		    send(srv, "s", 1, 0) != 1 || recv(cli, &b, 1, 0) != 1)
+			return fail("tcp echo");
+		if (sendto(udp, "u", 1, 0, (struct sockaddr *)&usin,
+		    sizeof(usin)) != 1 || recv(udp, &b, 1, 0) != 1)
+			return fail("udp echo");
+		Sleep(300);
+	}
+	closesocket(cli);
+	closesocket(srv);
+	closesocket(lsn);
+	closesocket(udp);
+	WSACleanup();
+	return 0;
+}
+
+static int
+sddl(const char *pipe)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	wchar_t wname[512], *str = NULL;
+	HANDLE h;
+	DWORD rc;
+
+	if (MultiByteToWideChar(CP_UTF8, 0, pipe, -1, wname, 512) == 0)
+		return fail("pipe name");
+	/* READ_CONTROL only: reading the DACL needs no data access. */
+	h = CreateFileW(wname, READ_CONTROL, 0, NULL, OPEN_EXISTING, 0, NULL);
+	if (h == INVALID_HANDLE_VALUE)
+		return fail("CreateFileW");
+	rc = GetSecurityInfo(h, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION,
+	    NULL, NULL, NULL, NULL, &sd);
+	CloseHandle(h);
+	if (rc != ERROR_SUCCESS) {
+		SetLastError(rc);
+		return fail("GetSecurityInfo");
+	}
+	if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(sd,
+	    SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &str, NULL))
+		return fail("ConvertSecurityDescriptorToStringSecurityDescriptorW");
+	printf("%ls\n", str);
+	LocalFree(str);
+	LocalFree(sd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "peer") == 0)
+		return peer(atoi(argv[2]) > 0 ? atoi(argv[2]) : 60);
+	if (argc == 3 && strcmp(argv[1], "sddl") == 0)
+		return sddl(argv[2]);
+	fprintf(stderr, "usage: it_win_helper peer SECONDS | sddl PIPE\n");
+	return 2;
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Windows integration test, run under Wine from a mingw cross build.
+
+Registers the collector with `wine sc create procnetcollector`, starts it
+with `wine sc start`, reads its pipe's DACL back as SDDL and compares it
+with the intended one, installs procnet-webd as the service procnetwebd
+(NT AUTHORITY\\LocalService) with its own `install` verb, starts a Wine
+process that opens loopback sockets and moves bytes on them, and checks
+from the Linux side that webd's /api/graph shows that process (Wine pid
+and image name) with its TCP connection.  Then stops both services through
+the SCM, checks they stopped cleanly, deletes them, and ends the Wine
+server.  Wine is slow at the socket tables when the host is busy, so waits
+are long; none of them is asserted on.
+
+Env: PROCNET_BUILD_ROOT (the cross build).  The Wine prefix is
+<build>/wine-it (created on first use), apart from the unit tests' prefix
+because `wineserver -k` at the end ends everything in its prefix.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BUILD = os.path.abspath(os.environ.get("PROCNET_BUILD_ROOT", "build-win"))
+PREFIX = os.path.join(BUILD, "wine-it")
+COLLECTOR = os.path.join(BUILD, "collector-svc", "procnet-collector.exe")
+WEBD = os.path.join(BUILD, "webd", "procnet-webd.exe")
+HELPER = os.path.join(BUILD, "tests", "it_win_helper.exe")
+WEB_ROOT = os.path.join(BUILD, "web", "root")
+PIPE = r"\\.\pipe\procnet-collector"
+# What ipc_win.c means the DACL to be: SYSTEM and Administrators full
+# access, LocalService read/write without FILE_CREATE_PIPE_INSTANCE,
+# protected (nothing inherited), nobody else.
+WANT_SDDL = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;LS)"
+SERVICE_WAIT_S = 180
+GRAPH_WAIT_S = 420
+
+ENV = dict(os.environ, WINEPREFIX=PREFIX, WINEARCH="win64",
+           WINEDEBUG="-all")
+ENV.pop("DISPLAY", None)
+
+
+def log(msg):
+    print("it_windows: " + msg, flush=True)
+
+
+def fail(msg):
+    log("FAIL: " + msg)
+    raise SystemExit(1)
+
+
+def winpath(path):
+    return "Z:" + os.path.abspath(path).replace("/", "\\")
+
+
+def wine(*args, timeout=300, check=True):
+    # Output goes to files, not pipes: the first Wine command of a prefix
+    # starts services.exe, which would inherit a pipe and hold it open.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        rc = subprocess.run(["wine"] + list(args), env=ENV, timeout=timeout,
+                            stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=err).returncode
+        out.seek(0)
+        err.seek(0)
+        cp = subprocess.CompletedProcess(
+            args, rc, out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"))
+    if check and cp.returncode != 0:
+        fail("wine %s: exit %d\n%s%s" % (" ".join(args), cp.returncode,
+                                          cp.stdout, cp.stderr))
+    return cp
+
+
+def service_state(name):
+    out = wine("sc", "query", name, check=False).stdout
+    state = code = None
+    for line in out.splitlines():
+        parts = line.split()
+        if line.strip().startswith("STATE") and len(parts) >= 4:
+            state = parts[3]
+        if line.strip().startswith("WIN32_EXIT_CODE") and len(parts) >= 3:
+            code = parts[2]
+    return state, code
+
+
+def start_service(name):
+    """sc start, retried: a loaded host can make Wine's services.exe give
+    up on a starting service (ERROR_SERVICE_REQUEST_TIMEOUT)."""
+    for attempt in range(3):
+        cp = wine("sc", "start", name, check=False)
+        if wait_state(name, "RUNNING", SERVICE_WAIT_S // 3)[0]:
+            return
+        log("%s not running after sc start (attempt %d): %s" % (
+            name, attempt + 1, (cp.stdout + cp.stderr).strip()[-300:]))
+    fail("%s did not start" % name)
+
+
+def wait_state(name, want, limit):
+    """(True, exit code) once the service is in state want, else
+    (False, last state) after limit seconds."""
+    end = time.monotonic() + limit
+    state = None
+    while time.monotonic() < end:
+        state, code = service_state(name)
+        if state == want:
+            return True, code
+        time.sleep(1)
+    return False, state
+
+
+def stop_service(name):
+    wine("sc", "stop", name)
+    ok, code = wait_state(name, "STOPPED", SERVICE_WAIT_S)
+    if not ok:
+        fail("%s still %s %d s after sc stop" % (name, code, SERVICE_WAIT_S))
+    if code not in ("0", None):
+        fail("%s stopped with exit code %s" % (name, code))
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def read_line(path, limit):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        with open(path, "rb") as f:
+            buf = f.read()
+        if b"\n" in buf:
+            return buf.split(b"\n", 1)[0].decode()
+        time.sleep(0.5)
+    fail("helper printed no ports within %d s" % limit)
+
+
+def get_graph(port):
+    url = "http://127.0.0.1:%d/api/graph" % port
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return json.loads(r.read().decode())
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        return {"error": str(e)}
+
+
+def find_peer(graph, info):
+    """The helper's process node and its TCP edge, or (node, None)."""
+    node = None
+    for n in graph.get("nodes", []):
+        if n.get("kind") == "process" and n.get("pid") == info["pid"]:
+            node = n
+    if node is None:
+        return None, None
+    client = "127.0.0.1:%d" % info["client"]
+    for e in graph.get("edges", []):
+        if e.get("proto") != "tcp" or node["id"] not in (e.get("from"),
+                                                         e.get("to")):
+            continue
+        for c in e.get("conns", []):
+            if client in (c.get("client"), c.get("server")):
+                return node, e
+    return node, None
+
+
+def cleanup_services():
+    """Leftovers of an interrupted run in this prefix."""
+    for name in ("procnetwebd", "procnetcollector"):
+        wine("sc", "stop", name, check=False)
+        wine("sc", "delete", name, check=False)
+
+
+def main():
+    for f in (COLLECTOR, WEBD, HELPER):
+        if not os.path.exists(f):
+            fail("missing %s (cross build incomplete)" % f)
+    if not os.path.isdir(WEB_ROOT):
+        fail("missing %s (the UI is not built)" % WEB_ROOT)
+    if not os.path.isdir(PREFIX):
+        log("creating the Wine prefix %s" % PREFIX)
+        subprocess.run(["wineboot", "-i"], env=ENV, timeout=900,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A persistent server: services outlive the last Wine command.
+    subprocess.run(["wineserver", "-p"], env=ENV, timeout=60,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    helper = None
+    tmp = tempfile.mkdtemp(prefix="procnet-it-win-")
+    try:
+        cleanup_services()
+
+        log("sc create / sc start procnetcollector")
+        binpath = '"%s" run --foreground' % winpath(COLLECTOR)
+        wine("sc", "create", "procnetcollector", "binPath=", binpath,
+             "start=", "demand", "DisplayName=", "Procnet Live Collector")
+        start_service("procnetcollector")
+
+        log("pipe DACL")
+        end = time.monotonic() + SERVICE_WAIT_S
+        while True:
+            cp = wine(HELPER, "sddl", PIPE, check=False)
+            if cp.returncode == 0 or time.monotonic() > end:
+                break
+            time.sleep(1)
+        if cp.returncode != 0:
+            fail("cannot read the pipe's DACL: " + cp.stderr.strip())
+        got = cp.stdout.strip()
+        if got != WANT_SDDL:
+            fail("pipe DACL is %s, wanted %s" % (got, WANT_SDDL))
+        log("pipe DACL %s as intended" % got)
+
+        log("procnet-webd install / sc start procnetwebd")
+        port = free_port()
+        wine(WEBD, "install", "--port", str(port), "--web-root",
+             winpath(WEB_ROOT), "--interval", "1")
+        reg = wine("reg", "query",
+                   r"HKLM\System\CurrentControlSet\Services\procnetwebd").stdout
+        if "NT AUTHORITY\\LocalService" not in reg:
+            fail("procnetwebd is not registered as LocalService:\n" + reg)
+        image = [l for l in reg.splitlines() if "ImagePath" in l]
+        if not image or 'REG_SZ    "' not in image[0]:
+            fail("procnetwebd ImagePath is not quoted: %s" % image)
+        start_service("procnetwebd")
+
+        log("a Wine process with loopback sockets")
+        helper_out = os.path.join(tmp, "helper.out")
+        with open(helper_out, "wb") as f:
+            helper = subprocess.Popen(["wine", HELPER, "peer", "900"],
+                                      env=ENV, stdin=subprocess.DEVNULL,
+                                      stdout=f, stderr=subprocess.DEVNULL)
+        info = json.loads(read_line(helper_out, SERVICE_WAIT_S))
+        log("helper: %s" % info)
+
+        end = time.monotonic() + GRAPH_WAIT_S
+        node = edge = None
+        graph = {}
+        while time.monotonic() < end:
+            graph = get_graph(port)
+            node, edge = find_peer(graph, info)
+            if node is not None and edge is not None:
+                break
+            time.sleep(2)
+        if node is None:
+            fail("no process node with pid %d in /api/graph within %d s; "
+                 "last answer: %s" % (info["pid"], GRAPH_WAIT_S,
+                                      json.dumps(graph)[:600]))
+        if node.get("name", "").lower() != "it_win_helper.exe":
+            fail("pid %d is named %r, wanted it_win_helper.exe" %
+                 (info["pid"], node.get("name")))
+        if not node.get("exe", "").lower().endswith("\\it_win_helper.exe"):
+            fail("pid %d exe is %r" % (info["pid"], node.get("exe")))
+        if edge is None:
+            fail("no TCP edge of pid %d with 127.0.0.1:%d in /api/graph" %
+                 (info["pid"], info["client"]))
+        if graph.get("meta", {}).get("os") != "windows":
+            fail("meta.os is %r" % graph.get("meta", {}).get("os"))
+        log("graph: node %s (%s, %s), edge %s" % (
+            node["id"], node["name"], node.get("user", ""), edge["id"]))
+
+        log("sc stop both services")
+        stop_service("procnetwebd")
+        stop_service("procnetcollector")
+
+        cp = wine(WEBD, "uninstall")
+        wine("sc", "delete", "procnetcollector")
+        if service_state("procnetwebd")[0] is not None or \
+                service_state("procnetcollector")[0] is not None:
+            fail("services still registered after uninstall / sc delete")
+        log("PASS")
+    finally:
+        if helper is not None and helper.poll() is None:
+            helper.kill()
+            helper.wait(timeout=60)
+        subprocess.run(["wineserver", "-k"], env=ENV, timeout=120,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except subprocess.TimeoutExpired as e:
+        log("FAIL: timed out: %s" % e)
+        sys.exit(1)
