@@ -72,6 +72,10 @@ static const struct {
 	{ "curl -H Authorization: Bearer abc.def https://x",
 	  "curl -H Authorization: Bearer *** https://x" },
 	{ "curl -H X-Api-Key: k123 https://x", "curl -H X-Api-Key: *** https://x" },
+	/* JSON in an argument, compact or spaced */
+	{ "app --config {\"user\":\"bob\",\"password\":\"p\\\"w\"}",
+	  "app --config {\"user\":\"bob\",\"password\":\"***\"}" },
+	{ "app --config {\"token\": \"abc\"}", "app --config {\"token\": ***" },
 	/* nothing secret; spacing kept */
 	{ "nginx: master process /usr/sbin/nginx", "nginx: master process /usr/sbin/nginx" },
 	{ "a  b ", "a  b " },

@@ -159,6 +159,22 @@ mark_word(const char *w, size_t len, bool *m)
 				m[k] = true;
 		i = end > i ? end - 1 : i;
 	}
+	/* "name":"value" inside compact JSON */
+	for (size_t e = 1; e + 1 < len; e++) {
+		size_t s, v;
+
+		if (w[e] != ':' || w[e - 1] != '"' || w[e + 1] != '"')
+			continue;
+		for (s = e - 1; s > 0 && w[s - 1] != '"'; s--)
+			;
+		if (s == 0 || !name_is_secret(w + s, e - 1 - s))
+			continue;
+		for (v = e + 2; v < len && w[v] != '"'; v++) {
+			if (w[v] == '\\' && v + 1 < len)
+				m[v++] = true;
+			m[v] = true;
+		}
+	}
 	for (size_t e = 0; e < len; e++) {
 		size_t s, v;
 
