@@ -679,6 +679,9 @@ def main():
                                                   "performance.md"))
     ap.add_argument("--no-doc", action="store_true",
                     help="do not rewrite docs/performance.md")
+    ap.add_argument("--results-dir", default=os.path.join(src, "bench",
+                                                          "results"),
+                    help="where the full JSON goes [bench/results]")
     ap.add_argument("--allow-debug", action="store_true",
                     help="measure a non-release build anyway")
     args = ap.parse_args()
@@ -703,6 +706,9 @@ def main():
         die("--rounds: 0..100")
     if not 0 <= args.steady_samples <= 10000:
         die("--steady-samples: 0..10000")
+    if not 1 <= args.graph_conns <= 200000 or \
+            not 1 <= args.graph_rounds <= 1000:
+        die("--graph-conns: 1..200000, --graph-rounds: 1..1000")
 
     machine = machine_info(build)
     if machine["buildtype"] not in ("release", "") and not args.allow_debug:
@@ -748,7 +754,7 @@ def main():
     results["elapsed_s"] = time.monotonic() - t0
 
     section = render(results)
-    resdir = os.path.join(src, "bench", "results")
+    resdir = args.results_dir
     os.makedirs(resdir, exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     with open(os.path.join(resdir, "bench-%s.json" % stamp), "w") as f:

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""`make bench` keeps working: bench/run.py end to end, tiny.
+
+Runs the harness on a 200-connection population with one round, a short
+steady-state run and a small graph timing, into a mkdtemp results dir and
+without touching docs/performance.md.  Checks what does not depend on
+timing: every tool ran, the collector saw every fixture socket with its
+owner, the steady-state stats line and the graph timing came back, and the
+rendered section has the targets table.  No time is asserted.
+"""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SRC = os.environ.get("PROCNET_SOURCE_ROOT", ".")
+BUILD = os.environ.get("PROCNET_BUILD_ROOT", "build")
+N = 200
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL: " + what, file=sys.stderr)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="procnet-bench-test-")
+    try:
+        doc = os.path.join(tmp, "performance.md")
+        r = subprocess.run(
+            [sys.executable, os.path.join(SRC, "bench", "run.py"),
+             "--build", BUILD, "--allow-debug", "--sizes", str(N),
+             "--rounds", "1", "--steady-samples", "3",
+             "--steady-interval", "0.1", "--graph-conns", "500",
+             "--graph-rounds", "2", "--results-dir", tmp, "--doc", doc],
+            capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0, "run.py exit %d: %s" % (
+            r.returncode, r.stderr[-2000:]))
+        files = glob.glob(os.path.join(tmp, "bench-*.json"))
+        check(len(files) == 1, "%d result files" % len(files))
+        if r.returncode != 0 or len(files) != 1:
+            return 1
+        with open(files[0]) as f:
+            res = json.load(f)
+        size = res["sizes"][0]
+        for key in ("collector", "ss_p", "ss", "cat"):
+            t = size["tools"].get(key, {})
+            check(t.get("runs") == 1 and "error" not in t,
+                  "tool %s: %s" % (key, t.get("error", t.get("runs"))))
+        v = size.get("collector_view", {})
+        check("error" not in v, "collector view: %s" % v.get("error"))
+        check(v.get("fixture_established") == 2 * N,
+              "collector saw %s of %d established fixture ends"
+              % (v.get("fixture_established"), 2 * N))
+        check(v.get("fixture_listeners") == v.get("expected_listeners"),
+              "listeners %s of %s" % (v.get("fixture_listeners"),
+                                      v.get("expected_listeners")))
+        check(v.get("fixture_udp") == v.get("expected_udp"),
+              "UDP %s of %s" % (v.get("fixture_udp"), v.get("expected_udp")))
+        check(v.get("raw_bytes", 0) > 0, "raw data figure missing")
+        st = size.get("steady", {})
+        check(st.get("stats", {}).get("samples") == 3,
+              "steady state: %s" % st.get("error", st.get("stats")))
+        check(st.get("rss_resident_kb", 0) > 0, "no resident RSS readings")
+        g = res.get("graph", {})
+        check(g.get("conns") == 500 and g.get("edges", 0) > 0,
+              "graph timing: %s" % g.get("error", g))
+        with open(doc) as f:
+            text = f.read()
+        check("<!-- bench:results:begin" in text and
+              "### Targets (issue 9)" in text and
+              "<!-- bench:results:end -->" in text,
+              "rendered section missing its markers or targets table")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print("%d failure(s)" % len(failures), file=sys.stderr)
+        return 1
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
