@@ -118,7 +118,9 @@ addr_cmp_q(const void *a, const void *b)
 struct kmap {
 	size_t ksize;
 	unsigned char *keys;	/* n * ksize */
-	uint32_t *slots;	/* ordinal + 1; 0 = empty */
+	/* low half: ordinal + 1 (0 = empty); high half: the hash's top
+	 * bits, so most mismatches never touch the keys */
+	uint64_t *slots;
 	size_t n, cap, mask;
 };
 
@@ -178,16 +180,20 @@ hash_bytes(const void *k, size_t n)
 static long
 kmap_find(const struct kmap *m, const void *key)
 {
-	size_t i = hash_bytes(key, m->ksize) & m->mask;
+	uint64_t h = hash_bytes(key, m->ksize);
+	uint64_t tag = h & 0xffffffff00000000ull;
+	size_t i = h & m->mask;
 
 	for (;;) {
-		uint32_t s = m->slots[i];
+		uint64_t s = m->slots[i];
+		uint32_t o = (uint32_t)s;
 
-		if (s == 0)
+		if (o == 0)
 			return -1;
-		if (memcmp(m->keys + (size_t)(s - 1) * m->ksize, key,
+		if ((s & 0xffffffff00000000ull) == tag &&
+		    memcmp(m->keys + (size_t)(o - 1) * m->ksize, key,
 		    m->ksize) == 0)
-			return (long)(s - 1);
+			return (long)(o - 1);
 		i = (i + 1) & m->mask;
 	}
 }
@@ -197,23 +203,27 @@ kmap_find(const struct kmap *m, const void *key)
 static long
 kmap_put(struct kmap *m, const void *key, bool *added)
 {
-	size_t i = hash_bytes(key, m->ksize) & m->mask;
+	uint64_t h = hash_bytes(key, m->ksize);
+	uint64_t tag = h & 0xffffffff00000000ull;
+	size_t i = h & m->mask;
 
 	*added = false;
 	for (;;) {
-		uint32_t s = m->slots[i];
+		uint64_t s = m->slots[i];
+		uint32_t o = (uint32_t)s;
 
-		if (s == 0)
+		if (o == 0)
 			break;
-		if (memcmp(m->keys + (size_t)(s - 1) * m->ksize, key,
+		if ((s & 0xffffffff00000000ull) == tag &&
+		    memcmp(m->keys + (size_t)(o - 1) * m->ksize, key,
 		    m->ksize) == 0)
-			return (long)(s - 1);
+			return (long)(o - 1);
 		i = (i + 1) & m->mask;
 	}
 	if (m->n >= m->cap)
 		return -1;
 	memcpy(m->keys + m->n * m->ksize, key, m->ksize);
-	m->slots[i] = (uint32_t)(++m->n);
+	m->slots[i] = tag | (uint32_t)(++m->n);
 	*added = true;
 	return (long)(m->n - 1);
 }
