@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -18,6 +19,24 @@
 #include "options.h"
 
 #define MAXARGS 40
+
+/* Test directories live in the build tree, so this runs on Windows too. */
+#ifdef _WIN32
+#include <direct.h>
+#define make_dir(p)	_mkdir(p)
+#else
+#define make_dir(p)	mkdir((p), 0700)
+#endif
+
+static void
+temp_dir(char *buf, size_t len, const char *tag)
+{
+	const char *root = getenv("PROCNET_BUILD_ROOT");
+
+	snprintf(buf, len, "%s/%s.%d", root != NULL ? root : ".", tag,
+	    (int)getpid());
+	assert_int_equal(make_dir(buf), 0);
+}
 
 static int
 parse(struct webd_options *o, char *err, size_t errlen, ...)
@@ -65,10 +84,10 @@ static void
 test_all_valid(void **state)
 {
 	struct webd_options o;
-	char err[256], dir[] = "/tmp/test_options.XXXXXX";
+	char err[256], dir[512];
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	temp_dir(dir, sizeof(dir), "test_options");
 	assert_int_equal(parse(&o, err, sizeof(err), "--port", "9000",
 	    "--interval", "0.5", "--rules", "rules.yaml", "--p2p-only",
 	    "--udp", "--svc-ports", "3000,5000,3000", "--icons-dir", dir,
@@ -136,7 +155,6 @@ static const struct bad_case bad_cases[] = {
 	{ "--svc-ports", "http",	"--svc-ports" },
 	{ "--svc-ports", "-5",		"--svc-ports" },
 	{ "--icons-dir", "/nonexistent/procnet-icons", "--icons-dir" },
-	{ "--icons-dir", "/etc/passwd",	"not a directory" },
 	{ "--web-root", "/nonexistent/procnet-web", "--web-root" },
 	{ "--web-root", "",		"--web-root" },
 	{ "--bind", "localhost",	"--bind" },
@@ -170,6 +188,20 @@ test_bad(void **state)
 			    c->b ? c->b : "", err, c->needle);
 		options_clear(&o);
 	}
+
+	/* a file where a directory is wanted */
+	char dir[512], file[600];
+	FILE *f;
+
+	temp_dir(dir, sizeof(dir), "test_options_bad");
+	snprintf(file, sizeof(file), "%s/file", dir);
+	assert_non_null(f = fopen(file, "w"));
+	fclose(f);
+	assert_true(parse(&o, err, sizeof(err), "--icons-dir", file, NULL) < 0);
+	assert_non_null(strstr(err, "not a directory"));
+	options_clear(&o);
+	remove(file);
+	rmdir(dir);
 }
 
 static void
@@ -217,17 +249,21 @@ test_usage_lists_all(void **state)
 	    "--p2p-only", "--udp", "--svc-ports", "--icons-dir", "--bind",
 	    "--collector", "--web-root", "--log-level", "--dump",
 	    "--cmdline", "--help" };
-	char buf[8192];
-	FILE *f = tmpfile();
+	char buf[8192], dir[512], path[600];
+	FILE *f;
 	size_t n;
 
 	(void)state;
-	assert_non_null(f);
+	temp_dir(dir, sizeof(dir), "test_options_usage");
+	snprintf(path, sizeof(path), "%s/usage.txt", dir);
+	assert_non_null(f = fopen(path, "w+"));
 	options_usage(f, "procnet-webd");
 	rewind(f);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
 	fclose(f);
+	remove(path);
+	rmdir(dir);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strstr(buf, names[i]) == NULL)
 			fail_msg("usage lacks %s", names[i]);
