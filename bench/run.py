@@ -162,6 +162,10 @@ def tools_for(args, psutil_py):
          [cat, "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
           "/proc/net/udp6"]),
     ]
+    if os.access(args.floor, os.X_OK):
+        tools.insert(1, ("floor", "floor: netlink + one readlink per fd + "
+                         "comm/cmdline of owners (`procnet-bench-floor`)",
+                         [args.floor]))
     if psutil_py:
         tools.append(("psutil", "psutil `net_connections()` + name/cmdline",
                       [psutil_py, "-c", PSUTIL_PROBE]))
@@ -443,11 +447,16 @@ def targets(results):
         s = r and r["tools"].get("ss_p", {}).get("wall_ms")
         cc = r and r["tools"].get("collector", {}).get("cpu_ms")
         sc = r and r["tools"].get("ss_p", {}).get("cpu_ms")
+        fl = r and r["tools"].get("floor", {}).get("cpu_ms")
         if c and s and cc and sc:
             ok = (c / s <= limit, cc / sc <= limit)
             meas = ("wall %s / %s ms = %s; CPU %s / %s ms = %s" % (
                 fmt_ms(c), fmt_ms(s), fmt_ratio(c, s),
                 fmt_ms(cc), fmt_ms(sc), fmt_ratio(cc, sc)))
+            if fl:
+                meas += ("; the floor reference's CPU is %s of `ss -tuanp`,"
+                         " the collector's %s of the floor's" % (
+                             fmt_ratio(fl, sc), fmt_ratio(cc, fl)))
         else:
             ok, meas = None, "n/a"
         out.append(("cold one-shot ≤ %.2f× `ss -tuanp` at N=%dk"
@@ -691,6 +700,7 @@ def main():
     args.fixture = os.path.join(build, "bench", "procnet-bench-fixture")
     args.graph = os.path.join(build, "bench", "procnet-bench-graph")
     args.sizes_prog = os.path.join(build, "bench", "procnet-bench-sizes")
+    args.floor = os.path.join(build, "bench", "procnet-bench-floor")
     global SPAWN
     SPAWN = os.path.join(build, "bench", "procnet-bench-spawn")
     for p in (args.collector, args.fixture, SPAWN):
