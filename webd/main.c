@@ -86,10 +86,14 @@ load_rules(const char *arg, const char *argv0, char *path, size_t pathlen,
 {
 	struct rules_error err;
 	char progdir[1024], msg[2200];
-	const char *slash;
+	const char *slash, *bslash;
 
 	progdir[0] = '\0';
+	/* Either separator: Windows gives argv[0] with backslashes. */
 	slash = strrchr(argv0, '/');
+	bslash = strrchr(argv0, '\\');
+	if (bslash != NULL && (slash == NULL || bslash > slash))
+		slash = bslash;
 	if (slash != NULL && (size_t)(slash - argv0) < sizeof(progdir)) {
 		memcpy(progdir, argv0, (size_t)(slash - argv0));
 		progdir[slash - argv0] = '\0';

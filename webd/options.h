@@ -40,8 +40,9 @@ struct webd_options {
 
 enum options_result {
 	OPTIONS_RUN = 0,		/* parsed; run the daemon (or --dump) */
-	OPTIONS_HELP = 1,		/* --help printed; exit 0 */
-	OPTIONS_VERSION = 2,		/* --version printed; exit 0 */
+	OPTIONS_HELP = 1,		/* --help asked for; exit 0 */
+	OPTIONS_VERSION = 2,		/* --version asked for; exit 0 */
+	OPTIONS_RESULT_MAX
 };
 
 /* Fills *o from argv.  Returns an options_result, or a negative errno code

@@ -18,6 +18,13 @@
 
 #include "log.h"
 
+enum stream_send {
+	STREAM_SEND_NONE,
+	STREAM_SEND_FULL,
+	STREAM_SEND_DELTA,
+	STREAM_SEND_MAX
+};
+
 struct stream_client {
 	struct stream *s;
 	struct mg_connection *conn;
@@ -125,7 +132,7 @@ send_current(struct stream_client *c)
 	struct stream *s = c->s;
 	struct state_view v;
 	int rc = 0;
-	enum { NONE, FULL, DELTA } kind = NONE;
+	enum stream_send kind = STREAM_SEND_NONE;
 	bool resync = false, status = false;
 
 	state_get(s->st, &v);
@@ -133,12 +140,12 @@ send_current(struct stream_client *c)
 		if (c->sent_seq != 0 && v.seq == c->sent_seq + 1 &&
 		    v.delta != NULL) {
 			rc = send_text(c, v.delta);
-			kind = DELTA;
+			kind = STREAM_SEND_DELTA;
 		} else {
 			/* First message, or the client missed a delta. */
 			resync = c->sent_seq != 0;
 			rc = send_text(c, v.full);
-			kind = FULL;
+			kind = STREAM_SEND_FULL;
 		}
 		if (rc == 0)
 			c->sent_seq = v.seq;
@@ -153,9 +160,9 @@ send_current(struct stream_client *c)
 	state_view_release(&v);
 
 	pthread_mutex_lock(&s->lock);
-	if (rc == 0 && kind == FULL)
+	if (rc == 0 && kind == STREAM_SEND_FULL)
 		s->stats.sent_full++;
-	if (rc == 0 && kind == DELTA)
+	if (rc == 0 && kind == STREAM_SEND_DELTA)
 		s->stats.sent_delta++;
 	if (resync)
 		s->stats.resyncs++;
