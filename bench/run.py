@@ -166,6 +166,9 @@ def tools_for(args, psutil_py):
         tools.insert(1, ("floor", "floor: netlink + one readlink per fd + "
                          "comm/cmdline of owners (`procnet-bench-floor`)",
                          [args.floor]))
+        tools.insert(2, ("dump", "netlink dump alone (`procnet-bench-floor "
+                         "-d`): the floor of a steady-state sample",
+                         [args.floor, "-d"]))
     if psutil_py:
         tools.append(("psutil", "psutil `net_connections()` + name/cmdline",
                       [psutil_py, "-c", PSUTIL_PROBE]))
@@ -477,6 +480,10 @@ def targets(results):
                         fmt_ms(m), fmt_ms(st.get("p95_ms")),
                         fmt_ms(st.get("max_ms")), fmt_ms(s), fmt_ms(per),
                         fmt_ms(sc)))
+            dc = r["tools"].get("dump", {}).get("cpu_ms")
+            if dc:
+                meas += ("; the netlink dump alone (a whole process) %s ms "
+                         "CPU" % fmt_ms(dc))
         else:
             ok = None
             err = steady.get("error")
