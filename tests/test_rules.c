@@ -352,6 +352,7 @@ static const struct bad_case bad_cases[] = {
 	  "3:1: a second YAML document; put all rules in one list" },
 	{ "does-not-exist.yaml", -ENOENT,
 	  " cannot open: No such file or directory" },
+	{ ".", -EINVAL, " not a regular file" },
 };
 
 static void

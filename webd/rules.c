@@ -1171,6 +1171,11 @@ rules_load(const char *path, struct rules **out, struct rules_error *err)
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
+	/* before opening: opening a FIFO would block */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		err_set(err, path, (struct loc){ 0, 0 }, "not a regular file");
+		return -EINVAL;
+	}
 	f = fopen(path, "rb");
 	if (f == NULL) {
 		r = -errno;
