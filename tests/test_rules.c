@@ -428,6 +428,12 @@ test_odd_buffers(void **state)
 		{ "- match_name: {a: 1}\n  type: app\n", RULES_FORMAT_YAML,
 		  "mem:1:15: rule 1: match_name must be a string, found a "
 		  "mapping" },
+		{ "- name: nginx\n  type: app\n", RULES_FORMAT_YAML,
+		  "mem:1:3: rule 1: unknown field 'name'; did you mean "
+		  "'match_name'?" },
+		{ "[{\"type\": \"app\", \"cmd\": \"x\"}]", RULES_FORMAT_JSON,
+		  "mem:1:18: rule 1: unknown field 'cmd'; did you mean "
+		  "'match_cmd'?" },
 		{ "- ? [a]\n  : b\n", RULES_FORMAT_YAML,
 		  "mem:1:5: rule 1: a field name must be a plain word, found a "
 		  "list" },

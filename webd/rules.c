@@ -410,6 +410,10 @@ ld_field(struct loader *ld, const char *key, struct loc key_pos,
 		for (int g = 0; g < F_MAX; g++) {
 			size_t d = edit_distance(key, field_names[g]);
 
+			/* "name:" for "match_name:" is a common slip */
+			if (strncmp(field_names[g], "match_", 6) == 0 &&
+			    edit_distance(key, field_names[g] + 6) < 2)
+				d = 0;
 			if (d < bestd) {
 				bestd = d;
 				best = field_names[g];
