@@ -233,8 +233,9 @@ describe('live map in the browser', {concurrency: false}, () => {
 			const loc = m.location() && m.location().url || '';
 			if (/\/icons\/[A-Za-z0-9_-]+\.png$/.test(loc) && /404/.test(m.text()))
 				return;
-			// While webd is down on purpose, failed requests are expected.
-			if (webdDown && /Failed to load resource: net::|WebSocket connection to/.test(m.text()))
+			// While webd is down on purpose, and until it has its first
+			// sample (503), failed requests are expected.
+			if (webdDown && /Failed to load resource: (net::|the server responded with a status of 503)|WebSocket connection to/.test(m.text()))
 				return;
 			consoleErrors.push(m.text() + ' @ ' + loc);
 		});

@@ -465,18 +465,24 @@ export class GraphView {
 		if (nAdd.length)
 			this.position(nAdd, newShownE, first);
 
-		if (eDel.length)
-			this.edges.remove(eDel);
-		if (nDel.length)
-			this.nodes.remove(nDel);
-		if (nUpd.length)
-			this.nodes.update(nUpd);
-		if (nAdd.length)
-			this.nodes.add(nAdd);
-		if (eUpd.length)
-			this.edges.update(eUpd);
-		if (eAdd.length)
-			this.edges.add(eAdd);
+		const t1 = performance.now();
+		this.batch(() => {
+			if (eDel.length)
+				this.edges.remove(eDel);
+			if (nDel.length)
+				this.nodes.remove(nDel);
+			if (nUpd.length)
+				this.nodes.update(nUpd);
+			if (nAdd.length)
+				this.nodes.add(nAdd);
+			if (eUpd.length)
+				this.edges.update(eUpd);
+			if (eAdd.length)
+				this.edges.add(eAdd);
+		});
+		this.stats.lastVisMs = performance.now() - t1;
+		this.stats.lastChanges = [nAdd.length, nUpd.length, nDel.length, eAdd.length,
+		    eUpd.length, eDel.length].join('/');
 
 		this.shownN = newShownN;
 		this.shownE = newShownE;
@@ -565,6 +571,45 @@ export class GraphView {
 		}
 	}
 
+	// After every DataSet event vis-network redoes its O(nodes + edges)
+	// bookkeeping and, with physics off, redraws the whole canvas at once:
+	// a render sends up to six such events.  Within fn they are folded into
+	// one, and the redraw waits for the next animation frame.
+	// (body.emitter is vis-internal; without it fn just runs.)
+	batch(fn) {
+		const em = this.network.body && this.network.body.emitter;
+		if (!em || typeof em.emit !== 'function') {
+			fn();
+			return;
+		}
+		const own = Object.prototype.hasOwnProperty.call(em, 'emit');
+		const emit = em.emit;
+		const held = new Set();
+		let pass = false;
+		em.emit = function (ev, ...args) {
+			if (ev === '_redraw' || (!pass && (ev === '_dataChanged' || ev === '_dataUpdated'))) {
+				held.add(ev);
+				return this;
+			}
+			return emit.call(this, ev, ...args);
+		};
+		try {
+			fn();
+			pass = true;
+			if (held.has('_dataChanged'))
+				em.emit('_dataChanged');
+			else if (held.has('_dataUpdated'))
+				em.emit('_dataUpdated');
+		} finally {
+			if (own)
+				em.emit = emit;
+			else
+				delete em.emit;
+			if (held.has('_redraw'))
+				em.emit('_requestRedraw');
+		}
+	}
+
 	// A node that appeared with no edge sits in a row below the map; when
 	// its first edge comes, it moves once next to its peers.
 	moveLoners() {
@@ -603,7 +648,7 @@ export class GraphView {
 			this.loners.delete(id);
 		}
 		if (moves.length)
-			this.nodes.update(moves);
+			this.batch(() => this.nodes.update(moves));
 	}
 
 	startLayout(n) {
