@@ -550,7 +550,8 @@ probe_fd_count(struct collector *c)
 	return st.st_size > 0 && (uint64_t)st.st_size == count;
 }
 
-/* Reads stat of r; 0, or -ESRCH when it is gone. */
+/* Reads stat of r; 0, 1 when the pid now belongs to another process than
+ * the one walked (start time differs), or -ESRCH when it is gone. */
 static int
 read_stat(struct collector *c, struct proc_rec *r)
 {
@@ -562,7 +563,9 @@ read_stat(struct collector *c, struct proc_rec *r)
 	    "/stat"), buf, sizeof(buf));
 	if (n <= 0 || procfs_parse_stat(buf, (size_t)n, &st) != 0)
 		return -ESRCH;
-	if (r->starttime != 0 && r->starttime != st.starttime) {
+	bool reused = r->starttime != 0 && r->starttime != st.starttime;
+
+	if (reused) {
 		/* The pid was reused: a different process. */
 		rec_forget_details(r);
 		r->need_scan = true;
@@ -571,7 +574,7 @@ read_stat(struct collector *c, struct proc_rec *r)
 	r->ppid = st.ppid;
 	r->starttime = st.starttime;
 	r->stat_gen = c->gen;
-	return 0;
+	return reused ? 1 : 0;
 }
 
 /*
@@ -994,6 +997,8 @@ owner_refresh(struct collector *c, struct proc_rec *r, bool full)
 
 	if (r->gone)
 		return -ESRCH;
+	/* Reused since the walk: the sockets we have for it were the old
+	 * process's, so it is no holder of them. */
 	if (r->stat_gen != c->gen && read_stat(c, r) != 0) {
 		r->gone = true;
 		return -ESRCH;
@@ -1041,7 +1046,7 @@ mark_changed(struct collector *c)
 		}
 		/* A holder's pid may have been reused since: read_stat
 		 * compares the start time and marks it. */
-		if (r->n_inodes > 0 && read_stat(c, r) != 0) {
+		if (r->n_inodes > 0 && read_stat(c, r) < 0) {
 			r->gone = true;
 			rec_drop_inodes(c, r);
 			continue;

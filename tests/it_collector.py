@@ -249,7 +249,7 @@ def time_wait_socket():
     c = socket.socket()
     c.connect(ls.getsockname())
     a, _ = ls.accept()
-    port = c.getsockname()[1]
+    port = (c.getsockname()[1], ls.getsockname()[1])
     c.close()       # the active closer goes to TIME_WAIT
     a.recv(1)
     a.close()
@@ -276,7 +276,9 @@ def run_checks(doc, label, srv, cli, ports, tw_port):
                addr, up, "")
     check_process(doc, srv)
     check_process(doc, cli)
-    tw = [s for s in find(doc, "tcp", "127.0.0.1", tw_port)
+    # Matched on both ports: an old TIME_WAIT may hold the same local one.
+    tw = [s for s in find(doc, "tcp", "127.0.0.1", tw_port[0], "127.0.0.1",
+                          tw_port[1])
           if s["state"] == "TIME_WAIT"]
     check(len(tw) == 1 and tw[0]["pid"] is None and
           tw[0].get("owner_unknown") == "kernel",
