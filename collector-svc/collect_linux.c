@@ -1275,6 +1275,23 @@ build_snapshot(struct collector *c, int64_t time_ms,
 	return 0;
 }
 
+/* Our peak RSS (VmHWM of /proc/self/status), 0 when unreadable. */
+static uint64_t
+peak_rss_kb(struct collector *c)
+{
+	char buf[STATUS_BUF_SIZE];
+	const char *p;
+	ssize_t n;
+
+	n = read_file_at(c->procfd, "self/status", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "VmHWM:")) == NULL)
+		return 0;
+	return strtoull(p + 6, NULL, 10);
+}
+
 int
 collector_sample(struct collector *c, const struct collect_opts *o,
     struct snapshot **out)
@@ -1323,19 +1340,7 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	c->stats.n_sockets = snap->n_sockets;
 	c->stats.n_processes = snap->n_processes;
 	c->stats.privileged = c->privileged;
-	{
-		char buf[STATUS_BUF_SIZE];
-		const char *p;
-		ssize_t n = read_file_at(c->procfd, "self/status", buf,
-		    sizeof(buf) - 1);
-
-		if (n > 0) {
-			buf[n] = '\0';
-			if ((p = strstr(buf, "VmHWM:")) != NULL)
-				c->stats.peak_rss_kb = strtoull(p + 6, NULL,
-				    10);
-		}
-	}
+	c->stats.peak_rss_kb = peak_rss_kb(c);
 	*out = snap;
 	return 0;
 }
