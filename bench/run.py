@@ -744,7 +744,8 @@ def main():
     t0 = time.monotonic()
     results = {
         "started": started.strftime("%Y-%m-%d %H:%M"),
-        "command": "make bench" if os.environ.get("MAKELEVEL") else
+        "command": ("make bench BUILD=%s" % args.build)
+        if os.environ.get("MAKELEVEL") else
         " ".join(["bench/run.py"] + sys.argv[1:]),
         "machine": machine,
         "sizes": [],
