@@ -39,7 +39,8 @@ PIPE = r"\\.\pipe\procnet-collector"
 # protected (nothing inherited), nobody else.
 WANT_SDDL = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;LS)"
 SERVICE_WAIT_S = 180
-GRAPH_WAIT_S = 420
+GRAPH_WAIT_S = 600
+WEBD_INTERVAL_S = 20
 
 ENV = dict(os.environ, WINEPREFIX=PREFIX, WINEARCH="win64",
            WINEDEBUG="-all")
@@ -142,8 +143,8 @@ def read_line(path, limit):
     fail("helper printed no ports within %d s" % limit)
 
 
-def get_graph(port):
-    url = "http://127.0.0.1:%d/api/graph" % port
+def get_graph(port, what="graph"):
+    url = "http://127.0.0.1:%d/api/%s" % (port, what)
     try:
         with urllib.request.urlopen(url, timeout=30) as r:
             return json.loads(r.read().decode())
@@ -218,8 +219,11 @@ def main():
 
         log("procnet-webd install / sc start procnetwebd")
         port = free_port()
+        # A long interval: webd reconnects after 3 intervals + 30 s of
+        # collector silence, and on a busy host one sample under Wine can
+        # take longer than the default's 33 s.
         wine(WEBD, "install", "--port", str(port), "--web-root",
-             winpath(WEB_ROOT), "--interval", "1")
+             winpath(WEB_ROOT), "--interval", str(WEBD_INTERVAL_S))
         reg = wine("reg", "query",
                    r"HKLM\System\CurrentControlSet\Services\procnetwebd").stdout
         if "NT AUTHORITY\\LocalService" not in reg:
@@ -249,8 +253,9 @@ def main():
             time.sleep(2)
         if node is None:
             fail("no process node with pid %d in /api/graph within %d s; "
-                 "last answer: %s" % (info["pid"], GRAPH_WAIT_S,
-                                      json.dumps(graph)[:600]))
+                 "last answer: %s; /api/status: %s" % (
+                     info["pid"], GRAPH_WAIT_S, json.dumps(graph)[:600],
+                     json.dumps(get_graph(port, "status"))[:600]))
         if node.get("name", "").lower() != "it_win_helper.exe":
             fail("pid %d is named %r, wanted it_win_helper.exe" %
                  (info["pid"], node.get("name")))
