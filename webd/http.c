@@ -169,20 +169,38 @@ static int
 send_file_within(struct mg_connection *conn, const char *root,
     const char *path, const char *host)
 {
-	char canon[CANON_MAX];
+	char canon[CANON_MAX], buf[16384];
 	struct stat st;
+	FILE *f;
+	long long left;
+	size_t n;
 
 	if (http_fs_canonical(path, canon, sizeof(canon)) != 0)
 		return send_error(conn, 404, "no such file", NULL);
 	/* A symbolic link out of the root is as good as a "..". */
 	if (!http_fs_within(root, canon))
 		return send_error(conn, 404, "no such file", NULL);
-	if (stat(canon, &st) != 0 || !S_ISREG(st.st_mode))
+	/* Size and bytes from one open file, so a file replaced meanwhile
+	 * (a rebuild of the UI) cannot make Content-Length lie. */
+	if ((f = fopen(canon, "rb")) == NULL)
 		return send_error(conn, 404, "no such file", NULL);
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return send_error(conn, 404, "no such file", NULL);
+	}
 	send_head(conn, 200, http_policy_mime(canon), (long long)st.st_size,
 	    host, NULL);
-	if (!is_head(conn))
-		mg_send_file_body(conn, canon);
+	left = is_head(conn) ? 0 : (long long)st.st_size;
+	while (left > 0) {
+		n = fread(buf, 1, left < (long long)sizeof(buf) ?
+		    (size_t)left : sizeof(buf), f);
+		/* A file that shrank under us: the connection closes short,
+		 * which the client sees as a failed transfer. */
+		if (n == 0 || mg_write(conn, buf, n) != (int)n)
+			break;
+		left -= (long long)n;
+	}
+	fclose(f);
 	return 200;
 }
 
