@@ -13,8 +13,9 @@ service_platform_install(const struct service_def *d, int argc, char **argv,
 {
 	(void)argc;
 	(void)argv;
-	snprintf(msg, msglen, "'install' registers a Windows service; here "
-	    "use the systemd unit for %s (packaging/)", d->name);
+	snprintf(msg, msglen, "'install' registers the Windows service %s; "
+	    "here the systemd unit starts the daemon (docs/install.md)",
+	    d->name);
 	return -ENOTSUP;
 }
 
@@ -22,8 +23,9 @@ int
 service_platform_uninstall(const struct service_def *d, char *msg,
     size_t msglen)
 {
-	snprintf(msg, msglen, "'uninstall' removes a Windows service; here "
-	    "disable the systemd unit for %s instead", d->name);
+	snprintf(msg, msglen, "'uninstall' removes the Windows service %s; "
+	    "here disable the systemd unit instead (docs/install.md)",
+	    d->name);
 	return -ENOTSUP;
 }
 
