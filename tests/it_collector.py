@@ -334,6 +334,29 @@ def main():
               "--stats line %r" % stats)
         run_checks(json.loads(r.stdout), "samples", srv, cli, ports, tw_port)
 
+        # --watch: the live summary, refreshed until SIGINT, then exit 0.
+        w = subprocess.Popen([collector_path(), "--watch", "--interval",
+                              "0.2"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.5)
+            w.send_signal(2)
+            out, err = w.communicate(timeout=TIMEOUT)
+        finally:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        screens = out.count("procnet-collector on ")
+        check(w.returncode == 0, "--watch exit %r: %s" % (w.returncode, err))
+        check(screens >= 2, "--watch refreshed %d times" % screens)
+        # Which processes make its top 20 depends on the whole machine;
+        # the table is there, with rows of pid, user, name and counts.
+        rows = [l.split() for l in out.splitlines()
+                if l[:1].isdigit() and len(l.split()) >= 7]
+        check(out.count("PID      USER") == screens and rows and
+              all(r[0].isdigit() for r in rows),
+              "--watch table: %r" % rows[:3])
+
         # Bad usage: a clear message and a non-zero exit.
         for bad in (["--bogus"], ["--once", "--format", "xml"], [],
                     ["--samples", "0"], ["--once", "stray"],
