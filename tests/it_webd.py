@@ -522,6 +522,19 @@ def t_concurrent(env):
     finally:
         for w in socks:
             w.close()
+    # and every slot is given back; a client that drops the TCP connection
+    # in the middle of the handshake does not keep one either
+    for _ in range(5):
+        s = socket.create_connection(("127.0.0.1", env.port), timeout=5)
+        s.sendall(("GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "Origin: http://127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+                   % (env.port, env.port)).encode())
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    wait_for(lambda: get_json(env.port, "/api/status")["stream"]["clients"] == 0,
+             "stream clients back to 0")
 
 
 def t_hostile(env):

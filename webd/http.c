@@ -319,6 +319,15 @@ http_error(struct mg_connection *conn, int status, const char *msg)
 	return 0;
 }
 
+static void
+connection_closed(const struct mg_connection *conn)
+{
+	struct http *h = mg_get_user_data(mg_get_context(conn));
+
+	if (h != NULL && h->stream != NULL)
+		stream_connection_closed(h->stream, conn);
+}
+
 static int
 log_message(const struct mg_connection *conn, const char *message)
 {
@@ -407,6 +416,7 @@ http_start(const struct http_config *c, struct http **out, char *err,
 	memset(&cb, 0, sizeof(cb));
 	cb.begin_request = begin_request;
 	cb.http_error = http_error;
+	cb.connection_closed = connection_closed;
 	cb.log_message = log_message;
 	start_error[0] = '\0';
 	starting = 1;

@@ -269,11 +269,19 @@ ws_data(struct mg_connection *conn, int bits, char *data, size_t len,
 static void
 ws_close(const struct mg_connection *conn, void *cbdata)
 {
-	struct stream *s = cbdata;
+	stream_connection_closed(cbdata, conn);
+}
+
+void
+stream_connection_closed(struct stream *s, const struct mg_connection *conn)
+{
 	struct stream_client *c = mg_get_user_connection_data(conn);
 	struct stream_client **pp;
 
-	if (c == NULL)
+	/* Normally ws_close has run and cleared the pointer.  From
+	 * connection_closed (connection lock held) only a client whose
+	 * handshake failed is left, and it has no sender to join. */
+	if (c == NULL || s == NULL)
 		return;
 	mg_set_user_connection_data(conn, NULL);
 	pthread_mutex_lock(&s->lock);
@@ -286,10 +294,10 @@ ws_close(const struct mg_connection *conn, void *cbdata)
 	for (pp = &s->clients; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
+			if (s->stats.clients > 0)
+				s->stats.clients--;
 			break;
 		}
-	if (s->stats.clients > 0)
-		s->stats.clients--;
 	pthread_mutex_unlock(&s->lock);
 	free(c);
 }

@@ -31,6 +31,11 @@ struct stream_stats {
 int stream_new(struct state *st, unsigned max_clients, struct stream **out);
 /* Registers the WebSocket handlers for uri on ctx. */
 void stream_attach(struct stream *s, struct mg_context *ctx, const char *uri);
+/* For civetweb's connection_closed callback: frees a client whose
+ * handshake failed after it was counted (civetweb then calls no close
+ * handler), so a failed handshake cannot use up the cap. */
+void stream_connection_closed(struct stream *s,
+    const struct mg_connection *conn);
 /* Wakes every sender: something new is published (state's on_publish). */
 void stream_publish(void *stream);
 void stream_get_stats(struct stream *s, struct stream_stats *out);
