@@ -536,7 +536,7 @@ static void *
 sampler_main(void *arg)
 {
 	struct server *s = arg;
-	int64_t last = 0;
+	int64_t last = 0, cost = 0;	/* start and duration of the last sample */
 	bool sampled = false;
 
 	pthread_mutex_lock(&s->mu);
@@ -563,7 +563,18 @@ sampler_main(void *arg)
 			cv_wait_ms(s, &s->cfg_cv, ACCEPT_SLICE_MS);
 			continue;
 		}
-		wait = sampled ? last + interval - mono_ms() : 0;
+		/* Next sample one interval after the last one started, but
+		 * never sooner than the last one took after its end: on a
+		 * host where sampling is slower than the interval, the
+		 * collector uses at most about half a core, not all of it. */
+		wait = 0;
+		if (sampled) {
+			int64_t next = last + interval;
+
+			if (last + 2 * cost > next)
+				next = last + 2 * cost;
+			wait = next - mono_ms();
+		}
 		/* a new UDP subscriber should not wait a whole interval */
 		if (udp && s->latest != NULL && !s->latest->udp)
 			wait = 0;
@@ -580,6 +591,7 @@ sampler_main(void *arg)
 		o.tcp = true;
 		o.udp = udp;
 		r = collector_sample(s->col, &o, &snap);
+		cost = mono_ms() - last;
 		if (r < 0)
 			slog(s, &s->lim_sample, 1, 10, true,
 			    "sample failed: %s", collector_error(s->col));

@@ -3,7 +3,8 @@
  *
  * One sampler thread takes snapshots only while someone is subscribed, at
  * the smallest interval asked for (clamped to SERVER_INTERVAL_MIN_MS ..
- * SERVER_INTERVAL_MAX_MS), encodes each one once and shares the bytes with
+ * SERVER_INTERVAL_MAX_MS, and never busier than one sample's duration of
+ * rest per sample), encodes each one once and shares the bytes with
  * every client.  Each client has its own thread, which only ever sends the
  * latest snapshot, so a slow reader skips samples instead of piling them up
  * or holding anyone else back.  A client may send HELLO and SUBSCRIBE, in
