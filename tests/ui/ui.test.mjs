@@ -318,10 +318,23 @@ describe('live map in the browser', {concurrency: false}, () => {
 
 	it('search finds and focuses a process', async () => {
 		await page.fill('#search', 'session-cache');
+		await waitFor('a match listed', async () =>
+		    (await page.textContent('#search-results')).includes('pid ' + peers.cache.pid));
+		// By pid, which is ours alone even when another run shares the host.
+		await page.fill('#search', String(peers.cache.pid));
 		await page.press('#search', 'Enter');
 		const c = await nodeOfPid(peers.cache.pid);
-		await waitFor('cache selected', async () =>
-		    (await page.evaluate(() => window.procnet.network.getSelectedNodes()))[0] === c.id);
+		try {
+			await waitFor('cache selected', async () =>
+			    (await page.evaluate(() => window.procnet.network.getSelectedNodes()))[0] === c.id);
+		} catch (e) {
+			const st = await page.evaluate(() => ({
+				value: document.getElementById('search').value,
+				list: document.getElementById('search-results').textContent,
+				selected: window.procnet.network.getSelectedNodes(),
+			}));
+			throw new Error(e.message + ': want ' + c.id + ', page ' + JSON.stringify(st));
+		}
 		assert.match(await page.textContent('#details'), /session-cache/);
 		await page.fill('#search', '');
 		await page.click('#details .close');
