@@ -499,8 +499,11 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 	c = json_pack("{s:s, s:s}",
 	    "state", subscriber_state_name(sub != NULL ? sub->state :
 	    st->collector),
-	    "error", sub != NULL ? sub->error : st->collector_error);
+	    /* as in the stream's status message: no error while connected */
+	    "error", sub == NULL ? st->collector_error :
+	    sub->state == SUBSCRIBER_CONNECTED ? "" : sub->error);
 	if (c != NULL && sub != NULL) {
+		json_object_set_new(c, "last_error", json_string(sub->error));
 		json_object_set_new(c, "endpoint", json_string(sub->endpoint));
 		json_object_set_new(c, "snapshots",
 		    json_integer((json_int_t)sub->n_snapshots));
