@@ -14,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import zlib from 'node:zlib';
 
 const BUILD = process.env.PROCNET_BUILD_ROOT;
 const SOURCE = process.env.PROCNET_SOURCE_ROOT || path.resolve(import.meta.dirname, '../..');
@@ -69,6 +70,40 @@ const RULES = `# UI test population
 `;
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
+
+// A plain square PNG of one colour, for the user's icons folder.
+function png(size, [r, g, b]) {
+	const crcTable = [];
+	for (let n = 0; n < 256; n++) {
+		let c = n;
+		for (let k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+		crcTable.push(c >>> 0);
+	}
+	const crc = (buf) => {
+		let c = 0xffffffff;
+		for (const x of buf)
+			c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
+		return (c ^ 0xffffffff) >>> 0;
+	};
+	const chunk = (type, data) => {
+		const len = Buffer.alloc(4);
+		len.writeUInt32BE(data.length);
+		const td = Buffer.concat([Buffer.from(type), data]);
+		const c = Buffer.alloc(4);
+		c.writeUInt32BE(crc(td));
+		return Buffer.concat([len, td, c]);
+	};
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(size, 0);
+	ihdr.writeUInt32BE(size, 4);
+	ihdr[8] = 8;	// bit depth
+	ihdr[9] = 2;	// RGB
+	const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(size).fill([r, g, b]).flat())]);
+	const raw = Buffer.concat(Array(size).fill(row));
+	return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+	    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
 
 const kids = [];	// every process we started, stopped by pid in after()
 let tmp, webdUrl, ctx, page, webdDown = false;
@@ -209,9 +244,16 @@ describe('live map in the browser', {concurrency: false}, () => {
 		await startPeer('desktop', ['--connect', 'tcp:' + lb.tcp + ':2',
 		    '--connect', 'tcp:' + auth.tcp + ':1', '--note', HOSTILE]);
 
+		// The user's icons: one usable picture, one too small to draw; the
+		// other types 404 and get the UI's own.
+		const icons = path.join(tmp, 'icons');
+		fs.mkdirSync(icons);
+		fs.writeFileSync(path.join(icons, 'database.png'), png(48, [217, 119, 6]));
+		fs.writeFileSync(path.join(icons, 'mq.png'), png(2, [219, 39, 119]));
 		const port = await freePort();
 		webdArgs = ['--collector', sock, '--port', String(port), '--web-root',
-		    path.join(BUILD, 'web', 'root'), '--udp', '--rules', rules, '--interval', '0.5'];
+		    path.join(BUILD, 'web', 'root'), '--udp', '--rules', rules, '--interval', '0.5',
+		    '--icons-dir', icons];
 		webdUrl = 'http://127.0.0.1:' + port + '/';
 		await startWebd();
 
@@ -268,10 +310,16 @@ describe('live map in the browser', {concurrency: false}, () => {
 			assert.equal(n.pid, p.pid, role);
 			assert.ok(typeof n.id === 'string' && n.id.startsWith('p:' + p.pid + ':'), n.id);
 		}
-		const db = await nodeOfPid(peers.db.pid);
+		let db = await nodeOfPid(peers.db.pid);
 		assert.equal(db.type, 'database');
 		assert.match(db.label, /^orders-db/);
-		assert.equal(db.image.endsWith('img/database.svg') || db.image.endsWith('icons/database.png'), true, db.image);
+		db = await waitFor('the server\'s database icon', async () => {
+			const n = await nodeOfPid(peers.db.pid);
+			return n.image === 'icons/database.png' ? n : null;
+		});
+		assert.equal((await nodeOfPid(peers.cache.pid)).image, 'img/cache.svg', 'built-in icon on 404');
+		assert.equal((await nodeOfPid(peers.broker.pid)).image, 'img/message_broker.svg',
+		    'built-in icon instead of a 2-pixel PNG');
 		// Client -> server: each api is the client of the database.
 		for (const r of ['api1', 'api2', 'api3']) {
 			const a = await nodeOfPid(peers[r].pid);

@@ -18,9 +18,12 @@ export function builtinIcon(name) {
 function probe(type) {
 	server.set(type, null);
 	const img = new Image();
+	// vis-network shrinks every image into halves, quarters, eighths and
+	// fails on pictures under 16 pixels: those get our own icon too.
 	img.onload = () => {
-		server.set(type, img.naturalWidth > 0);
-		if (img.naturalWidth > 0)
+		const ok = img.naturalWidth >= 16 && img.naturalHeight >= 16;
+		server.set(type, ok);
+		if (ok)
 			changed();
 	};
 	img.onerror = () => server.set(type, false);
