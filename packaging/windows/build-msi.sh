@@ -17,8 +17,9 @@
 #   - RemoveExistingProducts right after InstallValidate (WiX's
 #     afterInstallValidate): the old version is removed, services included,
 #     before the new one is installed;
-#   - the custom action that quotes the services' command lines between
-#     InstallServices and StartServices.
+#   - the custom actions (procnet-svcpath) that quote the services'
+#     command lines between InstallServices and StartServices and wait for
+#     stopped services between StopServices and DeleteServices.
 set -eu
 
 die() { echo "build-msi: $*" >&2; exit 1; }
@@ -146,9 +147,11 @@ grep -v '^$' "$work/wixl.log" >&2 || true
 msibuild "$out" -q "UPDATE \`Component\` SET \`Attributes\` = 400 WHERE \`Directory_\` = 'DATADIR'"
 msibuild "$out" -q "UPDATE \`Component\` SET \`Attributes\` = 400 WHERE \`Directory_\` = 'DATAICONSDIR'"
 msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 1410 WHERE \`Action\` = 'RemoveExistingProducts'"
-# wixl's sort can put the custom action after InstallFinalize whatever
-# After= says; it must run between InstallServices and StartServices.
+# wixl's sort can put custom actions after InstallFinalize whatever
+# After= says: quoting goes between InstallServices and StartServices,
+# waiting for stopped services between StopServices and DeleteServices.
 msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 5850 WHERE \`Action\` = 'CA_QuoteServicePaths'"
+msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 1950 WHERE \`Action\` = 'CA_WaitServicesStopped'"
 
 # --- check the tables that matter -------------------------------------------------
 msiinfo export "$out" Component | tr -d '\r' >"$work/Component.idt"
@@ -164,12 +167,20 @@ seq_of() { awk -F '\t' -v a="$1" '$1 == a { print $3 }' "$work/InstallExecuteSeq
 [ "$(seq_of InstallServices)" -lt 5850 ] && [ "$(seq_of StartServices)" -gt 5850 ] &&
     [ "$(seq_of CA_QuoteServicePaths)" = 5850 ] ||
     die "CA_QuoteServicePaths not between InstallServices and StartServices"
+[ "$(seq_of StopServices)" -lt 1950 ] && [ "$(seq_of DeleteServices)" -gt 1950 ] &&
+    [ "$(seq_of CA_WaitServicesStopped)" = 1950 ] ||
+    die "CA_WaitServicesStopped not between StopServices and DeleteServices"
 msiinfo export "$out" ServiceInstall | tr -d '\r' >"$work/ServiceInstall.idt"
 grep -q "^SI_Collector	procnetcollector	Procnet Live Collector	16	2	.*LocalSystem" "$work/ServiceInstall.idt" ||
     die "collector ServiceInstall row is not as intended"
 grep -q "^SI_Webd	procnetwebd	.*	16	2	.*NT AUTHORITY\\\\LocalService" "$work/ServiceInstall.idt" ||
     die "webd ServiceInstall row is not as intended"
-msiinfo export "$out" CustomAction | tr -d '\r' | grep -q "^CA_QuoteServicePaths	3090	F_SvcPath	" ||
+msiinfo export "$out" CustomAction | tr -d '\r' >"$work/CustomAction.idt"
+grep -q "^CA_QuoteServicePaths	3090	F_SvcPath	quote " "$work/CustomAction.idt" ||
     die "the service-path quoting custom action is missing"
+# 3090 = exe from an installed file (18) + deferred (1024) + no
+# impersonation (2048); 3154 the same + continue on error (64).
+grep -q "^CA_WaitServicesStopped	3154	F_SvcPath	wait-stopped " "$work/CustomAction.idt" ||
+    die "the wait-for-stopped-services custom action is missing"
 
 echo "build-msi: $out (version $version, ProductCode $product_code, port $port)"

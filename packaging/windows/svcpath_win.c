@@ -1,10 +1,21 @@
 /*
- * procnet-svcpath SERVICE...: makes each service's registered command line
- * start with its executable path in quotes (see svcpath.h for why).  Run by
- * the MSI as a deferred, non-impersonated custom action after
- * InstallServices; safe to run again (a quoted path is left alone).
- * Exits 0 when every service ends up quoted, 1 otherwise, so a failure
- * rolls the installation back rather than leaving an exploitable path.
+ * procnet-svcpath: the MSI's service helper, run as deferred,
+ * non-impersonated custom actions (procnet.wxs).
+ *
+ *   procnet-svcpath quote SERVICE...
+ *	Makes each service's registered command line start with its
+ *	executable path in quotes (see svcpath.h for why), right after
+ *	InstallServices.  Safe to run again (a quoted path is left alone).
+ *	Exits 0 when every service ends up quoted, 1 otherwise, so a failure
+ *	rolls the installation back rather than leaving an exploitable path.
+ *
+ *   procnet-svcpath wait-stopped SECONDS SERVICE...
+ *	Waits until each service is stopped or gone and its process has
+ *	exited, right after StopServices.  Windows Installer waits for a stop
+ *	itself; Wine's msiexec only asks and goes on, and deleting and
+ *	re-creating a service that is still STOP_PENDING (or replacing an exe
+ *	still running) then fails the upgrade.  Exits 0 when all are stopped;
+ *	after SECONDS ends what still runs and exits 1.
  */
 #include "log.h"
 #include "svcpath.h"
@@ -16,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 /* Returns 0 when the service's path is quoted (now or already). */
 static int
@@ -69,7 +81,9 @@ svcpath_fix(SC_HANDLE scm, const wchar_t *wname)
 		goto out;
 	}
 	/* ChangeServiceConfigW updates the SCM's running database and the
-	 * registry (ImagePath) together; nothing else changes. */
+	 * registry (ImagePath) together; nothing else changes.  (Wine's SCM
+	 * drops a service's dependencies here, one reason the MSI gives
+	 * procnetwebd none: it reconnects to the collector by itself.) */
 	if (!ChangeServiceConfigW(svc, SERVICE_NO_CHANGE, SERVICE_NO_CHANGE,
 	    SERVICE_NO_CHANGE, wquoted, NULL, NULL, NULL, NULL, NULL, NULL)) {
 		log_warn("%s: cannot change the command line", name);
@@ -87,25 +101,130 @@ out:
 	return ret;
 }
 
+#define WAIT_STEP_MS	200
+#define WAIT_MAX_SERVICES	16
+
+/*
+ * 1 while the service is not stopped, or while the process it ran in is
+ * still alive: a stopped service's process may linger in its exit (and
+ * keep its exe locked).  Its process is remembered in *proc while it runs.
+ */
+static int
+svcpath_busy(SC_HANDLE scm, const wchar_t *wname, HANDLE *proc)
+{
+	SERVICE_STATUS_PROCESS st;
+	SC_HANDLE svc;
+	DWORD need;
+	int busy = 0;
+
+	svc = OpenServiceW(scm, wname, SERVICE_QUERY_STATUS);
+	if (svc == NULL) {
+		if (GetLastError() != ERROR_SERVICE_DOES_NOT_EXIST)
+			busy = 1;
+	} else {
+		if (!QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO,
+		    (BYTE *)&st, sizeof(st), &need))
+			busy = 1;
+		else if (st.dwCurrentState != SERVICE_STOPPED) {
+			busy = 1;
+			if (*proc == NULL && st.dwProcessId != 0)
+				*proc = OpenProcess(SYNCHRONIZE |
+				    PROCESS_TERMINATE, FALSE, st.dwProcessId);
+		}
+		CloseServiceHandle(svc);
+	}
+	if (!busy && *proc != NULL &&
+	    WaitForSingleObject(*proc, 0) == WAIT_TIMEOUT)
+		busy = 1;
+	return busy;
+}
+
+static int
+svcpath_wait_stopped(SC_HANDLE scm, int seconds, int n, wchar_t **names)
+{
+	ULONGLONG deadline = GetTickCount64() + (ULONGLONG)seconds * 1000u;
+	HANDLE procs[WAIT_MAX_SERVICES] = { NULL };
+	int busy, ret = -1;
+
+	if (n > WAIT_MAX_SERVICES)
+		n = WAIT_MAX_SERVICES;
+	for (;;) {
+		busy = 0;
+		for (int i = 0; i < n; i++)
+			busy += svcpath_busy(scm, names[i], &procs[i]);
+		if (busy == 0) {
+			ret = 0;
+			goto out;
+		}
+		if (GetTickCount64() >= deadline)
+			break;
+		Sleep(WAIT_STEP_MS);
+	}
+	for (int i = 0; i < n; i++) {
+		char *name = wstr_to_utf8_dup(names[i], -1);
+
+		if (!svcpath_busy(scm, names[i], &procs[i])) {
+			free(name);
+			continue;
+		}
+		log_warnx("%s: still not stopped after %d s", name ? name : "?",
+		    seconds);
+		/* Its files are about to be replaced or removed: a process
+		 * that will not go is ended, so the exe is not left locked. */
+		if (procs[i] != NULL && TerminateProcess(procs[i], 1))
+			WaitForSingleObject(procs[i], 5000);
+		free(name);
+	}
+out:
+	for (int i = 0; i < n; i++)
+		if (procs[i] != NULL)
+			CloseHandle(procs[i]);
+	return ret;
+}
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: procnet-svcpath quote SERVICE...\n"
+	    "       procnet-svcpath wait-stopped SECONDS SERVICE...\n");
+	return 2;
+}
+
+int wmain(int argc, wchar_t **argv);
+
 int
 wmain(int argc, wchar_t **argv)
 {
 	SC_HANDLE scm;
+	wchar_t *end;
+	long seconds;
 	int failed = 0;
 
 	log_init("procnet-svcpath", LOG_LEVEL_INFO);
-	if (argc < 2) {
-		fprintf(stderr, "usage: procnet-svcpath SERVICE...\n");
-		return 2;
-	}
+	if (argc < 3)
+		return usage();
 	scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
 	if (scm == NULL) {
 		log_warn("cannot open the service control manager");
 		return 1;
 	}
-	for (int i = 1; i < argc; i++)
-		if (svcpath_fix(scm, argv[i]) < 0)
+	if (wcscmp(argv[1], L"quote") == 0) {
+		for (int i = 2; i < argc; i++)
+			if (svcpath_fix(scm, argv[i]) < 0)
+				failed = 1;
+	} else if (wcscmp(argv[1], L"wait-stopped") == 0 && argc >= 4) {
+		seconds = wcstol(argv[2], &end, 10);
+		if (*end != L'\0' || seconds < 1 || seconds > 600) {
+			CloseServiceHandle(scm);
+			return usage();
+		}
+		if (svcpath_wait_stopped(scm, (int)seconds, argc - 3,
+		    argv + 3) < 0)
 			failed = 1;
+	} else {
+		CloseServiceHandle(scm);
+		return usage();
+	}
 	CloseServiceHandle(scm);
 	return failed;
 }
