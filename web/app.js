@@ -45,7 +45,10 @@ function onMessage(msg) {
 	stats.recentApplyMs.push(Math.round(ms * 10) / 10);
 	if (stats.recentApplyMs.length > 100)
 		stats.recentApplyMs.shift();
-	$('empty').hidden = model.nodes.size > 0;
+	const empty = $('empty');
+	empty.hidden = model.nodes.size > 0;
+	if (model.loaded)
+		empty.textContent = 'No process with a TCP or UDP socket is visible yet.';
 	status.update();
 }
 

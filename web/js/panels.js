@@ -551,6 +551,9 @@ export class StatusBar {
 			this.box.append(el('span', {class: 'st-item warn', text: 'Not privileged: other users\' processes are not shown'}));
 		if (m.collector && m.collector.error)
 			this.box.append(el('span', {class: 'st-item warn', text: ellipsize(m.collector.error, 120)}));
+		if (m.collector && typeof m.collector.rules_error === 'string' && m.collector.rules_error)
+			this.box.append(el('span', {class: 'st-item warn',
+			    text: 'Rules: ' + ellipsize(m.collector.rules_error, 120)}));
 		const right = el('span', {class: 'st-right'});
 		if (meta.host)
 			right.append(el('span', {class: 'st-item', text: ellipsize(meta.host, 64) + (meta.os ? ' · ' + meta.os : '')}));

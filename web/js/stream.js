@@ -128,6 +128,9 @@ export class Stream {
 			const graph = await r.json();
 			if (graph && Array.isArray(graph.nodes) && Array.isArray(graph.edges))
 				this.h.message({type: 'full', graph, polled: true});
+			// Without the stream there are no status messages: ask.
+			if (this.mode !== 'live')
+				await this.fetchStatus();
 			if (this.mode === 'offline')
 				this.setMode('polling');
 		} catch (e) {
@@ -135,6 +138,24 @@ export class Stream {
 				this.setMode('offline');
 		} finally {
 			this.fetching = false;
+		}
+	}
+
+	async fetchStatus() {
+		try {
+			const r = await fetch('/api/status', {cache: 'no-store'});
+			if (!r.ok)
+				return;
+			const st = await r.json();
+			const c = st && st.collector;
+			if (c && typeof c.state === 'string') {
+				this.h.message({type: 'status', collector: c.state,
+				    error: typeof c.error === 'string' ? c.error : '',
+				    rules_error: st.rules && typeof st.rules.error === 'string' ?
+				    st.rules.error : undefined});
+			}
+		} catch (e) {
+			// The graph poll reports the outage.
 		}
 	}
 
