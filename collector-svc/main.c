@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addrfmt.h"
 #include "collect.h"
 #include "log.h"
 #include "server.h"
@@ -331,23 +332,10 @@ parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
-static void
-format_endpoint(const struct snap_addr *a, uint16_t port, char *buf,
-    size_t len)
-{
-	char addr[SNAP_ADDRSTRLEN];
-
-	snap_addr_format(a, addr);
-	if (a->family == 6)
-		snprintf(buf, len, "[%s]:%u", addr, port);
-	else
-		snprintf(buf, len, "%s:%u", addr, port);
-}
-
 static int
 print_text(const struct snapshot *s, FILE *f)
 {
-	char local[SNAP_ADDRSTRLEN + 10], remote[SNAP_ADDRSTRLEN + 10];
+	char local[ADDRFMT_ENDPOINT_MAX], remote[ADDRFMT_ENDPOINT_MAX];
 	size_t i;
 
 	fprintf(f, "%-5s %-12s %-45s %-45s %-8s %s\n", "PROTO", "STATE",
@@ -357,9 +345,8 @@ print_text(const struct snapshot *s, FILE *f)
 		const struct snap_process *p = NULL;
 		char pid[16];
 
-		format_endpoint(&k->local, k->local_port, local, sizeof(local));
-		format_endpoint(&k->remote, k->remote_port, remote,
-		    sizeof(remote));
+		addrfmt_endpoint(&k->local, k->local_port, local);
+		addrfmt_endpoint(&k->remote, k->remote_port, remote);
 		if (k->owner == SNAP_OWNER_KNOWN) {
 			snprintf(pid, sizeof(pid), "%d", (int)k->pid);
 			p = snapshot_find_process(s, k->pid);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrfmt.h"
 #include "rules.h"
 
 /* ---- arena for the graph's own strings and arrays ---- */
@@ -495,7 +496,7 @@ other_node(struct build *b, uint8_t kind, const struct snap_addr *a,
 	n->addr = *a;
 	n->port = k.port;
 	n->owner = owner;
-	snap_addr_format(a, addr);
+	addrfmt_addr(a, addr);
 	if (kind == GRAPH_NODE_EXTERNAL) {
 		snprintf(buf, sizeof(buf), "e:%s", addr);
 		n->id = arena_strdup(b->priv, buf);
@@ -505,11 +506,8 @@ other_node(struct build *b, uint8_t kind, const struct snap_addr *a,
 		snprintf(buf, sizeof(buf), "l:%s:%u", addr, port);
 		n->id = arena_strdup(b->priv, buf);
 		if (port != 0)
-			snprintf(buf, sizeof(buf), a->family == 6 ? "[%s]:%u" :
-			    "%s:%u", addr, port);
-		else
-			snprintf(buf, sizeof(buf), "%s", addr);
-		n->label = arena_strdup(b->priv, buf);
+			addrfmt_endpoint(a, port, buf);
+		n->label = arena_strdup(b->priv, port != 0 ? buf : addr);
 		n->type = "service";
 	}
 	if (n->id == NULL || n->label == NULL)
