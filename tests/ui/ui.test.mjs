@@ -178,7 +178,7 @@ function stopProc(p) {
 	});
 }
 
-let webd, webdArgs;
+let webd, webdArgs, collector, collectorArgs;
 async function startWebd() {
 	webd = start(path.join(BUILD, 'webd', 'procnet-webd'), webdArgs, 'webd');
 	await waitFor('webd answering with the collector connected', async () => {
@@ -213,8 +213,9 @@ describe('live map in the browser', {concurrency: false}, () => {
 		const sock = path.join(tmp, 'collector.sock');
 		const rules = path.join(tmp, 'rules.yaml');
 		fs.writeFileSync(rules, RULES);
-		start(path.join(BUILD, 'collector-svc', 'procnet-collector'),
-		    ['--foreground', '--socket', sock], 'collector');
+		collectorArgs = ['--foreground', '--socket', sock];
+		collector = start(path.join(BUILD, 'collector-svc', 'procnet-collector'),
+		    collectorArgs, 'collector');
 		await waitFor('collector socket', () => fs.existsSync(sock), 15000);
 
 		// The population, servers first.
@@ -565,6 +566,19 @@ describe('live map in the browser', {concurrency: false}, () => {
 			if (p.proc.exitCode === null && p.proc.signalCode === null)
 				assert.ok(ids.includes((await nodeOfPid(p.pid)).id), 'same node for pid ' + p.pid);
 		}
+	});
+
+	it('shows the collector going down and coming back', async () => {
+		const state = () => page.textContent('#status b[class^="col-"]');
+		assert.equal(await state(), 'connected');
+		await stopProc(collector);
+		await waitFor('collector shown as not connected', async () =>
+		    /down|connecting/.test(await state()), 20000);
+		collector = start(path.join(BUILD, 'collector-svc', 'procnet-collector'),
+		    collectorArgs, 'collector2');
+		await waitFor('collector shown as connected again', async () =>
+		    (await state()) === 'connected', 30000);
+		await waitFor('db still drawn', () => nodeOfPid(peers.db.pid));
 	});
 
 	it('keeps working on polling when the WebSocket is refused', async () => {
