@@ -462,6 +462,12 @@ test_odd_buffers(void **state)
 		{ "[\r\n {\"match_name\": \"x\",\r\n  \"type\": 1}]",
 		  RULES_FORMAT_JSON,
 		  "mem:3:11: rule 1: type must be a string, found an integer" },
+		{ "- match_name: \"a\\0b\"\n  type: app\n", RULES_FORMAT_YAML,
+		  "mem:1:15: a NUL character (\\0) in a string; names and "
+		  "command lines cannot hold one" },
+		{ "- \"type\\x00x\": app\n  match_name: x\n", RULES_FORMAT_YAML,
+		  "mem:1:3: a NUL character (\\0) in a string; names and "
+		  "command lines cannot hold one" },
 		{ "- a\0b", RULES_FORMAT_YAML,
 		  "mem:1:4: NUL byte in the file; is it a text file?" },
 	};

@@ -648,6 +648,18 @@ yaml_walk(struct loader *ld)
 			yaml_event_delete(&ev);
 			break;
 		}
+		/* A "\0" escape puts a NUL inside a scalar; as C text the
+		 * value would silently end there. */
+		if (ev.type == YAML_SCALAR_EVENT &&
+		    memchr(ev.data.scalar.value, '\0',
+		    ev.data.scalar.length) != NULL) {
+			err_set(ld->err, ld->name, at,
+			    "a NUL character (\\0) in a string; names and "
+			    "command lines cannot hold one");
+			r = -EINVAL;
+			yaml_event_delete(&ev);
+			break;
+		}
 		switch (st) {
 		case Y_STREAM:
 			st = Y_DOC;
