@@ -554,15 +554,27 @@ test_resolve(void **state)
 	    &err), -ENOENT);
 	rules_error_format(&err, got, sizeof(got));
 	snprintf(want, sizeof(want), "d.yaml: rules file not found; tried "
-	    "%s/d.yaml, %s/d.yaml, %s/d.yaml", here, conf, prog);
+	    "%s/d.yaml (a directory), %s/d.yaml, %s/d.yaml", here, conf,
+	    prog);
 	assert_string_equal(got, want);
 	/* NULL dirs are skipped */
 	assert_int_equal(rules_resolve("d.yaml", NULL, NULL, out, sizeof(out),
 	    &err), -ENOENT);
 	rules_error_format(&err, got, sizeof(got));
 	snprintf(want, sizeof(want), "d.yaml: rules file not found; tried "
-	    "%s/d.yaml", here);
+	    "%s/d.yaml (a directory)", here);
 	assert_string_equal(got, want);
+	/* a name no directory can hold: said so, not "tried" nothing */
+	{
+		char longname[1100];
+
+		memset(longname, 'x', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		assert_int_equal(rules_resolve(longname, NULL, NULL, out,
+		    sizeof(out), &err), -ENAMETOOLONG);
+		rules_error_format(&err, got, sizeof(got));
+		assert_non_null(strstr(got, ": path too long"));
+	}
 
 	rmdir("d.yaml");
 	unlink("r.yaml");

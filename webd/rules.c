@@ -1248,17 +1248,27 @@ path_is_absolute(const char *p)
 	    (p[2] == '\\' || p[2] == '/'));
 }
 
+/* Whether p is a regular file we can open; when something is there but
+ * will not do, why not goes into note (" (a directory)"), else "". */
 static bool
-is_readable_file(const char *p)
+is_readable_file(const char *p, char *note, size_t notelen)
 {
 	struct stat st;
 	FILE *f;
 
-	if (stat(p, &st) != 0 || !S_ISREG(st.st_mode))
+	note[0] = '\0';
+	if (stat(p, &st) != 0)
 		return false;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(note, notelen, " (%s)", S_ISDIR(st.st_mode) ?
+		    "a directory" : "not a regular file");
+		return false;
+	}
 	f = fopen(p, "rb");
-	if (f == NULL)
+	if (f == NULL) {
+		snprintf(note, notelen, " (%s)", strerror(errno));
 		return false;
+	}
 	fclose(f);
 	return true;
 }
@@ -1269,7 +1279,7 @@ rules_resolve(const char *path, const char *config_dir,
     struct rules_error *err)
 {
 	const char *dirs[3] = { NULL, config_dir, program_dir };
-	char cand[3][1024], tried[1024] = "";
+	char cand[3][1024], note[3][64], tried[1024] = "";
 	size_t n = 0;
 
 	if (err != NULL)
@@ -1307,7 +1317,7 @@ rules_resolve(const char *path, const char *config_dir,
 		}
 		if (w < 0 || (size_t)w >= sizeof(cand[n]))
 			continue;
-		if (is_readable_file(cand[n])) {
+		if (is_readable_file(cand[n], note[n], sizeof(note[n]))) {
 			if (strlen(cand[n]) >= outlen) {
 				err_set(err, path, (struct loc){ 0, 0 },
 				    "path too long");
@@ -1318,11 +1328,16 @@ rules_resolve(const char *path, const char *config_dir,
 		}
 		n++;
 	}
+	if (n == 0) {
+		/* every candidate was longer than a path we handle */
+		err_set(err, path, (struct loc){ 0, 0 }, "path too long");
+		return -ENAMETOOLONG;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t used = strlen(tried);
 
-		snprintf(tried + used, sizeof(tried) - used, "%s%s",
-		    i ? ", " : "", cand[i]);
+		snprintf(tried + used, sizeof(tried) - used, "%s%s%s",
+		    i ? ", " : "", cand[i], note[i]);
 	}
 	err_set(err, path, (struct loc){ 0, 0 },
 	    "rules file not found; tried %s", tried);
