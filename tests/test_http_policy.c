@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "http_fs.h"
 #include "http_policy.h"
 
 struct host_case {
@@ -257,6 +258,46 @@ test_addr_numeric(void **state)
 	assert_int_equal(http_policy_addr_numeric(NULL), -EINVAL);
 }
 
+/* Root checks take the platform's separators and case rules. */
+#ifdef _WIN32
+static void
+test_within(void **state)
+{
+	(void)state;
+	assert_true(http_fs_within("C:\\web", "C:\\web"));
+	assert_true(http_fs_within("C:\\web", "c:\\WEB\\index.html"));
+	assert_false(http_fs_within("C:\\web", "C:\\webx\\a"));
+	assert_false(http_fs_within("C:\\web", "C:\\"));
+	assert_true(http_fs_within("C:\\", "C:\\x"));
+}
+#else
+static void
+test_within(void **state)
+{
+	char canon[4096], root[4096];
+
+	(void)state;
+	assert_true(http_fs_within("/srv/web", "/srv/web"));
+	assert_true(http_fs_within("/srv/web", "/srv/web/index.html"));
+	assert_true(http_fs_within("/srv/web", "/srv/web/js/a.js"));
+	assert_false(http_fs_within("/srv/web", "/srv/webx/a"));
+	assert_false(http_fs_within("/srv/web", "/srv/we"));
+	assert_false(http_fs_within("/srv/web", "/srv"));
+	assert_false(http_fs_within("/srv/web", "/etc/passwd"));
+	assert_true(http_fs_within("/", "/etc/passwd"));
+	/* the canonical form resolves "." and ".." and links */
+	assert_int_equal(http_fs_canonical("/", root, sizeof(root)), 0);
+	assert_string_equal(root, "/");
+	assert_int_equal(http_fs_canonical("/tmp/../tmp/.", canon,
+	    sizeof(canon)), 0);
+	assert_int_equal(http_fs_canonical("/tmp", root, sizeof(root)), 0);
+	assert_string_equal(canon, root);
+	assert_true(http_fs_canonical("/nonexistent/procnet", canon,
+	    sizeof(canon)) < 0);
+	assert_int_equal(http_fs_canonical("/tmp", canon, 3), -ENAMETOOLONG);
+}
+#endif
+
 int
 main(void)
 {
@@ -269,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_path_limits),
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test(test_addr_numeric),
+		cmocka_unit_test(test_within),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
