@@ -52,7 +52,7 @@ struct client {
 };
 
 struct loglimit {
-	time_t start;		/* window start */
+	int64_t start;		/* window start, monotonic seconds */
 	unsigned lines;		/* shown in this window */
 	unsigned suppressed;	/* not shown since the last shown line */
 };
@@ -166,7 +166,9 @@ static bool
 limit_pass(struct server *s, struct loglimit *l, unsigned max, int period,
     unsigned *suppressed)
 {
-	time_t now = time(NULL);
+	/* Monotonic: a wall clock stepped back would otherwise keep a
+	 * window open, and every line in it suppressed, for that long. */
+	int64_t now = mono_ms() / 1000;
 	bool pass;
 
 	pthread_mutex_lock(&s->mu);
