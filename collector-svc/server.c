@@ -44,6 +44,9 @@ struct client {
 	unsigned id;
 	char peer[IPC_PEER_MAX];
 	uint16_t version;
+	/* A snapshot write failed part way: the peer is mid-frame, so no
+	 * ERROR frame can follow. */
+	bool midframe;
 	/* under srv->mu */
 	bool subscribed;
 	unsigned interval_ms;
@@ -233,6 +236,8 @@ send_error(struct client *cl, const char *text)
 	uint8_t buf[FRAME_SMALL_MAX];
 	size_t len;
 
+	if (cl->midframe)
+		return;
 	if (frame_encode_error(text, cl->version ? cl->version :
 	    FRAME_VERSION_MAX, buf, sizeof(buf), &len) == 0)
 		ipc_write_full(cl->conn, buf, len, ERROR_WRITE_MS);
@@ -436,6 +441,7 @@ stream(struct client *cl, char *why, size_t whylen, bool *quiet)
 		r = ipc_write_full(cl->conn, f->data, f->len,
 		    s->write_timeout_ms);
 		frame_unref(f);
+		cl->midframe = r < 0;
 		if (r == -EPIPE) {
 			*quiet = true;
 			snprintf(why, whylen, "disconnected");
