@@ -11,6 +11,9 @@ PORT=${2:-8765}
 COLLECTOR=$BUILD/collector-svc/procnet-collector
 WEBD=$BUILD/webd/procnet-webd
 WEB_ROOT=$BUILD/web/root
+# The default rules that installs ship, so a checkout types postgres,
+# redis, nginx ... the way an installed copy does.
+RULES=$(cd "$(dirname "$0")/.." && pwd)/packaging/rules/node_types.yaml
 
 die() {
 	echo "run-product.sh: $*" >&2
@@ -67,6 +70,7 @@ done
 
 set -- --port "$PORT" --collector "$sock"
 [ -d "$WEB_ROOT" ] && set -- "$@" --web-root "$WEB_ROOT"
+[ -f "$RULES" ] && set -- "$@" --rules "$RULES"
 "$WEBD" "$@" &
 wpid=$!
 # A taken port or a bad rules file ends webd at once; say so.
