@@ -115,6 +115,7 @@ describe('live map at scale (mock server)', {concurrency: false}, () => {
 			window.procnet.network.emit('click', {nodes: [id], edges: []});
 		}, g.id);
 		await page.click('#details button:text("Expand")');
+		assert.equal(await page.locator('#details').isHidden(), true, 'panel closed with its group');
 		await waitFor('members drawn', () => page.evaluate((name) =>
 		    window.procnet.nodes.get({filter: (n) => n.kind === 'process' && n.name === name}).length >= 2 &&
 		    !window.procnet.nodes.get('g:' + name), g.name));
@@ -199,6 +200,7 @@ describe('live map at scale (mock server)', {concurrency: false}, () => {
 		assert.ok(scale > 0);
 		fs.mkdirSync(ARTIFACTS, {recursive: true});
 		await page.evaluate(() => window.procnet.network.fit({animation: false}));
+		await sleep(500);	// edges come back after the zoom/drag hiding
 		await page.screenshot({path: path.join(ARTIFACTS, 'ui-scale.png')});
 		assert.deepEqual(consoleErrors, []);
 	});

@@ -213,7 +213,10 @@ export class Details {
 		if (v.pins.has(n.id))
 			btns.append(el('button', {text: 'Unpin', onclick: () => v.unpin(n.id)}));
 		if (n.kind === 'group')
-			btns.append(el('button', {text: 'Expand', onclick: () => v.expand(n.name)}));
+			btns.append(el('button', {text: 'Expand', onclick: () => {
+				this.close();
+				v.expand(n.name);
+			}}));
 		else if (v.expanded.has(n.name) && n.kind === 'process')
 			btns.append(el('button', {text: 'Collapse ' + n.name, onclick: () => v.collapse(n.name)}));
 		this.box.append(btns);
