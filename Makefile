@@ -48,6 +48,15 @@ fuzz:
 	$(MESON) compile -C build-fuzz
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
+# Churn soak: 100 connections/s with stream clients attached for
+# SOAK_SECONDS; RSS of both daemons must stay within +25% (tests/soak.py).
+SOAK_SECONDS ?= 60
+.PHONY: soak
+soak: $(BUILD)/build.ninja
+	@$(DEPS) test
+	$(MESON) compile -C $(BUILD)
+	PROCNET_BUILD_ROOT=$(CURDIR)/$(BUILD) python3 tests/soak.py --seconds $(SOAK_SECONDS)
+
 # Collector vs ss/psutil on a loopback population; rewrites the results
 # section of docs/performance.md (bench/run.py --help for options).
 .PHONY: bench
