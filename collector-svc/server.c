@@ -216,6 +216,19 @@ slog(struct server *s, struct loglimit *l, unsigned max, int period,
 		log_info("(%u similar lines not logged)", suppressed);
 }
 
+/* Client-chosen text (the HELLO agent) as one harmless log token:
+ * anything but printable ASCII becomes '?', so a client cannot forge log
+ * lines or send escape sequences to a terminal. */
+static void
+printable(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 /* An info line about a client's comings and goings. */
 #define log_client(cl, fmt, ...)					\
 	slog((cl)->srv, &(cl)->srv->lim_client, CLIENT_LOG_PER_SEC, 1,	\
@@ -318,6 +331,7 @@ handshake(struct client *cl, char *why, size_t whylen, bool *eof)
 	struct frame_hello hello, reply;
 	struct frame_subscribe sub;
 	struct frame_error err;
+	char agent[sizeof(hello.agent)];
 	uint16_t v;
 	size_t len;
 	int r;
@@ -363,7 +377,8 @@ handshake(struct client *cl, char *why, size_t whylen, bool *eof)
 		return -1;
 	}
 	subscription_set(cl, &sub);
-	log_client(cl, "%s subscribed: interval %u ms%s", hello.agent,
+	printable(agent, sizeof(agent), hello.agent);
+	log_client(cl, "%s subscribed: interval %u ms%s", agent,
 	    server_clamp_interval(sub.interval_ms), sub.udp ? ", udp" : "");
 	return 0;
 }

@@ -258,6 +258,23 @@ def test_handshake(path, coll):
                    "interval 60000 ms" in coll.log()),
           "intervals clamped to 100 ms and 60000 ms")
 
+    # the HELLO agent is the client's text: logged as one printable token
+    # (retried, bounded: client lines are rate-limited to 10 a second)
+    seen = False
+    for _ in range(5):
+        s = connect(path)
+        s.sendall(hello(agent=b"evil\nFORGED line \x1b[2J\x7f\xc3\xa9"))
+        read_frame(s)
+        s.sendall(subscribe(1000))
+        seen = wait_for(lambda: "evil?FORGED line ?[2J???" in coll.log(),
+                        limit=2)
+        s.close()
+        if seen:
+            break
+    check(seen, "agent logged with control bytes replaced")
+    check("\nFORGED" not in coll.log() and "\x1b" not in coll.log(),
+          "no forged log line, no escape sequence")
+
     s = connect(path)
     s.sendall(hello(2, 5))
     text = error_text(read_frame(s))
