@@ -7,7 +7,7 @@ with the intended one, installs procnet-webd as the service procnetwebd
 (NT AUTHORITY\\LocalService) with its own `install` verb, starts a Wine
 process that opens loopback sockets and moves bytes on them, and checks
 from the Linux side that webd's /api/graph shows that process (Wine pid
-and image name) with its TCP connection.  Then stops both services through
+and image name) with its TCP connection and its bound UDP port.  Then stops both services through
 the SCM, checks they stopped cleanly, deletes them, and ends the Wine
 server.  Wine is slow at the socket tables when the host is busy, so waits
 are long; none of them is asserted on.
@@ -39,8 +39,8 @@ PIPE = r"\\.\pipe\procnet-collector"
 # protected (nothing inherited), nobody else.
 WANT_SDDL = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;LS)"
 SERVICE_WAIT_S = 180
-GRAPH_WAIT_S = 600
-WEBD_INTERVAL_S = 20
+GRAPH_WAIT_S = 900
+WEBD_INTERVAL_S = 60
 
 ENV = dict(os.environ, WINEPREFIX=PREFIX, WINEARCH="win64",
            WINEDEBUG="-all")
@@ -171,6 +171,11 @@ def find_peer(graph, info):
     return node, None
 
 
+def udp_listed(node, info):
+    return any(l.get("proto") == "udp" and l.get("port") == info["udp"]
+               for l in node.get("listen", []))
+
+
 def cleanup_services():
     """Leftovers of an interrupted run in this prefix."""
     for name in ("procnetwebd", "procnetcollector"):
@@ -217,13 +222,24 @@ def main():
             fail("pipe DACL is %s, wanted %s" % (got, WANT_SDDL))
         log("pipe DACL %s as intended" % got)
 
+        # Started before webd, so webd's first snapshot can show it.
+        log("a Wine process with loopback sockets")
+        helper_out = os.path.join(tmp, "helper.out")
+        with open(helper_out, "wb") as f:
+            helper = subprocess.Popen(["wine", HELPER, "peer", "1700"],
+                                      env=ENV, stdin=subprocess.DEVNULL,
+                                      stdout=f, stderr=subprocess.DEVNULL)
+        info = json.loads(read_line(helper_out, SERVICE_WAIT_S))
+        log("helper: %s" % info)
+
         log("procnet-webd install / sc start procnetwebd")
         port = free_port()
         # A long interval: webd reconnects after 3 intervals + 30 s of
         # collector silence, and on a busy host one sample under Wine can
-        # take longer than the default's 33 s.
+        # take a minute (the default allows 33 s).
         wine(WEBD, "install", "--port", str(port), "--web-root",
-             winpath(WEB_ROOT), "--interval", str(WEBD_INTERVAL_S))
+             winpath(WEB_ROOT), "--interval", str(WEBD_INTERVAL_S),
+             "--udp")
         reg = wine("reg", "query",
                    r"HKLM\System\CurrentControlSet\Services\procnetwebd").stdout
         if "NT AUTHORITY\\LocalService" not in reg:
@@ -233,22 +249,14 @@ def main():
             fail("procnetwebd ImagePath is not quoted: %s" % image)
         start_service("procnetwebd")
 
-        log("a Wine process with loopback sockets")
-        helper_out = os.path.join(tmp, "helper.out")
-        with open(helper_out, "wb") as f:
-            helper = subprocess.Popen(["wine", HELPER, "peer", "900"],
-                                      env=ENV, stdin=subprocess.DEVNULL,
-                                      stdout=f, stderr=subprocess.DEVNULL)
-        info = json.loads(read_line(helper_out, SERVICE_WAIT_S))
-        log("helper: %s" % info)
-
         end = time.monotonic() + GRAPH_WAIT_S
         node = edge = None
         graph = {}
         while time.monotonic() < end:
             graph = get_graph(port)
             node, edge = find_peer(graph, info)
-            if node is not None and edge is not None:
+            if node is not None and edge is not None and \
+                    udp_listed(node, info):
                 break
             time.sleep(2)
         if node is None:
@@ -264,6 +272,11 @@ def main():
         if edge is None:
             fail("no TCP edge of pid %d with 127.0.0.1:%d in /api/graph" %
                  (info["pid"], info["client"]))
+        # Windows' UDP table has no remote address: the bound UDP socket
+        # is shown on its process (docs/windows.md).
+        if not udp_listed(node, info):
+            fail("pid %d's bound UDP port %d is not in its listen list: %s" %
+                 (info["pid"], info["udp"], node.get("listen")))
         if graph.get("meta", {}).get("os") != "windows":
             fail("meta.os is %r" % graph.get("meta", {}).get("os"))
         log("graph: node %s (%s, %s), edge %s" % (
