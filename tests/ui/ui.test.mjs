@@ -529,8 +529,22 @@ describe('live map in the browser', {concurrency: false}, () => {
 		const again = await page.evaluate((id) => window.procnet.network.getPositions([id])[id], n.id);
 		assert.ok(Math.hypot(again.x - pinned.x, again.y - pinned.y) < 2,
 		    'pinned node kept its place across a reload');
-		const item = await nodeOfPid(peers.broker.pid);
-		assert.deepEqual(item.fixed, {x: true, y: true});
+		// A pinned node can be moved again, and the pin follows.
+		const at2 = await page.evaluate((id) => {
+			const net = window.procnet.network;
+			return net.canvasToDOM(net.getPositions([id])[id]);
+		}, n.id);
+		await page.mouse.move(box.x + at2.x, box.y + at2.y);
+		await page.mouse.down();
+		for (let i = 1; i <= 10; i++)
+			await page.mouse.move(box.x + at2.x - i * 5, box.y + at2.y + i * 5);
+		await page.mouse.up();
+		const moved = await waitFor('pin moved', () => page.evaluate(([id, old]) => {
+			const p = JSON.parse(localStorage.getItem('procnet.pins.v1') || '{}')[id];
+			return p && Math.hypot(p.x - old.x, p.y - old.y) > 10 ? p : null;
+		}, [n.id, pinned]), 5000);
+		const last = await page.evaluate((id) => window.procnet.network.getPositions([id])[id], n.id);
+		assert.ok(Math.hypot(last.x - moved.x, last.y - moved.y) < 2);
 	});
 
 	it('reconnects after webd restarts without redrawing what it has', async () => {

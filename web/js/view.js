@@ -186,6 +186,7 @@ export class GraphView {
 		const fresh = !ghost && this.isFresh(b.members.map((n) => n.id), now);
 		const alpha = ghost ? Math.max(0.1, 1 - (now - ghost.since) / FADE_MS) : 1;
 		const key = fresh + '|' + Math.round(alpha * 10) + '|' + this.pins.has(b.id) + '|' +
+		    !!this.layoutRunning + '|' +
 		    this.filterVersion + '|' + iconFor(b.group ? {kind: 'process',
 		    type: b.members[0].type} : b.raw);
 		const prev = this.reuse(this.shownN, b.id, b.members, key);
@@ -251,7 +252,9 @@ export class GraphView {
 			    {enabled: false},
 			opacity: Math.round(alpha * 10) / 10,
 			hidden: this.nodeHidden(k, it.kind),
-			fixed: pinned ? {x: true, y: true} : {x: false, y: false},
+			// Pins hold only while physics runs: vis will not let anyone
+			// drag a fixed node, and the user may want to move a pin.
+			fixed: pinned && this.layoutRunning ? {x: true, y: true} : {x: false, y: false},
 			typeKey: k,
 			fresh: fresh,
 			closing: !!ghost,
@@ -373,6 +376,8 @@ export class GraphView {
 		this.dirty = false;
 		const m = this.model;
 		const first = !this.initialDone;
+		if (first && m.nodes.size > 0)
+			this.layoutRunning = true;	// so pinned nodes are drawn fixed
 
 		for (const id of m.nodes.keys()) {
 			if (!this.firstSeen.has(id))
@@ -661,13 +666,17 @@ export class GraphView {
 	settled() {
 		this.layoutRunning = false;
 		this.network.setOptions({physics: {enabled: false}});
+		this.dirty = true;
+		this.render();
 		this.network.fit({animation: false});
 	}
 
 	relayout() {
-		if (!this.nodes.length)
+		if (!this.nodes.length || this.paused)
 			return;
 		this.layoutRunning = true;
+		this.dirty = true;
+		this.render();
 		this.network.setOptions({physics: {enabled: true}});
 		this.network.stabilize(Math.min(800, 100 + this.nodes.length * 2));
 	}
