@@ -303,6 +303,8 @@ parse_options(int argc, char **argv, struct options *o)
 				return rc;
 			break;
 		case OPT_SOCKET:
+			if (optarg[0] == '\0')
+				return usage_error("--socket: empty path");
 			o->socket = optarg;
 			break;
 		case ':':

@@ -758,9 +758,14 @@ server_run(const struct server_opts *o)
 	struct server s;
 	int r;
 
-	if (o->endpoint != NULL)
-		snprintf(endpoint, sizeof(endpoint), "%s", o->endpoint);
-	else if ((r = ipc_default_endpoint(endpoint, sizeof(endpoint))) < 0) {
+	if (o->endpoint != NULL) {
+		if ((size_t)snprintf(endpoint, sizeof(endpoint), "%s",
+		    o->endpoint) >= sizeof(endpoint)) {
+			log_warnx("%.60s...: path too long (%zu bytes)",
+			    o->endpoint, strlen(o->endpoint));
+			return -ENAMETOOLONG;
+		}
+	} else if ((r = ipc_default_endpoint(endpoint, sizeof(endpoint))) < 0) {
 		log_warnx("no default socket path (%s); XDG_RUNTIME_DIR is "
 		    "unset, give --socket PATH", strerror(-r));
 		return r;
@@ -781,6 +786,12 @@ server_run(const struct server_opts *o)
 	else if (r == -EEXIST)
 		log_warnx("%s: exists and is not a socket; not touching it",
 		    endpoint);
+	else if (r == -ENAMETOOLONG)
+		log_warnx("%s: path too long for a socket (%zu bytes)",
+		    endpoint, strlen(endpoint));
+	else if (r == -ENOENT)
+		log_warnx("%s: cannot listen: the directory above it does "
+		    "not exist (only the last level is created)", endpoint);
 	else if (r < 0)
 		log_warnx("%s: cannot listen: %s", endpoint, strerror(-r));
 	if (r < 0) {

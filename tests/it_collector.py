@@ -13,9 +13,11 @@ import json
 import os
 import pwd
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -360,12 +362,37 @@ def main():
         # Bad usage: a clear message and a non-zero exit.
         for bad in (["--bogus"], ["--once", "--format", "xml"], [],
                     ["--samples", "0"], ["--once", "stray"],
-                    ["--interval", "x", "--watch"]):
+                    ["--interval", "x", "--watch"], ["--samples"],
+                    ["--watch", "--interval", "-1"],
+                    ["--watch", "--interval", "nan"],
+                    ["--watch", "--interval", "1e400"],
+                    ["--once", "--format"], ["-x"], ["--once", "--watch"],
+                    ["--once", "--no-tcp", "--no-udp"],
+                    ["--once", "--full-every", "0"],
+                    ["--once", "--socket", "x.sock"],
+                    ["--foreground", "--socket", ""]):
             r = subprocess.run([collector_path(), *bad], capture_output=True,
                                text=True, timeout=TIMEOUT)
             check(r.returncode == 2 and "procnet-collector:" in r.stderr and
                   r.stdout == "", "bad usage %r: rc %d, %r" %
                   (bad, r.returncode, r.stderr))
+        # A socket it cannot make: said why, exit 1, nothing created.
+        tmp = tempfile.mkdtemp(prefix="it_collector_")
+        try:
+            for sock, why in (
+                    (os.path.join(tmp, "no", "such", "c.sock"),
+                     "directory above it does not exist"),
+                    (os.path.join(tmp, "s" * 120), "path too long"),
+                    (os.path.join(tmp, "s" * 300), "path too long")):
+                r = subprocess.run([collector_path(), "--foreground",
+                                    "--socket", sock], capture_output=True,
+                                   text=True, timeout=TIMEOUT)
+                check(r.returncode == 1 and why in r.stderr,
+                      "--socket %.40s...: rc %d, %r" %
+                      (sock, r.returncode, r.stderr))
+            check(os.listdir(tmp) == [], "nothing left in %s" % tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         r = subprocess.run([collector_path(), "--version"],
                            capture_output=True, text=True, timeout=TIMEOUT)
         check(r.returncode == 0 and r.stdout.startswith("procnet-collector "),
