@@ -76,6 +76,13 @@ pause.addEventListener('click', () => {
 });
 $('btn-fit').addEventListener('click', () => view.network.fit({animation: {duration: 400}}));
 $('btn-relayout').addEventListener('click', () => view.relayout());
+document.addEventListener('keydown', (ev) => {
+	if (ev.key !== 'Escape' || document.activeElement === $('search'))
+		return;
+	details.close();
+	$('filters').hidden = true;
+	view.network.unselectAll();
+});
 
 window.procnet = {network: view.network, nodes: view.nodes, edges: view.edges, model, view,
     stream, stats};
