@@ -31,6 +31,7 @@ enum script {
 	SCRIPT_BAD_SNAPSHOT,	/* HELLO, then a SNAPSHOT that does not decode */
 	SCRIPT_BAD_MAGIC,	/* garbage instead of HELLO */
 	SCRIPT_SILENT_AFTER,	/* HELLO, one SNAPSHOT, then says nothing */
+	SCRIPT_STALL_PAYLOAD,	/* HELLO, a SNAPSHOT's header, then nothing */
 	SCRIPT_MAX
 };
 
@@ -124,6 +125,14 @@ serve_one(struct fake *f, struct ipc_conn *c)
 	if (read_frame(c, &h, p) < 0 || h.type != FRAME_SUBSCRIBE ||
 	    frame_decode_subscribe(p, h.length, &f->sub, &err) < 0)
 		return;
+	if (f->script == SCRIPT_STALL_PAYLOAD) {
+		frame_header_write(out, 1, FRAME_SNAPSHOT, 1000);
+		ipc_write_full(c, out, FRAME_HEADER_SIZE + 10, 5000);
+		while (!atomic_load(&f->stop))
+			if (ipc_conn_wait_readable(c, 50) != 0)
+				break;
+		return;
+	}
 	if (f->script == SCRIPT_BAD_SNAPSHOT) {
 		frame_header_write(out, 1, FRAME_SNAPSHOT, 4);
 		memcpy(out + FRAME_HEADER_SIZE, "\xff\xff\xff\xff", 4);
@@ -247,6 +256,23 @@ test_fetch_once_errors(void **state)
 			    rows[i].text);
 		fake_stop(f);
 	}
+}
+
+/* The timeout bounds the whole call: a collector that stalls inside a
+ * SNAPSHOT's payload is given up on by then, not after the 30 s a live
+ * session allows a payload. */
+static void
+test_fetch_once_deadline(void **state)
+{
+	struct fake *f = fake_start(SCRIPT_STALL_PAYLOAD, 1, 0);
+	struct snapshot *s = NULL;
+	char err[256] = "";
+
+	assert_int_equal(subscriber_fetch_once(f->path, false, 300, &s, err,
+	    sizeof(err)), -ETIMEDOUT);
+	assert_null(s);
+	assert_non_null(strstr(err, "SNAPSHOT payload"));
+	fake_stop(f);
 }
 
 static void
@@ -390,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_fetch_once),
 		cmocka_unit_test(test_fetch_once_subscribe_values),
 		cmocka_unit_test(test_fetch_once_errors),
+		cmocka_unit_test(test_fetch_once_deadline),
 		cmocka_unit_test(test_fetch_once_nobody),
 		cmocka_unit_test(test_stream_and_reconnect),
 		cmocka_unit_test(test_stop_while_blocked),

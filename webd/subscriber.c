@@ -7,6 +7,7 @@
 #include "subscriber.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -63,6 +64,21 @@ clock_ms(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The timeout for one step: dflt, or less when the whole call's deadline
+ * (monotonic ms, < 0 for none) comes sooner. */
+static int
+step_ms(int64_t deadline, int dflt)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return dflt;
+	left = deadline - clock_ms(CLOCK_MONOTONIC);
+	if (left <= 0)
+		return 0;
+	return left < dflt ? (int)left : dflt;
+}
+
 static void seterr(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -110,7 +126,7 @@ read_header(struct ipc_conn *c, uint16_t version, int timeout_ms,
 /* The payload of h into a new buffer (NUL-padded by one byte). */
 static int
 read_payload(struct ipc_conn *c, const struct frame_header *h,
-    uint8_t **out, char *err, size_t errlen)
+    int timeout_ms, uint8_t **out, char *err, size_t errlen)
 {
 	uint8_t *p = malloc((size_t)h->length + 1);
 	int r;
@@ -120,7 +136,7 @@ read_payload(struct ipc_conn *c, const struct frame_header *h,
 		    frame_type_name(h->type));
 		return -ENOMEM;
 	}
-	r = ipc_read_full(c, p, h->length, PAYLOAD_TIMEOUT_MS);
+	r = ipc_read_full(c, p, h->length, timeout_ms);
 	if (r < 0) {
 		seterr(err, errlen, "%s payload: %s", frame_type_name(h->type),
 		    r == -EPIPE ? "collector closed the connection" :
@@ -135,15 +151,16 @@ read_payload(struct ipc_conn *c, const struct frame_header *h,
 
 /* An ERROR frame's text, as the reason the session ends. */
 static int
-collector_said(struct ipc_conn *c, const struct frame_header *h, char *err,
-    size_t errlen)
+collector_said(struct ipc_conn *c, const struct frame_header *h,
+    int64_t deadline, char *err, size_t errlen)
 {
 	char text[FRAME_MAX_ERROR_TEXT + 1];
 	struct frame_error fe;
 	uint8_t *p;
 	int r;
 
-	if ((r = read_payload(c, h, &p, err, errlen)) < 0)
+	if ((r = read_payload(c, h, step_ms(deadline, HANDSHAKE_TIMEOUT_MS),
+	    &p, err, errlen)) < 0)
 		return r;
 	r = frame_decode_error(p, h->length, text, sizeof(text), &fe);
 	free(p);
@@ -155,14 +172,15 @@ collector_said(struct ipc_conn *c, const struct frame_header *h, char *err,
 }
 
 /*
- * Connect, HELLO both ways, SUBSCRIBE.  On success *out and *version.
- * With an owner, the connection is registered at once so that
+ * Connect, HELLO both ways, SUBSCRIBE, each step within its own bound and
+ * all by deadline (monotonic ms, < 0 for none).  On success *out and
+ * *version.  With an owner, the connection is registered at once so that
  * subscriber_stop() can interrupt the handshake too.
  */
 static int
 session_open(struct subscriber *owner, const char *endpoint,
-    uint32_t interval_ms, bool udp, int connect_ms, struct ipc_conn **out,
-    uint16_t *version, char *err, size_t errlen)
+    uint32_t interval_ms, bool udp, int connect_ms, int64_t deadline,
+    struct ipc_conn **out, uint16_t *version, char *err, size_t errlen)
 {
 	uint8_t buf[FRAME_SMALL_MAX], *p;
 	struct frame_hello hello, reply;
@@ -194,15 +212,16 @@ session_open(struct subscriber *owner, const char *endpoint,
 	snprintf(hello.agent, sizeof(hello.agent), "procnet-webd/%s",
 	    PROCNET_VERSION);
 	frame_encode_hello(&hello, FRAME_VERSION_MAX, buf, sizeof(buf), &len);
-	if ((r = ipc_write_full(c, buf, len, HANDSHAKE_TIMEOUT_MS)) < 0) {
+	if ((r = ipc_write_full(c, buf, len, step_ms(deadline,
+	    HANDSHAKE_TIMEOUT_MS))) < 0) {
 		seterr(err, errlen, "sending HELLO: %s", strerror(-r));
 		goto fail;
 	}
-	if ((r = read_header(c, FRAME_VERSION_MAX, HANDSHAKE_TIMEOUT_MS, &h,
-	    err, errlen)) < 0)
+	if ((r = read_header(c, FRAME_VERSION_MAX, step_ms(deadline,
+	    HANDSHAKE_TIMEOUT_MS), &h, err, errlen)) < 0)
 		goto fail;
 	if (h.type == FRAME_ERROR) {
-		r = collector_said(c, &h, err, errlen);
+		r = collector_said(c, &h, deadline, err, errlen);
 		goto fail;
 	}
 	if (h.type != FRAME_HELLO) {
@@ -211,7 +230,8 @@ session_open(struct subscriber *owner, const char *endpoint,
 		r = -EPROTO;
 		goto fail;
 	}
-	if ((r = read_payload(c, &h, &p, err, errlen)) < 0)
+	if ((r = read_payload(c, &h, step_ms(deadline, HANDSHAKE_TIMEOUT_MS),
+	    &p, err, errlen)) < 0)
 		goto fail;
 	r = frame_decode_hello(p, h.length, &reply, &fe);
 	free(p);
@@ -230,7 +250,8 @@ session_open(struct subscriber *owner, const char *endpoint,
 		goto fail;
 	}
 	frame_encode_subscribe(&sub, v, buf, sizeof(buf), &len);
-	if ((r = ipc_write_full(c, buf, len, HANDSHAKE_TIMEOUT_MS)) < 0) {
+	if ((r = ipc_write_full(c, buf, len, step_ms(deadline,
+	    HANDSHAKE_TIMEOUT_MS))) < 0) {
 		seterr(err, errlen, "sending SUBSCRIBE: %s", strerror(-r));
 		goto fail;
 	}
@@ -247,10 +268,11 @@ fail:
 	return r;
 }
 
-/* The next SNAPSHOT; an ERROR or any other type ends the session. */
+/* The next SNAPSHOT, its header within timeout_ms and all of it by
+ * deadline (< 0: none); an ERROR or any other type ends the session. */
 static int
 session_next(struct ipc_conn *c, uint16_t version, int timeout_ms,
-    struct snapshot **out, char *err, size_t errlen)
+    int64_t deadline, struct snapshot **out, char *err, size_t errlen)
 {
 	struct frame_header h;
 	struct frame_error fe;
@@ -260,13 +282,14 @@ session_next(struct ipc_conn *c, uint16_t version, int timeout_ms,
 	if ((r = read_header(c, version, timeout_ms, &h, err, errlen)) < 0)
 		return r;
 	if (h.type == FRAME_ERROR)
-		return collector_said(c, &h, err, errlen);
+		return collector_said(c, &h, deadline, err, errlen);
 	if (h.type != FRAME_SNAPSHOT) {
 		seterr(err, errlen, "protocol error: collector sent %s",
 		    frame_type_name(h.type));
 		return -EPROTO;
 	}
-	if ((r = read_payload(c, &h, &p, err, errlen)) < 0)
+	if ((r = read_payload(c, &h, step_ms(deadline, PAYLOAD_TIMEOUT_MS), &p,
+	    err, errlen)) < 0)
 		return r;
 	r = codec_decode_snapshot(p, h.length, out, &fe);
 	free(p);
@@ -339,7 +362,7 @@ session(struct subscriber *s)
 	int quiet;
 
 	if (session_open(s, s->endpoint, s->o.interval_ms, s->o.udp,
-	    CONNECT_TIMEOUT_MS, &c, &v, err, sizeof(err)) < 0) {
+	    CONNECT_TIMEOUT_MS, -1, &c, &v, err, sizeof(err)) < 0) {
 		set_state(s, SUBSCRIBER_CONNECTING, err);
 		return false;
 	}
@@ -353,7 +376,7 @@ session(struct subscriber *s)
 		interval = 60000;
 	quiet = (int)interval * 3 + QUIET_SLACK_MS;
 	while (!atomic_load(&s->stop)) {
-		if (session_next(c, v, quiet, &snap, err, sizeof(err)) < 0)
+		if (session_next(c, v, quiet, -1, &snap, err, sizeof(err)) < 0)
 			break;
 		publish(s, snap);
 	}
@@ -495,17 +518,15 @@ subscriber_fetch_once(const char *endpoint, bool udp, int timeout_ms,
 		}
 		endpoint = ep;
 	}
-	deadline = clock_ms(CLOCK_MONOTONIC) + (timeout_ms < 0 ? 0 : timeout_ms);
+	deadline = timeout_ms < 0 ? -1 :
+	    clock_ms(CLOCK_MONOTONIC) + timeout_ms;
 	r = session_open(NULL, endpoint, FETCH_INTERVAL_MS, udp,
-	    timeout_ms < 0 ? -1 : timeout_ms, &c, &v, errbuf, errlen);
+	    timeout_ms < 0 ? -1 : timeout_ms, deadline, &c, &v, errbuf,
+	    errlen);
 	if (r < 0)
 		return r;
-	left = (int)(deadline - clock_ms(CLOCK_MONOTONIC));
-	if (timeout_ms < 0)
-		left = -1;
-	else if (left < 0)
-		left = 0;
-	r = session_next(c, v, left, out, errbuf, errlen);
+	left = timeout_ms < 0 ? -1 : step_ms(deadline, INT_MAX);
+	r = session_next(c, v, left, deadline, out, errbuf, errlen);
 	ipc_conn_close(c);
 	return r;
 }
