@@ -38,6 +38,7 @@ struct subscriber {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;		/* stop wakes the backoff sleep */
+	clockid_t cv_clock;		/* the clock cv's timed waits use */
 	struct ipc_conn *conn;		/* live session, for stop to interrupt */
 	struct snapshot *latest;
 	struct subscriber_status st;
@@ -403,7 +404,7 @@ subscriber_main(void *arg)
 			backoff = SUBSCRIBER_BACKOFF_MIN_MS;
 		pthread_mutex_lock(&s->mu);
 		if (!atomic_load(&s->stop)) {
-			clock_gettime(CLOCK_REALTIME, &ts);
+			clock_gettime(s->cv_clock, &ts);
 			ts.tv_sec += backoff / 1000;
 			ts.tv_nsec += (long)(backoff % 1000) * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
@@ -424,6 +425,7 @@ subscriber_main(void *arg)
 int
 subscriber_start(const struct subscriber_opts *o, struct subscriber **out)
 {
+	pthread_condattr_t ca;
 	struct subscriber *s;
 	int r;
 
@@ -450,7 +452,14 @@ subscriber_start(const struct subscriber_opts *o, struct subscriber **out)
 	s->down_since = clock_ms(CLOCK_MONOTONIC);
 	atomic_init(&s->stop, false);
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	/* Backoff on the monotonic clock where the platform has it, so a
+	 * wall clock step can neither stretch nor cut a wait. */
+	pthread_condattr_init(&ca);
+	s->cv_clock = CLOCK_MONOTONIC;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0)
+		s->cv_clock = CLOCK_REALTIME;
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((r = pthread_create(&s->thread, NULL, subscriber_main, s)) != 0) {
 		pthread_mutex_destroy(&s->mu);
 		pthread_cond_destroy(&s->cv);
