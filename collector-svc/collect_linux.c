@@ -1353,6 +1353,7 @@ collector_new(struct collector **out)
 	struct collector *c;
 	char buf[STATUS_BUF_SIZE * 4];
 	ssize_t n;
+	int rc;
 
 	/* Big arrays (the dump's chunks, the snapshot's socket array) come
 	 * and go every sample.  A fixed mmap threshold keeps glibc from
@@ -1363,6 +1364,8 @@ collector_new(struct collector **out)
 		return -ENOMEM;
 	c->nlfd = -1;
 	c->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* taken now: the allocations below may change errno */
+	rc = c->procfd < 0 ? -errno : -ENOMEM;
 	c->iobuf_size = SNAP_MAX_STRING + 1 > 256u * 1024u ?
 	    SNAP_MAX_STRING + 1 : 256u * 1024u;
 	c->iobuf = malloc(c->iobuf_size);
@@ -1372,8 +1375,6 @@ collector_new(struct collector **out)
 	c->unowned = inode_map_new(64);
 	if (c->procfd < 0 || c->iobuf == NULL || c->nlbuf == NULL ||
 	    c->rec_index == NULL || c->owners == NULL || c->unowned == NULL) {
-		int rc = c->procfd < 0 ? -errno : -ENOMEM;
-
 		collector_free(c);
 		return rc;
 	}
