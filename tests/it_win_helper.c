@@ -9,6 +9,8 @@
  *	it_win_helper sddl PIPE
  *		prints the DACL of the named pipe as SDDL, read back with
  *		GetSecurityInfo (what the OS stored, not what was asked for).
+ *	it_win_helper junk PIPE
+ *		sends bytes that are not the protocol and waits to be dropped.
  */
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -123,6 +125,34 @@ sddl(const char *pipe)
 	return 0;
 }
 
+/* Connects to the pipe, says something that is not the protocol, and
+ * waits for the server to hang up: the collector must drop such a client
+ * (and say so in its log, which the test reads). */
+static int
+junk(const char *pipe)
+{
+	static const char garbage[64] = "this is not a procnet frame";
+	wchar_t wname[512];
+	char buf[256];
+	DWORD n;
+	HANDLE h;
+
+	if (MultiByteToWideChar(CP_UTF8, 0, pipe, -1, wname, 512) == 0)
+		return fail("pipe name");
+	h = CreateFileW(wname, GENERIC_READ | FILE_WRITE_DATA, 0, NULL,
+	    OPEN_EXISTING, 0, NULL);
+	if (h == INVALID_HANDLE_VALUE)
+		return fail("CreateFileW");
+	if (!WriteFile(h, garbage, sizeof(garbage), &n, NULL))
+		return fail("WriteFile");
+	/* Whatever the server answers (an error frame) until it closes. */
+	while (ReadFile(h, buf, sizeof(buf), &n, NULL) && n > 0)
+		;
+	CloseHandle(h);
+	printf("dropped\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -130,6 +160,9 @@ main(int argc, char **argv)
 		return peer(atoi(argv[2]) > 0 ? atoi(argv[2]) : 60);
 	if (argc == 3 && strcmp(argv[1], "sddl") == 0)
 		return sddl(argv[2]);
-	fprintf(stderr, "usage: it_win_helper peer SECONDS | sddl PIPE\n");
+	if (argc == 3 && strcmp(argv[1], "junk") == 0)
+		return junk(argv[2]);
+	fprintf(stderr, "usage: it_win_helper peer SECONDS | sddl PIPE | "
+	    "junk PIPE\n");
 	return 2;
 }

@@ -3,7 +3,8 @@
 
 Registers the collector with `wine sc create procnetcollector`, starts it
 with `wine sc start`, reads its pipe's DACL back as SDDL and compares it
-with the intended one, installs procnet-webd as the service procnetwebd
+with the intended one, checks that a client speaking garbage is dropped
+and that the warning reaches ReportEventW (the Event Log), installs procnet-webd as the service procnetwebd
 (NT AUTHORITY\\LocalService) with its own `install` verb, starts a Wine
 process that opens loopback sockets and moves bytes on them, and checks
 from the Linux side that webd's /api/graph shows that process (Wine pid
@@ -41,6 +42,7 @@ WANT_SDDL = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;LS)"
 SERVICE_WAIT_S = 180
 GRAPH_WAIT_S = 900
 WEBD_INTERVAL_S = 60
+EVENTLOG_DEBUG = "-all,warn+eventlog,err+eventlog"
 
 ENV = dict(os.environ, WINEPREFIX=PREFIX, WINEARCH="win64",
            WINEDEBUG="-all")
@@ -193,13 +195,22 @@ def main():
         log("creating the Wine prefix %s" % PREFIX)
         subprocess.run(["wineboot", "-i"], env=ENV, timeout=900,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # A persistent server: services outlive the last Wine command.
-    subprocess.run(["wineserver", "-p"], env=ENV, timeout=60,
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    # A fresh, persistent server: services outlive the last Wine command.
+    for cmd in (["wineserver", "-k"], ["wineserver", "-p"]):
+        subprocess.run(cmd, env=ENV, timeout=120, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     helper = None
     tmp = tempfile.mkdtemp(prefix="procnet-it-win-")
+    services_log = os.path.join(tmp, "services.err")
     try:
+        # The first Wine command starts services.exe, and every service
+        # inherits its stderr and WINEDEBUG: Wine's ReportEventW echoes
+        # each Event Log string on its "eventlog" debug channel, so this
+        # file shows what the services sent to the Event Log.
+        with open(services_log, "wb") as f:
+            subprocess.run(["wine", "cmd", "/c", "exit"], timeout=300,
+                           env=dict(ENV, WINEDEBUG=EVENTLOG_DEBUG),
+                           stdin=subprocess.DEVNULL, stdout=f, stderr=f)
         cleanup_services()
 
         log("sc create / sc start procnetcollector")
@@ -221,6 +232,24 @@ def main():
         if got != WANT_SDDL:
             fail("pipe DACL is %s, wanted %s" % (got, WANT_SDDL))
         log("pipe DACL %s as intended" % got)
+
+        log("a client that does not speak the protocol")
+        cp = wine(HELPER, "junk", PIPE, timeout=SERVICE_WAIT_S)
+        if cp.stdout.strip() != "dropped":
+            fail("junk client: %r" % cp.stdout)
+        end = time.monotonic() + SERVICE_WAIT_S
+        want = "procnet-collector: warn: client"
+        while time.monotonic() < end:
+            with open(services_log, errors="replace") as f:
+                lines = [l for l in f if "eventlog:ReportEventW" in l and
+                         want in l and "dropped" in l]
+            if lines:
+                break
+            time.sleep(1)
+        if not lines:
+            fail("no Event Log warning about the dropped client in %s" %
+                 services_log)
+        log("Event Log: %s" % lines[0].strip()[:200])
 
         # Started before webd, so webd's first snapshot can show it.
         log("a Wine process with loopback sockets")
