@@ -329,6 +329,8 @@ parse_options(int argc, char **argv, struct options *o)
 		    "--samples N or --foreground");
 	if (o->socket != NULL && o->mode != MODE_FOREGROUND)
 		return usage_error("--socket goes with --foreground");
+	if (o->format_set && o->mode != MODE_ONCE && o->mode != MODE_SAMPLES)
+		return usage_error("--format goes with --once or --samples");
 	if (o->mode == MODE_ONCE)
 		o->collect.incremental = false;	/* one cold sample */
 	return -1;

@@ -370,7 +370,8 @@ def main():
                     ["--once", "--no-tcp", "--no-udp"],
                     ["--once", "--full-every", "0"],
                     ["--once", "--socket", "x.sock"],
-                    ["--foreground", "--socket", ""]):
+                    ["--foreground", "--socket", ""],
+                    ["--watch", "--format", "text"]):
             r = subprocess.run([collector_path(), *bad], capture_output=True,
                                text=True, timeout=TIMEOUT)
             check(r.returncode == 2 and "procnet-collector:" in r.stderr and
