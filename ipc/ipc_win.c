@@ -130,16 +130,27 @@ endpoint_wide(const char *endpoint, wchar_t **out)
 static int
 build_sd(const char *group, PSECURITY_DESCRIPTOR *out)
 {
-	wchar_t sddl[512], *wgroup, *sidstr = NULL, dom[256];
+	wchar_t sddl[512], *wgroup, *sidstr = NULL, dom[256], name[300];
+	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
 	BYTE sidbuf[SECURITY_MAX_SID_SIZE];
 	DWORD sidlen = sizeof(sidbuf), domlen = 256;
+	DWORD hostlen = MAX_COMPUTERNAME_LENGTH + 1;
 	SID_NAME_USE use;
 
 	_snwprintf(sddl, 512, L"%ls", PIPE_SDDL_BASE);
 	if (group == NULL)
 		group = DEFAULT_GROUP;
 	if (group[0] != '\0' && (wgroup = wstr_from_utf8(group)) != NULL) {
-		if (LookupAccountNameW(NULL, wgroup, sidbuf, &sidlen, dom,
+		/* A bare name is looked up as a group of this computer only:
+		 * unqualified, LookupAccountName would also take a domain
+		 * group of that name. */
+		if (wcschr(wgroup, L'\\') == NULL &&
+		    GetComputerNameW(host, &hostlen))
+			_snwprintf(name, 300, L"%ls\\%ls", host, wgroup);
+		else
+			_snwprintf(name, 300, L"%ls", wgroup);
+		name[299] = L'\0';
+		if (LookupAccountNameW(NULL, name, sidbuf, &sidlen, dom,
 		    &domlen, &use) && (use == SidTypeGroup ||
 		    use == SidTypeAlias || use == SidTypeWellKnownGroup) &&
 		    ConvertSidToStringSidW(sidbuf, &sidstr)) {

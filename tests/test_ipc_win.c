@@ -295,6 +295,23 @@ test_pipe_dacl_missing_group(void **state)
 	ipc_server_close(srv);
 }
 
+/* A group that exists gets the same read/write entry as LocalService. */
+static void
+test_pipe_dacl_with_group(void **state)
+{
+	struct ipc_server_opts o = { .group = "BUILTIN\\Users" };
+	struct ipc_server *srv;
+	char name[128], *sddl;
+
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, &o, &srv), 0);
+	sddl = pipe_dacl_sddl(name);
+	assert_non_null(sddl);
+	assert_string_equal(sddl, WANT_SDDL "(A;;0x12019b;;;BU)");
+	free(sddl);
+	ipc_server_close(srv);
+}
+
 int
 main(void)
 {
@@ -309,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_shutdown_wakes_reader),
 		cmocka_unit_test(test_pipe_dacl),
 		cmocka_unit_test(test_pipe_dacl_missing_group),
+		cmocka_unit_test(test_pipe_dacl_with_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
