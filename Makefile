@@ -89,5 +89,16 @@ test-windows: windows
 	@rc=0; $(WINE_ENV) $(MESON) test -C $(BUILD_WIN) --print-errorlogs || rc=$$?; \
 	  python3 tests/summary.py $(BUILD_WIN)/meson-logs/testlog.json; exit $$rc
 
+# The MSI (packaging/windows/procnet.wxs, docs/install.md), built with wixl
+# from the cross build: $(BUILD_WIN)/procnet-live-VERSION-x64.msi.
+# test-msi installs, upgrades and uninstalls it under Wine in a prefix of
+# its own inside $(BUILD_WIN); test-windows runs the same test (it_msi).
+.PHONY: msi test-msi
+msi: windows
+	packaging/windows/build-msi.sh --build $(BUILD_WIN)
+
+test-msi: windows
+	@tests/it_msi.sh $(BUILD_WIN)
+
 clean:
 	rm -rf $(BUILD) build-sanitize build-fuzz $(BUILD_WIN)

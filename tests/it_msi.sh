@@ -111,9 +111,12 @@ except Exception:
     print("000")
 EOF
 }
-wait_http() {	# up to 60 s for webd to answer 200 on PATH
+# Up to 180 s for webd to answer 200 on PATH: it answers 503 until the
+# collector's first snapshot, and under Wine a sample of a busy host's
+# socket tables can take many seconds.
+wait_http() {
 	local code=000
-	for _ in $(seq 60); do
+	for _ in $(seq 180); do
 		code=$(http_get "$1" "$2")
 		[ "$code" = 200 ] && return 0
 		sleep 1
