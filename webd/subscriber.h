@@ -58,8 +58,9 @@ struct subscriber_status {
 struct subscriber;
 
 /* Starts the background thread; the first attempt happens at once.
- * Returns 0, -ENOMEM, -EINVAL, -ENOENT (no default endpoint) or a
- * pthread error (negative). */
+ * Returns 0, -ENOMEM, -EINVAL, -ENOENT (no default endpoint),
+ * -ENAMETOOLONG (endpoint past IPC_ENDPOINT_MAX) or a pthread error
+ * (negative). */
 int subscriber_start(const struct subscriber_opts *o, struct subscriber **out);
 
 /* Stops the thread (promptly: blocked I/O is interrupted), drops the
