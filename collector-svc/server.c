@@ -321,6 +321,29 @@ subscription_set(struct client *cl, const struct frame_subscribe *sub)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The frame read after HELLO must be a well-formed SUBSCRIBE, which then
+ * becomes cl's subscription.  0, or -1 with why. */
+static int
+take_subscribe(struct client *cl, const struct frame_header *h,
+    const uint8_t *payload, bool first, struct frame_subscribe *sub,
+    char *why, size_t whylen)
+{
+	struct frame_error err;
+
+	if (h->type != FRAME_SUBSCRIBE) {
+		snprintf(why, whylen, first ? "sent %s where SUBSCRIBE was "
+		    "expected" : "sent %s, only SUBSCRIBE is allowed",
+		    frame_type_name(h->type));
+		return -1;
+	}
+	if (frame_decode_subscribe(payload, h->length, sub, &err) < 0) {
+		snprintf(why, whylen, "bad SUBSCRIBE: %s", err.text);
+		return -1;
+	}
+	subscription_set(cl, sub);
+	return 0;
+}
+
 /* HELLO, then SUBSCRIBE, within the hello timeout.  0 or -1 with why. */
 static int
 handshake(struct client *cl, char *why, size_t whylen, bool *eof)
@@ -365,18 +388,9 @@ handshake(struct client *cl, char *why, size_t whylen, bool *eof)
 		snprintf(why, whylen, "could not answer HELLO");
 		return -1;
 	}
-	if (read_control(cl, deadline, &h, payload, why, whylen, eof) < 0)
+	if (read_control(cl, deadline, &h, payload, why, whylen, eof) < 0 ||
+	    take_subscribe(cl, &h, payload, true, &sub, why, whylen) < 0)
 		return -1;
-	if (h.type != FRAME_SUBSCRIBE) {
-		snprintf(why, whylen, "sent %s where SUBSCRIBE was expected",
-		    frame_type_name(h.type));
-		return -1;
-	}
-	if (frame_decode_subscribe(payload, h.length, &sub, &err) < 0) {
-		snprintf(why, whylen, "bad SUBSCRIBE: %s", err.text);
-		return -1;
-	}
-	subscription_set(cl, &sub);
 	printable(agent, sizeof(agent), hello.agent);
 	log_client(cl, "%s subscribed: interval %u ms%s", agent,
 	    server_clamp_interval(sub.interval_ms), sub.udp ? ", udp" : "");
@@ -390,21 +404,11 @@ client_input(struct client *cl, char *why, size_t whylen, bool *eof)
 	uint8_t payload[FRAME_MAX_CONTROL];
 	struct frame_header h;
 	struct frame_subscribe sub;
-	struct frame_error err;
 
 	if (read_control(cl, mono_ms() + CONTROL_READ_MS, &h, payload, why,
-	    whylen, eof) < 0)
+	    whylen, eof) < 0 ||
+	    take_subscribe(cl, &h, payload, false, &sub, why, whylen) < 0)
 		return -1;
-	if (h.type != FRAME_SUBSCRIBE) {
-		snprintf(why, whylen, "sent %s, only SUBSCRIBE is allowed",
-		    frame_type_name(h.type));
-		return -1;
-	}
-	if (frame_decode_subscribe(payload, h.length, &sub, &err) < 0) {
-		snprintf(why, whylen, "bad SUBSCRIBE: %s", err.text);
-		return -1;
-	}
-	subscription_set(cl, &sub);
 	return 0;
 }
 
