@@ -173,41 +173,50 @@ pid_path(char *buf, size_t len, int32_t pid, const char *suffix)
 	return buf;
 }
 
-/* Reads a whole (small) file below dirfd into buf; returns the length or
- * a negative errno.  Stops at size bytes. */
+/* Reads from fd into buf until size bytes or end of file; the length,
+ * or a negative errno. */
 static ssize_t
-read_file_at(int dirfd, const char *path, char *buf, size_t size)
+read_upto(int fd, char *buf, size_t size)
 {
 	size_t off = 0;
 	ssize_t n;
-	int fd, saved;
 
-	if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
 	while (off < size) {
 		n = read(fd, buf + off, size - off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			saved = errno;
-			close(fd);
-			return -saved;
+			return -errno;
 		}
 		if (n == 0)
 			break;
 		off += (size_t)n;
 	}
-	close(fd);
 	return (ssize_t)off;
+}
+
+/* Reads a whole (small) file below dirfd into buf; returns the length or
+ * a negative errno.  Stops at size bytes. */
+static ssize_t
+read_file_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	n = read_upto(fd, buf, size);
+	close(fd);
+	return n;
 }
 
 /* Reads a file of any size into c->iobuf (grown as needed, capped). */
 static ssize_t
 read_big_file_at(struct collector *c, int dirfd, const char *path)
 {
-	size_t off = 0;
+	size_t off = 0, room;
 	ssize_t n;
-	int fd, saved;
+	int fd;
 
 	if ((fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
@@ -224,17 +233,15 @@ read_big_file_at(struct collector *c, int dirfd, const char *path)
 			c->iobuf = nb;
 			c->iobuf_size = ns;
 		}
-		n = read(fd, c->iobuf + off, c->iobuf_size - off - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			saved = errno;
+		/* one byte kept for the caller's terminator */
+		room = c->iobuf_size - off - 1;
+		if ((n = read_upto(fd, c->iobuf + off, room)) < 0) {
 			close(fd);
-			return -saved;
+			return n;
 		}
-		if (n == 0)
-			break;
 		off += (size_t)n;
+		if ((size_t)n < room)
+			break;		/* end of file before the buffer filled */
 	}
 	close(fd);
 	return (ssize_t)off;
