@@ -225,8 +225,11 @@ read_big_file_at(struct collector *c, int dirfd, const char *path)
 			size_t ns = c->iobuf_size * 2;
 			char *nb;
 
-			if (ns > NET_FILE_MAX || (nb = realloc(c->iobuf, ns)) ==
-			    NULL) {
+			if (ns > NET_FILE_MAX) {
+				close(fd);
+				return -EFBIG;
+			}
+			if ((nb = realloc(c->iobuf, ns)) == NULL) {
 				close(fd);
 				return -ENOMEM;
 			}
