@@ -71,7 +71,8 @@ const RULES = `# UI test population
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
-// A plain square PNG of one colour, for the user's icons folder.
+// A disc of one colour on a transparent square, as a PNG for the user's
+// icons folder.
 function png(size, [r, g, b]) {
 	const crcTable = [];
 	for (let n = 0; n < 256; n++) {
@@ -98,9 +99,18 @@ function png(size, [r, g, b]) {
 	ihdr.writeUInt32BE(size, 0);
 	ihdr.writeUInt32BE(size, 4);
 	ihdr[8] = 8;	// bit depth
-	ihdr[9] = 2;	// RGB
-	const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(size).fill([r, g, b]).flat())]);
-	const raw = Buffer.concat(Array(size).fill(row));
+	ihdr[9] = 6;	// RGBA
+	const rows = [];
+	const c = (size - 1) / 2;
+	for (let y = 0; y < size; y++) {
+		const px = [0];	// filter: none
+		for (let x = 0; x < size; x++) {
+			const a = Math.max(0, Math.min(1, size / 2 - Math.hypot(x - c, y - c)));
+			px.push(r, g, b, Math.round(a * 255));
+		}
+		rows.push(Buffer.from(px));
+	}
+	const raw = Buffer.concat(rows);
 	return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
 	    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
