@@ -482,6 +482,30 @@ scan_fds(struct collector *c, struct proc_rec *r, char *dbuf, size_t dsz)
 	return rc;
 }
 
+/* Counts the numeric entries (the fds) of the open directory fd with
+ * getdents64; 0, or -1 when reading it failed. */
+static int
+count_fd_entries(int fd, uint32_t *out)
+{
+	char dbuf[DENTS_BUF_SIZE];
+	uint32_t count = 0;
+	long n;
+
+	while ((n = syscall(SYS_getdents64, fd, dbuf, sizeof(dbuf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			struct linux_dirent64 *d = (void *)(dbuf + off);
+
+			off += d->d_reclen;
+			if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
+				count++;
+		}
+	}
+	*out = count;
+	return n < 0 ? -1 : 0;
+}
+
 /*
  * The fd count of a process: st_size of /proc/<pid>/fd on Linux 6.2+ (one
  * syscall).  Older kernels report 0 there; then the entries are counted
@@ -492,11 +516,10 @@ scan_fds(struct collector *c, struct proc_rec *r, char *dbuf, size_t dsz)
 static int
 fd_count_of(struct collector *c, int32_t pid, uint32_t *out)
 {
-	char path[32], dbuf[DENTS_BUF_SIZE];
+	char path[32];
 	struct stat st;
 	uint32_t count = 0;
-	long n;
-	int fd;
+	int fd, rc;
 
 	pid_path(path, sizeof(path), pid, "/fd");
 	if (c->fd_count_ok) {
@@ -509,19 +532,9 @@ fd_count_of(struct collector *c, int32_t pid, uint32_t *out)
 	if ((fd = openat(c->procfd, path, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
 		return errno == EACCES || errno == EPERM ? -EACCES : -ESRCH;
-	while ((n = syscall(SYS_getdents64, fd, dbuf, sizeof(dbuf))) > 0) {
-		long off = 0;
-
-		while (off < n) {
-			struct linux_dirent64 *d = (void *)(dbuf + off);
-
-			off += d->d_reclen;
-			if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
-				count++;
-		}
-	}
+	rc = count_fd_entries(fd, &count);
 	close(fd);
-	if (n < 0)
+	if (rc != 0)
 		return -ESRCH;
 	*out = count;
 	return 0;
@@ -531,11 +544,9 @@ fd_count_of(struct collector *c, int32_t pid, uint32_t *out)
 static bool
 probe_fd_count(struct collector *c)
 {
-	char dbuf[DENTS_BUF_SIZE];
 	struct stat st;
 	uint32_t count = 0;
-	long n;
-	int fd;
+	int fd, rc;
 
 	if ((fd = openat(c->procfd, "self/fd", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
@@ -544,20 +555,10 @@ probe_fd_count(struct collector *c)
 		close(fd);
 		return false;
 	}
-	while ((n = syscall(SYS_getdents64, fd, dbuf, sizeof(dbuf))) > 0) {
-		long off = 0;
-
-		while (off < n) {
-			struct linux_dirent64 *d = (void *)(dbuf + off);
-
-			off += d->d_reclen;
-			if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
-				count++;
-		}
-	}
+	rc = count_fd_entries(fd, &count);
 	close(fd);
 	/* The fd we used to read the directory is itself counted in both. */
-	return st.st_size > 0 && (uint64_t)st.st_size == count;
+	return rc == 0 && st.st_size > 0 && (uint64_t)st.st_size == count;
 }
 
 /* Reads stat of r; 0, 1 when the pid now belongs to another process than
