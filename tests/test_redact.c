@@ -166,6 +166,51 @@ test_growth(void **state)
 	free(in);
 }
 
+/* Words a local user can put in a command line (up to SNAP_MAX_STRING):
+ * the masking must stay linear in them.  Each is redacted many times, as
+ * webd does once per sample and client; quadratic work here took seconds
+ * a call, so the loop would outlive the test's time limit. */
+static void
+test_long_words(void **state)
+{
+	static const struct {
+		const char *prefix, *unit, *want_head;
+		size_t want_len;	/* 0: as long as the input */
+	} rows[] = {
+		{ "", "=", "=====", 0 },
+		{ "", "a=", "a=a=a", 0 },
+		{ "password", "=", "password=***", 12 },
+		{ "x?token=", "=", "x?token=***", 11 },
+		{ "x?token=", "a=b&", "x?token=***&a=b&", 0 },
+		{ "--", "-_.=", "---_.=-_.=", 0 },
+	};
+	size_t n = 32767;
+	char *in = malloc(n + 1), *out;
+
+	(void)state;
+	assert_non_null(in);
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		size_t pl = strlen(rows[r].prefix), ul = strlen(rows[r].unit);
+
+		memcpy(in, rows[r].prefix, pl);
+		for (size_t i = pl; i < n; i++)
+			in[i] = rows[r].unit[(i - pl) % ul];
+		in[n] = '\0';
+		for (int k = 0; k < 20; k++) {
+			assert_int_equal(redact_cmdline(in, REDACT_REDACTED,
+			    &out), 0);
+			if (strncmp(out, rows[r].want_head,
+			    strlen(rows[r].want_head)) != 0 ||
+			    strlen(out) != (rows[r].want_len ? rows[r].want_len :
+			    n))
+				fail_msg("row %zu: %.40s... (%zu bytes)", r, out,
+				    strlen(out));
+			free(out);
+		}
+	}
+	free(in);
+}
+
 int
 main(void)
 {
@@ -173,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_redacted),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_long_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,10 +44,14 @@ static const char *const secret_suffixes[] = {
 	"pass", "pwd", "key", "auth", "pw",
 };
 
+/* name_is_secret() looks at no more than this many bytes of a name
+ * (leaving out '-', '_' and '.'). */
+#define NAME_SEEN_MAX	63u
+
 static bool
 name_is_secret(const char *name, size_t len)
 {
-	char norm[64];
+	char norm[NAME_SEEN_MAX + 1];
 	size_t n = 0;
 
 	while (len > 0 && *name == '-') {
@@ -175,20 +179,48 @@ mark_word(const char *w, size_t len, bool *m)
 			m[v] = true;
 		}
 	}
-	for (size_t e = 0; e < len; e++) {
-		size_t s, v;
+	/*
+	 * One pass, linear in the word (a word of 32 KiB of '=' must not
+	 * cost 32 KiB squared): the name before an '=' starts just past the
+	 * last separator, tracked as we go; once that name is longer than
+	 * name_is_secret() looks, its answer is the same for every later
+	 * '=' and is kept.
+	 */
+	size_t s = 0, seen = 0;		/* name start; bytes it would look at */
+	int fixed = -1;			/* the kept answer, -1 while none */
 
-		if (w[e] != '=')
+	for (size_t e = 0; e < len; e++) {
+		size_t v;
+		bool secret;
+
+		if (strchr("?&;,:{\"'", w[e]) != NULL) {
+			s = e + 1;
+			seen = 0;
+			fixed = -1;
 			continue;
-		for (s = e; s > 0 && strchr("?&;,:{\"'", w[s - 1]) == NULL; s--)
-			;
-		if (!name_is_secret(w + s, e - s))
+		}
+		if (w[e] != '=') {
+			if (strchr("-_.", w[e]) == NULL)
+				seen++;
+			continue;
+		}
+		if (fixed >= 0)
+			secret = fixed;
+		else
+			secret = name_is_secret(w + s, e - s);
+		if (seen >= NAME_SEEN_MAX && fixed < 0)
+			fixed = secret;
+		seen++;
+		if (!secret)
 			continue;
 		/* --secret=a,b and TOKEN=x take the whole rest of the word; in
 		 * a query string the value ends at the next separator */
 		for (v = e + 1; v < len && (s == 0 ||
 		    strchr("&;,", w[v]) == NULL); v++)
 			m[v] = true;
+		/* An '=' inside the value would mask a part of the same,
+		 * already masked, run: go on from its end. */
+		e = v - 1;
 	}
 }
 
