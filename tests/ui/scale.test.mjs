@@ -40,6 +40,22 @@ async function waitFor(what, fn, timeoutMs = 20000, stepMs = 200) {
 	}
 }
 
+// If the runner is stopped (a timeout, Ctrl-C), take the mock server along.
+function killMock() {
+	if (mock && mock.exitCode === null && mock.signalCode === null) {
+		try { process.kill(mock.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+	}
+}
+process.on('exit', killMock);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+	process.on(sig, () => {
+		killMock();
+		if (tmp)
+			fs.rmSync(tmp, {recursive: true, force: true});
+		process.exit(1);
+	});
+}
+
 describe('live map at scale (mock server)', {concurrency: false}, () => {
 	before(async () => {
 		tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'procnet-ui-scale-'));

@@ -141,6 +141,24 @@ async function waitFor(what, fn, timeoutMs = 20000, stepMs = 200) {
 	}
 }
 
+// If the runner is stopped (a timeout, Ctrl-C), take our processes along.
+function killAll() {
+	for (const p of kids) {
+		if (p.exitCode === null && p.signalCode === null) {
+			try { process.kill(p.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+		}
+	}
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+	process.on(sig, () => {
+		killAll();
+		if (tmp && !process.env.PROCNET_KEEP_TMP)
+			fs.rmSync(tmp, {recursive: true, force: true});
+		process.exit(1);
+	});
+}
+
 function start(cmd, args, name) {
 	const p = spawn(cmd, args, {stdio: ['pipe', 'pipe', 'pipe']});
 	const log = fs.createWriteStream(path.join(tmp, name + '.log'));
