@@ -306,6 +306,15 @@ def main():
         if not udp_listed(node, info):
             fail("pid %d's bound UDP port %d is not in its listen list: %s" %
                  (info["pid"], info["udp"], node.get("listen")))
+        # The UI itself, from the web root by its Windows path.
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/" % port,
+                                        timeout=30) as r:
+                page = r.read().decode(errors="replace")
+        except (urllib.error.URLError, OSError) as e:
+            fail("GET / from webd: %s" % e)
+        if "<html" not in page.lower():
+            fail("GET / is not the UI page: %r" % page[:200])
         if graph.get("meta", {}).get("os") != "windows":
             fail("meta.os is %r" % graph.get("meta", {}).get("os"))
         log("graph: node %s (%s, %s), edge %s" % (
