@@ -458,6 +458,41 @@ test_ten_thousand(void **state)
 	graph_free(g[1]);
 }
 
+/* meta.sample_ms: microseconds as milliseconds with three decimals,
+ * exactly, whatever the C locale says about decimal points. */
+static void
+test_sample_ms(void **state)
+{
+	static const struct {
+		uint32_t us;
+		const char *text;
+	} rows[] = {
+		{ 0, "\"sample_ms\":0.000," },
+		{ 5, "\"sample_ms\":0.005," },
+		{ 1000, "\"sample_ms\":1.000," },
+		{ 12345, "\"sample_ms\":12.345," },
+		{ 4294967295u, "\"sample_ms\":4294967.295," },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct snapshot_builder *b = snap_new();
+		struct graph *g;
+		char *text;
+
+		snapshot_builder_set_sample_us(b, rows[i].us);
+		g = build(b, NULL);
+		text = graph_json(g, NULL, NULL);
+		assert_non_null(text);
+		if (strstr(text, rows[i].text) == NULL)
+			fail_msg("%u us: want %s in %s", rows[i].us,
+			    rows[i].text, text);
+		json_decref(parse(text));
+		free(text);
+		graph_free(g);
+	}
+}
+
 int
 main(void)
 {
@@ -467,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_stream_messages),
 		cmocka_unit_test(test_ten_thousand),
+		cmocka_unit_test(test_sample_ms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

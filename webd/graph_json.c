@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,7 +159,7 @@ put_edge(struct jsonw *b, const struct graph *g, const struct graph_edge *e)
 static void
 put_meta(struct jsonw *b, const struct graph *g, const struct graph_json_opts *o)
 {
-	char ms[32];
+	char ms[4];
 
 	KEY1(b, "host");
 	jsonw_str(b, g->host);
@@ -169,8 +168,14 @@ put_meta(struct jsonw *b, const struct graph *g, const struct graph_json_opts *o
 	KEY(b, "time_ms");
 	jsonw_i64(b, g->time_ms);
 	KEY(b, "sample_ms");
-	snprintf(ms, sizeof(ms), "%.3f", g->sample_us / 1000.0);
-	jsonw_put(b, ms, strlen(ms));
+	/* milliseconds with three decimals, by integer arithmetic: the text
+	 * of a JSON number must not depend on the C locale */
+	jsonw_u64(b, g->sample_us / 1000);
+	ms[0] = '.';
+	ms[1] = (char)('0' + g->sample_us / 100 % 10);
+	ms[2] = (char)('0' + g->sample_us / 10 % 10);
+	ms[3] = (char)('0' + g->sample_us % 10);
+	jsonw_put(b, ms, 4);
 	KEY(b, "privileged");
 	jsonw_bool(b, g->privileged);
 	KEY(b, "counts");
