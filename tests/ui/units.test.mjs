@@ -1,0 +1,171 @@
+// The UI's pure parts under node, no browser: the model's handling of full
+// graphs and deltas, placement of new nodes, pins, and the bending of
+// parallel edges.  (web/package.json says "type": "module", so node loads
+// web/js/*.js as the browser does.)
+
+import {describe, it, beforeEach} from 'node:test';
+import assert from 'node:assert/strict';
+
+// What the modules touch of the browser, at call time only.
+const store = new Map();
+globalThis.localStorage = {
+	getItem: (k) => (store.has(k) ? store.get(k) : null),
+	setItem: (k, v) => store.set(k, String(v)),
+};
+
+const {Model} = await import('../../web/js/model.js');
+const {placeNew, seedPositions, spotNear, Pins, Occupancy} = await import('../../web/js/layout.js');
+const {GraphView, typeKey} = await import('../../web/js/view.js');
+const {PIN_KEY, PIN_MAX} = await import('../../web/js/config.js');
+
+const proc = (pid, extra = {}) => ({id: `p:${pid}:1`, kind: 'process', pid, name: 'n' + pid,
+    label: 'n' + pid, type: 'app', ...extra});
+const edge = (a, b, port, extra = {}) => ({id: `tcp:${a}>${b}:${port}`, from: a, to: b,
+    proto: 'tcp', count: 1, server_port: port, reason: 'listener', ...extra});
+
+describe('model', () => {
+	it('applies a full graph, then deltas as upserts and removals', () => {
+		const m = new Model();
+		m.applyFull({nodes: [proc(1), proc(2)], edges: [edge('p:1:1', 'p:2:1', 80)],
+		    meta: {host: 'h'}});
+		assert.equal(m.nodes.size, 2);
+		assert.equal(m.meta.host, 'h');
+		assert.ok(m.loaded);
+		m.applyDelta({nodes: {add: [proc(3)], update: [proc(2, {label: 'two'})], remove: ['p:1:1']},
+		    edges: {remove: ['tcp:p:1:1>p:2:1:80']}, meta: {host: 'h2'}});
+		assert.deepEqual([...m.nodes.keys()].sort(), ['p:2:1', 'p:3:1']);
+		assert.equal(m.nodes.get('p:2:1').label, 'two');
+		assert.equal(m.edges.size, 0);
+		assert.equal(m.meta.host, 'h2');
+		// Removing what is not there and adding what is are harmless.
+		m.applyDelta({nodes: {add: [proc(3)], remove: ['nope']}});
+		assert.equal(m.nodes.size, 2);
+	});
+
+	it('keeps the object of an item a full graph did not change', () => {
+		const m = new Model();
+		m.applyFull({nodes: [proc(1), proc(2)], edges: []});
+		const one = m.nodes.get('p:1:1'), two = m.nodes.get('p:2:1');
+		m.applyFull({nodes: [proc(1), proc(2, {user: 'bob'})], edges: []});
+		assert.equal(m.nodes.get('p:1:1'), one, 'unchanged: same object');
+		assert.notEqual(m.nodes.get('p:2:1'), two, 'changed: the new object');
+	});
+
+	it('skips malformed items instead of failing', () => {
+		const m = new Model();
+		m.applyFull({nodes: [null, 7, {}, {id: 5}, {id: ''}, proc(1)],
+		    edges: [{id: 'e'}, {id: 'e2', from: 'a'}, edge('p:1:1', 'p:1:1', 1)]});
+		assert.deepEqual([...m.nodes.keys()], ['p:1:1']);
+		assert.equal(m.edges.size, 1);
+		m.applyDelta({nodes: 'junk', edges: {add: 'junk', remove: [3, null]}});
+		assert.equal(m.nodes.size, 1);
+	});
+
+	it('types nodes for filters and icons', () => {
+		assert.equal(typeKey({kind: 'external', type: 'external'}), 'external');
+		assert.equal(typeKey({kind: 'endpoint', type: 'service'}), 'endpoint');
+		assert.equal(typeKey({kind: 'process', type: 'database'}), 'database');
+		assert.equal(typeKey({kind: 'process', type: 'custom_kind'}), 'custom_kind');
+		assert.equal(typeKey({kind: 'process'}), 'app');
+	});
+});
+
+describe('placement', () => {
+	const dist = (a, b) => Math.hypot(a.x - b.x, a.y - b.y);
+
+	it('puts a new node next to its neighbour, clear of every other node', () => {
+		const positions = {};
+		for (let i = 0; i < 40; i++)
+			positions['n' + i] = {x: (i % 8) * 250, y: Math.floor(i / 8) * 250};
+		const {placed, loners} = placeNew(['new'], new Map([['new', ['n20']]]), positions);
+		assert.deepEqual(loners, []);
+		const p = placed.new;
+		assert.ok(dist(p, positions.n20) < 200, 'near its neighbour: ' + dist(p, positions.n20));
+		for (const q of Object.values(positions))
+			assert.ok(dist(p, q) >= 109, 'overlaps a node at ' + JSON.stringify(q));
+	});
+
+	it('seeds a first layout without two nodes on one spot', () => {
+		const ps = Object.values(seedPositions(Array.from({length: 300}, (_, i) => 'n' + i)));
+		const keys = new Set(ps.map((p) => Math.round(p.x) + ',' + Math.round(p.y)));
+		assert.equal(keys.size, 300);
+	});
+
+	it('places chains of new nodes and spreads siblings', () => {
+		const positions = {hub: {x: 0, y: 0}};
+		const nb = new Map([['a', ['hub']], ['b', ['hub']], ['c', ['a']]]);
+		const {placed, loners} = placeNew(['c', 'a', 'b'], nb, positions);
+		assert.deepEqual(loners, []);
+		assert.ok(dist(placed.a, placed.b) >= 109);
+		assert.ok(dist(placed.c, placed.a) < 300);
+	});
+
+	it('sends nodes with no neighbour to a row below the map', () => {
+		const positions = {a: {x: 0, y: 0}, b: {x: 0, y: 500}};
+		const {placed, loners} = placeNew(['x', 'y'], new Map(), positions);
+		assert.deepEqual(loners.sort(), ['x', 'y']);
+		assert.ok(placed.x.y > 500 && placed.y.y > 500);
+		const s = spotNear([{x: 0, y: 0}], {...positions, ...placed}, 'x');
+		assert.ok(dist(s, positions.a) < 300);
+	});
+
+	it('finds free spots in a crowd', () => {
+		const occ = new Occupancy({});
+		const spots = [];
+		for (let i = 0; i < 200; i++)
+			spots.push(occ.spot(0, 0, i * 37));
+		for (let i = 0; i < spots.length; i++) {
+			for (let j = i + 1; j < spots.length; j++)
+				assert.ok(dist(spots[i], spots[j]) >= 109);
+		}
+	});
+});
+
+describe('pins', () => {
+	beforeEach(() => store.clear());
+
+	it('survive a reload and are capped', () => {
+		const p = new Pins();
+		p.set('a', 10.4, 20.6);
+		assert.deepEqual(new Pins().get('a').x, 10);
+		for (let i = 0; i < PIN_MAX + 10; i++)
+			p.set('k' + i, i, i);
+		assert.equal(Object.keys(JSON.parse(store.get(PIN_KEY))).length, PIN_MAX);
+		p.remove('k' + (PIN_MAX + 9));
+		assert.equal(new Pins().has('k' + (PIN_MAX + 9)), false);
+	});
+
+	it('ignore a corrupt store', () => {
+		store.set(PIN_KEY, '{not json');
+		assert.equal(new Pins().has('a'), false);
+		store.set(PIN_KEY, JSON.stringify({a: {x: 'no'}, b: {x: 1, y: 2, t: 3}}));
+		const p = new Pins();
+		assert.equal(p.has('a'), false);
+		assert.equal(p.get('b').y, 2);
+	});
+});
+
+describe('parallel edges', () => {
+	const smoothing = GraphView.prototype.smoothing;
+	const shape = (e, s) => {
+		if (!s)
+			return 'straight';
+		const flip = e.from > e.to;
+		return (s.type === 'curvedCW') !== flip ? 'CW' + s.roundness : 'CCW' + s.roundness;
+	};
+
+	it('keeps a lone edge straight and bends the others apart', () => {
+		for (const n of [2, 3, 4, 5]) {
+			const edges = [];
+			for (let i = 0; i < n; i++) {
+				const back = i % 2 === 1;
+				edges.push({id: 'e' + i, from: back ? 'B' : 'A', to: back ? 'A' : 'B'});
+			}
+			edges.push({id: 'lone', from: 'A', to: 'C'});
+			const out = smoothing(edges);
+			assert.equal(out.get('lone'), false);
+			const shapes = new Set(edges.slice(0, n).map((e) => shape(e, out.get(e.id))));
+			assert.equal(shapes.size, n, n + ' edges, shapes ' + [...shapes]);
+		}
+	});
+});
