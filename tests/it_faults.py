@@ -264,7 +264,8 @@ def t_webd_restart(d, webd_unused):
     finally:
         for c in clients:
             c.stop()
-        d.stop(w)
+        rc = d.stop(w)
+    assert rc == 0, "restarted webd exit status %s: %s" % (rc, fl.tail(w))
 
 
 # ---- the collector killed mid-send ----
@@ -386,13 +387,19 @@ def main():
             if webd.poll() is not None:
                 failures.append("webd exited (%s)" % webd.returncode)
                 break
-        if webd.poll() is None:
-            rc = d.stop(webd)
-            if rc != 0:
-                failures.append("webd exit status %d" % rc)
+        # a clean stop of both (a sanitizer report at exit shows here)
+        for name, p in (("webd", webd), ("collector", d.collector_proc)):
+            if p.poll() is None:
+                rc = d.stop(p)
+                if rc != 0:
+                    failures.append("%s exit status %d" % (name, rc))
     finally:
         if failures:
-            for p in list(d.procs) + ([webd] if webd else []):
+            shown = list(d.procs)
+            for p in (webd, getattr(d, "collector_proc", None)):
+                if p is not None and p not in shown:
+                    shown.append(p)
+            for p in shown:
                 log("---- %s (pid %d) output, last 30 lines ----" % (p.args[0], p.pid))
                 log(fl.tail(p, 30))
         d.close()
