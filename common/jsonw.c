@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 void
 jsonw_init(struct jsonw *w, jsonw_sink sink, void *arg)
 {
@@ -109,38 +111,6 @@ jsonw_bool(struct jsonw *w, bool v)
 		JSONW_LIT(w, "true");
 	else
 		JSONW_LIT(w, "false");
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if none. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && s[1] < 0xA0)
-			return 0;	/* overlong */
-		if (c == 0xED && s[1] >= 0xA0)
-			return 0;	/* surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-		    (s[3] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xF0 && s[1] < 0x90)
-			return 0;	/* overlong */
-		if (c == 0xF4 && s[1] >= 0x90)
-			return 0;	/* past U+10FFFF */
-		return 4;
-	}
-	return 0;
 }
 
 void

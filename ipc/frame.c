@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 static const char *const type_names[FRAME_TYPE_MAX] = {
 	"NONE", "HELLO", "SUBSCRIBE", "SNAPSHOT", "ERROR",
 };
@@ -140,20 +142,6 @@ put_str(uint8_t *p, const char *s, size_t len)
 	put16(p, (uint16_t)len);
 	memcpy(p + 2, s, len);
 	return 2 + len;
-}
-
-static size_t
-utf8_cut(const char *s, size_t max)
-{
-	size_t len = strnlen(s, max + 1);
-
-	if (len <= max)
-		return len;
-	len = max;
-	/* step back over continuation bytes so a character is not split */
-	while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-		len--;
-	return len;
 }
 
 static int

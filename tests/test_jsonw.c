@@ -1,7 +1,8 @@
 /*
- * jsonw (the JSON text writer behind snapshot_json and graph_json) and
- * addrfmt (address and endpoint text): exact bytes for each value form,
- * string escaping and UTF-8 repair, the sink, and sticky errors.
+ * jsonw (the JSON text writer behind snapshot_json and graph_json),
+ * addrfmt (address and endpoint text) and utf8: exact bytes for each value
+ * form, string escaping and UTF-8 repair, the sink, sticky errors, UTF-8
+ * validity and cutting.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 
 #include "addrfmt.h"
 #include "jsonw.h"
+#include "utf8.h"
 
 static void
 check_text(struct jsonw *w, const char *want)
@@ -250,6 +252,50 @@ test_addrfmt(void **state)
 	    65535, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
 }
 
+/* utf8 (under jsonw and ipc/frame): validity and cutting. */
+static void
+test_utf8(void **state)
+{
+	static const struct {
+		const char *s;
+		bool valid;
+	} rows[] = {
+		{ "", true },
+		{ "plain ascii \x7f", true },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", true },
+		{ "\xf4\x8f\xbf\xbf", true },		/* U+10FFFF */
+		{ "\xed\x9f\xbf", true },		/* U+D7FF */
+		{ "\x80", false },			/* lone continuation */
+		{ "\xc3", false },			/* cut short */
+		{ "\xc3(", false },
+		{ "\xc0\xaf", false },			/* overlong */
+		{ "\xe0\x80\xaf", false },
+		{ "\xf0\x80\x80\xaf", false },
+		{ "\xed\xa0\x80", false },		/* surrogate */
+		{ "\xf4\x90\x80\x80", false },	/* past U+10FFFF */
+		{ "\xf5\x80\x80\x80", false },
+		{ "\xff", false },
+	};
+	const char *e = "ab\xc3\xa9" "cd";	/* "abécd" */
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (utf8_valid(rows[i].s, strlen(rows[i].s)) != rows[i].valid)
+			fail_msg("row %zu: valid should be %d", i,
+			    rows[i].valid);
+	/* a length that ends inside a character is not valid */
+	assert_false(utf8_valid(e, 3));
+	assert_true(utf8_valid(e, 4));
+	/* cutting never splits a character */
+	assert_int_equal(utf8_cut(e, 10), 6);
+	assert_int_equal(utf8_cut(e, 6), 6);
+	assert_int_equal(utf8_cut(e, 5), 5);
+	assert_int_equal(utf8_cut(e, 4), 4);
+	assert_int_equal(utf8_cut(e, 3), 2);
+	assert_int_equal(utf8_cut(e, 2), 2);
+	assert_int_equal(utf8_cut(e, 0), 0);
+}
+
 int
 main(void)
 {
@@ -260,6 +306,7 @@ main(void)
 		cmocka_unit_test(test_sink),
 		cmocka_unit_test(test_sticky_error),
 		cmocka_unit_test(test_addrfmt),
+		cmocka_unit_test(test_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
