@@ -162,6 +162,8 @@ get_str(const uint8_t *p, size_t len, size_t *pos, size_t max,
 		    "%s of %zu bytes but only %zu remain", what, n, len - *pos);
 	if (memchr(p + *pos, '\0', n) != NULL)
 		return fail(err, *pos, -EBADMSG, "%s contains a NUL byte", what);
+	if (!utf8_valid((const char *)p + *pos, n))
+		return fail(err, *pos, -EBADMSG, "%s is not valid UTF-8", what);
 	copy = n < cap - 1 ? n : cap - 1;
 	memcpy(out, p + *pos, copy);
 	out[copy] = '\0';
@@ -186,7 +188,7 @@ frame_encode_hello(const struct frame_hello *h, uint16_t version,
 	uint8_t *p = buf + FRAME_HEADER_SIZE;
 
 	if (alen > FRAME_MAX_AGENT || h->min_version == 0 ||
-	    h->min_version > h->max_version)
+	    h->min_version > h->max_version || !utf8_valid(h->agent, alen))
 		return -EINVAL;
 	if (cap < FRAME_HEADER_SIZE + 6 + alen)
 		return -ENOSPC;
@@ -215,6 +217,8 @@ frame_encode_error(const char *text, uint16_t version, uint8_t *buf,
 {
 	size_t tlen = utf8_cut(text, FRAME_MAX_ERROR_TEXT);
 
+	if (!utf8_valid(text, tlen))
+		return -EINVAL;
 	if (cap < FRAME_HEADER_SIZE + 2 + tlen)
 		return -ENOSPC;
 	return finish(buf, version, FRAME_ERROR,
@@ -283,7 +287,7 @@ frame_decode_error(const uint8_t *p, size_t len, char *text, size_t cap,
     struct frame_error *err)
 {
 	char tmp[FRAME_MAX_ERROR_TEXT + 1];
-	size_t pos = 0;
+	size_t pos = 0, n;
 	int r;
 
 	if (cap == 0)
@@ -294,7 +298,10 @@ frame_decode_error(const uint8_t *p, size_t len, char *text, size_t cap,
 		return r;
 	if ((r = no_trailing(pos, len, "ERROR", err)) < 0)
 		return r;
-	snprintf(text, cap, "%s", tmp);
+	/* a short buffer gets whole characters only */
+	n = utf8_cut(tmp, cap - 1);
+	memcpy(text, tmp, n);
+	text[n] = '\0';
 	return 0;
 }
 

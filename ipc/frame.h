@@ -96,7 +96,8 @@ int frame_read(const uint8_t *buf, size_t len, uint16_t version,
 /*
  * Encoders write a complete frame (header + payload) into buf of cap bytes
  * (FRAME_SMALL_MAX always suffices) and set *len.  -ENOSPC when cap is too
- * small, -EINVAL for values the protocol cannot carry.
+ * small, -EINVAL for values the protocol cannot carry (text that is not
+ * UTF-8 among them).
  */
 int frame_encode_hello(const struct frame_hello *h, uint16_t version,
     uint8_t *buf, size_t cap, size_t *len);
@@ -106,12 +107,14 @@ int frame_encode_subscribe(const struct frame_subscribe *s, uint16_t version,
 int frame_encode_error(const char *text, uint16_t version, uint8_t *buf,
     size_t cap, size_t *len);
 
-/* Payload decoders: the payload only, exactly; -EBADMSG with a reason. */
+/* Payload decoders: the payload only, exactly; -EBADMSG with a reason
+ * (a string with a NUL byte or that is not UTF-8 among them). */
 int frame_decode_hello(const uint8_t *p, size_t len, struct frame_hello *out,
     struct frame_error *err);
 int frame_decode_subscribe(const uint8_t *p, size_t len,
     struct frame_subscribe *out, struct frame_error *err);
-/* text gets at most cap-1 bytes, NUL-ended. */
+/* text gets at most cap-1 bytes, NUL-ended, never ending inside a
+ * character. */
 int frame_decode_error(const uint8_t *p, size_t len, char *text, size_t cap,
     struct frame_error *err);
 

@@ -209,6 +209,23 @@ test_hello_rejects(void **state)
 	memcpy(p + 6, "ab\0cd", 5);
 	assert_int_equal(frame_decode_hello(p, 11, &out, &err), -EBADMSG);
 	assert_non_null(strstr(err.text, "NUL"));
+	/* not UTF-8: a lone continuation byte, a cut character, an
+	 * overlong form, a surrogate */
+	{
+		static const char *const bad[] = { "ab\x80" "cd", "abcd\xc3",
+		    "a\xc0\xaf" "cd", "a\xed\xa0\x80" "d" };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memcpy(p + 6, bad[i], 5);
+			assert_int_equal(frame_decode_hello(p, 11, &out, &err),
+			    -EBADMSG);
+			assert_non_null(strstr(err.text, "not valid UTF-8"));
+			assert_int_equal(err.offset, 6);
+		}
+		memcpy(p + 6, "a\xc3\xa9" "cd", 5);
+		assert_int_equal(frame_decode_hello(p, 11, &out, &err), 0);
+		assert_string_equal(out.agent, "a\xc3\xa9" "cd");
+	}
 	/* trailing byte */
 	memcpy(p + 6, "abcde", 5);
 	assert_int_equal(frame_decode_hello(p, 11, &out, &err), 0);
@@ -276,6 +293,21 @@ test_error_text(void **state)
 	    len - FRAME_HEADER_SIZE, small, sizeof(small), &err), 0);
 	assert_string_equal(small, "aaaaaaa");
 	free(longtext);
+
+	/* a short buffer is not left ending inside a character */
+	assert_int_equal(frame_encode_error("abcdef\xc3\xa9", 1, buf,
+	    sizeof(buf), &len), 0);
+	assert_int_equal(frame_decode_error(buf + FRAME_HEADER_SIZE,
+	    len - FRAME_HEADER_SIZE, small, sizeof(small), &err), 0);
+	assert_string_equal(small, "abcdef");
+	/* text that is not UTF-8 is neither sent nor taken */
+	assert_int_equal(frame_encode_error("bad \xff", 1, buf, sizeof(buf),
+	    &len), -EINVAL);
+	put16(buf, 3);
+	memcpy(buf + 2, "a\xff" "b", 3);
+	assert_int_equal(frame_decode_error(buf, 5, text, sizeof(text), &err),
+	    -EBADMSG);
+	assert_non_null(strstr(err.text, "not valid UTF-8"));
 
 	/* declared length beyond the limit */
 	put16(buf, FRAME_MAX_ERROR_TEXT + 1);
