@@ -316,8 +316,15 @@ export function buildLegend(view) {
 	    'aria-expanded': 'true', onclick: () => {
 		body.hidden = !body.hidden;
 		toggle.setAttribute('aria-expanded', String(!body.hidden));
+		box.classList.toggle('folded', body.hidden);
 	}});
 	box.append(toggle, body);
+	// On a small screen the map needs the room: start folded.
+	if (window.matchMedia && window.matchMedia('(max-width: 1200px), (max-height: 760px)').matches) {
+		body.hidden = true;
+		toggle.setAttribute('aria-expanded', 'false');
+		box.classList.add('folded');
+	}
 	const types = el('ul', {class: 'lg-types'});
 	for (const [k, t] of Object.entries(TYPES))
 		types.append(el('li', null, el('img', {src: builtinIcon(k), alt: ''}), t.label));
