@@ -68,7 +68,8 @@ struct collect_stats {
 
 struct collector;
 
-/* Returns 0 and an owned collector in *out, or -ENOMEM. */
+/* Returns 0 and an owned collector in *out, or a negative errno-style
+ * code: -ENOMEM, or (Linux) why /proc could not be opened. */
 int collector_new(struct collector **out);
 void collector_free(struct collector *c);	/* NULL is fine */
 

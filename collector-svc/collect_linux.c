@@ -146,7 +146,8 @@ struct collector {
 	struct user_entry users[USER_CACHE_MAX];
 	size_t n_users;
 
-	struct collect_stats stats;
+	struct collect_stats stats;	/* of the sample under way */
+	struct collect_stats last;	/* of the last successful one */
 	char err[ERR_MAX];
 };
 
@@ -1352,6 +1353,7 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	c->stats.n_processes = snap->n_processes;
 	c->stats.privileged = c->privileged;
 	c->stats.peak_rss_kb = peak_rss_kb(c);
+	c->last = c->stats;
 	*out = snap;
 	return 0;
 }
@@ -1435,7 +1437,7 @@ collector_free(struct collector *c)
 void
 collector_stats(const struct collector *c, struct collect_stats *out)
 {
-	*out = c->stats;
+	*out = c->last;
 }
 
 const char *
