@@ -55,8 +55,9 @@ winpath() { echo "Z:$1" | tr / '\\'; }	# Linux path -> Wine path
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 # --- two versions ---------------------------------------------------------------
-v1=$(meson introspect "$src/meson.build" --projectinfo |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')
+v1=$(meson introspect "$build" --projectinfo 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])' 2>/dev/null)
+echo "$v1" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$' || { bad "no project version in $build ('$v1')"; finish; }
 v2=$(echo "$v1" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
 build_msi() {	# build_msi VERSION OUT -> prints the ProductCode
 	"$src/packaging/windows/build-msi.sh" --build "$build" --version "$1" \
