@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +26,20 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+/* open() flags under their Windows names where POSIX's are missing:
+ * not inherited by children, no text-mode translation, and no flag for
+ * what Windows does not have (a FIFO that would block on open). */
+#ifndef O_CLOEXEC
+#define O_CLOEXEC	O_NOINHERIT
+#endif
+#ifndef O_BINARY
+#define O_BINARY	0
+#endif
+#ifndef O_NONBLOCK
+#define O_NONBLOCK	0
+#endif
+#define RULES_OPEN_FLAGS	(O_RDONLY | O_BINARY | O_CLOEXEC | O_NONBLOCK)
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <cyaml/cyaml.h>
@@ -1179,28 +1194,28 @@ rules_load_buffer(const char *buf, size_t len, const char *name,
 int
 rules_load(const char *path, struct rules **out, struct rules_error *err)
 {
-	FILE *f;
 	char *buf;
-	size_t n;
+	size_t n = 0;
+	ssize_t got;
 	struct stat st;
-	int r;
+	int fd, r;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
-	/* before opening: opening a FIFO would block */
+	/* before opening: opening a FIFO would block (and O_NONBLOCK covers
+	 * one swapped in after this look) */
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		err_set(err, path, (struct loc){ 0, 0 }, "not a regular file");
 		return -EINVAL;
 	}
-	f = fopen(path, "rb");
-	if (f == NULL) {
+	if ((fd = open(path, RULES_OPEN_FLAGS)) < 0) {
 		r = -errno;
 		err_set(err, path, (struct loc){ 0, 0 }, "cannot open: %s",
 		    strerror(errno));
 		return r;
 	}
-	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
-		fclose(f);
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
 		err_set(err, path, (struct loc){ 0, 0 }, "not a regular file");
 		return -EINVAL;
 	}
@@ -1208,20 +1223,27 @@ rules_load(const char *path, struct rules **out, struct rules_error *err)
 	 * from one exactly at it, whatever fstat said. */
 	buf = malloc(RULES_MAX_FILE + 1);
 	if (buf == NULL) {
-		fclose(f);
+		close(fd);
 		err_set(err, path, (struct loc){ 0, 0 }, "out of memory");
 		return -ENOMEM;
 	}
-	n = fread(buf, 1, RULES_MAX_FILE + 1, f);
-	if (ferror(f)) {
-		r = errno ? -errno : -EIO;
-		err_set(err, path, (struct loc){ 0, 0 }, "cannot read: %s",
-		    strerror(-r));
-		fclose(f);
-		free(buf);
-		return r;
+	while (n < RULES_MAX_FILE + 1) {
+		got = read(fd, buf + n, RULES_MAX_FILE + 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = errno ? -errno : -EIO;
+			err_set(err, path, (struct loc){ 0, 0 },
+			    "cannot read: %s", strerror(-r));
+			close(fd);
+			free(buf);
+			return r;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
-	fclose(f);
+	close(fd);
 	if (n > RULES_MAX_FILE) {
 		off_t size = st.st_size > (off_t)n ? st.st_size : (off_t)n;
 
@@ -1254,7 +1276,7 @@ static bool
 is_readable_file(const char *p, char *note, size_t notelen)
 {
 	struct stat st;
-	FILE *f;
+	int fd;
 
 	note[0] = '\0';
 	if (stat(p, &st) != 0)
@@ -1264,12 +1286,11 @@ is_readable_file(const char *p, char *note, size_t notelen)
 		    "a directory" : "not a regular file");
 		return false;
 	}
-	f = fopen(p, "rb");
-	if (f == NULL) {
+	if ((fd = open(p, RULES_OPEN_FLAGS)) < 0) {
 		snprintf(note, notelen, " (%s)", strerror(errno));
 		return false;
 	}
-	fclose(f);
+	close(fd);
 	return true;
 }
 
