@@ -52,7 +52,9 @@ struct ipc_server_opts {
  * left by a crash (nobody answers a connect), refuses with -EADDRINUSE
  * when another server answers, -EEXIST when the path is not a socket.
  * Windows: FILE_FLAG_FIRST_PIPE_INSTANCE gives the same refusal.
- * opts may be NULL.  *out is written only on success.
+ * opts may be NULL.  *out is written only on success.  Unix: the socket is
+ * bound under a tight umask, which is process-wide for that moment: open
+ * the server before starting threads that create files.
  */
 int ipc_server_open(const char *endpoint, const struct ipc_server_opts *opts,
     struct ipc_server **out);
