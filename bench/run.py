@@ -589,10 +589,14 @@ def render(results):
         if "error" in v:
             L.append("Collector check: %s" % v["error"])
         else:
-            L.append("Collector check (one `--once` snapshot): %d sockets, "
-                     "%d processes; fixture: %d/%d established ends, %d/%d "
+            L.append("Collector check (one `--once` snapshot): %d sockets "
+                     "(%d of them the rest of the machine's, TIME_WAIT "
+                     "included, in every tool's view too), %d processes; "
+                     "fixture: %d/%d established ends, %d/%d "
                      "listeners, %d/%d UDP sockets with their owning worker."
-                     % (v["sockets"], v["processes"],
+                     % (v["sockets"], v["sockets"] -
+                        v["expected_established"] - v["expected_listeners"] -
+                        v["expected_udp"], v["processes"],
                         v["fixture_established"], v["expected_established"],
                         v["fixture_listeners"], v["expected_listeners"],
                         v["fixture_udp"], v["expected_udp"]))
