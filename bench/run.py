@@ -32,7 +32,7 @@ import time
 BEGIN = "<!-- bench:results:begin (written by bench/run.py; do not edit) -->"
 END = "<!-- bench:results:end -->"
 
-DEFAULT_ROUNDS = {1000: 7, 10000: 7, 50000: 5}
+DEFAULT_ROUNDS = {1000: 7, 10000: 11, 50000: 5}
 FIXTURE_SETUP_S = 180
 FIXTURE_LIMIT_S = 900
 RSS_POLL_S = 0.1
@@ -685,7 +685,7 @@ def main():
     ap.add_argument("--sizes", default="1000,10000,50000",
                     help="connection counts, comma separated")
     ap.add_argument("--rounds", type=int, default=0,
-                    help="measured rounds per size (default 7, 5 at 50k)")
+                    help="measured rounds per size (default 7; 11 at 10k, 5 at 50k)")
     ap.add_argument("--steady-samples", type=int, default=31)
     ap.add_argument("--steady-interval", default="0.2",
                     help="seconds between steady-state samples")
