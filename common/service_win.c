@@ -38,6 +38,12 @@ static void
 set_state(DWORD state, int exit, DWORD wait_hint)
 {
 	EnterCriticalSection(&status_lock);
+	/* STOPPED is final: a late tick of the stop ticker must not
+	 * report STOP_PENDING after it. */
+	if (status.dwCurrentState == SERVICE_STOPPED) {
+		LeaveCriticalSection(&status_lock);
+		return;
+	}
 	status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
 	status.dwCurrentState = state;
 	status.dwControlsAccepted = state == SERVICE_RUNNING ?
