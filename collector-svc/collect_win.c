@@ -112,8 +112,11 @@ qpc_us(void)
 	if (freq.QuadPart == 0)
 		QueryPerformanceFrequency(&freq);
 	QueryPerformanceCounter(&now);
-	return (uint64_t)(now.QuadPart / (freq.QuadPart / 1000000 ?
-	    freq.QuadPart / 1000000 : 1));
+	/* Whole seconds and the remainder apart: no overflow, no rounding
+	 * of a frequency that is not a multiple of 1 MHz. */
+	return (uint64_t)(now.QuadPart / freq.QuadPart) * 1000000u +
+	    (uint64_t)(now.QuadPart % freq.QuadPart) * 1000000u /
+	    (uint64_t)freq.QuadPart;
 }
 
 static uint64_t
