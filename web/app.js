@@ -5,7 +5,7 @@ import {Model} from './js/model.js';
 import {GraphView} from './js/view.js';
 import {Stream} from './js/stream.js';
 import {onIconsChanged} from './js/icons.js';
-import {Tooltip, Details, Filters, Search, StatusBar, buildLegend} from './js/panels.js';
+import {Tooltip, Details, Filters, Search, StatusBar, Table, buildLegend} from './js/panels.js';
 import {$} from './js/dom.js';
 import {TICK_MS} from './js/config.js';
 
@@ -16,6 +16,7 @@ const details = new Details(view);
 new Tooltip(view);
 new Filters(view);
 new Search(view, details);
+new Table(view, details);
 buildLegend(view);
 
 const stats = view.stats;

@@ -417,6 +417,23 @@ describe('live map in the browser', {concurrency: false}, () => {
 		await page.click('#details .close');
 	});
 
+	it('lists connections in a table, and a row selects its edge', async () => {
+		const a = await nodeOfPid(peers.api3.pid);
+		const db = await nodeOfPid(peers.db.pid);
+		const e = (await edgesBetween(a.id, db.id, 'tcp'))[0];
+		await page.click('#btn-table');
+		const row = page.locator('#table tr.row[data-edge="' + e.id + '"]');
+		await row.waitFor();
+		assert.match(await row.textContent(), new RegExp('orders-db \\(' + peers.db.pid + '\\)'));
+		await row.click();
+		await waitFor('edge selected', async () =>
+		    (await page.evaluate(() => window.procnet.network.getSelectedEdges()))[0] === e.id);
+		assert.match(await page.textContent('#details'), new RegExp(String(peers.db.tcp)));
+		await page.click('#btn-table');
+		await page.click('#details .close');
+		assert.equal(await page.locator('#table').isHidden(), true);
+	});
+
 	it('shows nothing removed and re-added, and nothing moving, while nothing changes', async () => {
 		await waitFor('first layout to settle', () =>
 		    page.evaluate(() => !window.procnet.view.layoutRunning), 30000);

@@ -109,6 +109,14 @@ describe('placement', () => {
 		assert.ok(dist(s, positions.a) < 300);
 	});
 
+	it('starts newcomers that only know each other together in the row', () => {
+		const positions = {a: {x: 0, y: 0}};
+		const nb = new Map([['x', ['y']], ['y', ['x', 'z']], ['z', ['y']]]);
+		const {placed, loners} = placeNew(['x', 'y', 'z', 'w'], nb, positions);
+		assert.deepEqual(loners, ['w']);
+		assert.ok(placed.x.y > 0 && dist(placed.x, placed.y) < 300 && dist(placed.y, placed.z) < 300);
+	});
+
 	it('finds free spots in a crowd', () => {
 		const occ = new Occupancy({});
 		const spots = [];

@@ -83,14 +83,23 @@ export class Occupancy {
 	}
 }
 
-// Places each new node next to its already placed neighbours; nodes whose
-// neighbours are new too are placed in later rounds, loners below the map.
+// Places each new node next to its already placed neighbours.  A group of
+// new nodes that only know each other starts in a row below the map and
+// grows from there; a node with no edge at all waits in that row, a loner,
+// until its first edge says where it belongs (GraphView.moveLoners).
 export function placeNew(newIds, neighbours, positions) {
 	const occ = new Occupancy(positions);
 	const placed = {};
 	const pos = (id) => placed[id] || positions[id];
+	const loners = [];
+	let rowX = occ.empty() ? 0 : occ.minX;
+	const rowY = occ.empty() ? 0 : occ.maxY + SPACING * 1.5;
+	const inRow = (id) => {
+		placed[id] = occ.spot(rowX, rowY, 0);
+		rowX = placed[id].x;
+	};
 	let todo = newIds.filter((id) => !positions[id]);
-	for (let round = 0; round < 8 && todo.length; round++) {
+	for (let round = 0; todo.length && round < newIds.length + 8; round++) {
 		const next = [];
 		for (const id of todo) {
 			const ps = (neighbours.get(id) || []).map(pos).filter(Boolean);
@@ -104,20 +113,20 @@ export function placeNew(newIds, neighbours, positions) {
 			}
 			placed[id] = occ.spot(x / ps.length, y / ps.length, hash(id));
 		}
-		if (next.length === todo.length)
-			break;
+		if (next.length === todo.length) {
+			// No progress: seed one connected newcomer in the row.
+			const seed = next.findIndex((id) => (neighbours.get(id) || []).length > 0);
+			if (seed < 0)
+				break;
+			inRow(next[seed]);
+			next.splice(seed, 1);
+		}
 		todo = next;
 	}
-	// Nothing to attach to: a row under the existing map, until a first
-	// edge says where they belong (see moveLoner).
-	let lx = occ.empty() ? 0 : occ.minX;
-	const ly = occ.empty() ? 0 : occ.maxY + SPACING * 1.5;
-	const loners = [];
 	for (const id of todo) {
 		if (placed[id])
 			continue;
-		placed[id] = occ.spot(lx, ly, 0);
-		lx = placed[id].x;
+		inRow(id);
 		loners.push(id);
 	}
 	return {placed, loners};

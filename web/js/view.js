@@ -625,7 +625,7 @@ export class GraphView {
 		}
 		const peers = new Map();
 		const add = (a, b) => {
-			if (!this.loners.has(a) || this.loners.has(b))
+			if (!this.loners.has(a))
 				return;
 			let l = peers.get(a);
 			if (!l)
