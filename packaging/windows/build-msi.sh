@@ -2,12 +2,14 @@
 # Builds the Procnet Live MSI from a Windows cross build (make windows).
 #
 #   build-msi.sh --build DIR [--out FILE.msi] [--version X.Y.Z] [--port N]
+#                [--webd-args "OPTIONS"]
 #
 # DIR is the meson cross build directory: it holds
 # collector-svc/procnet-collector.exe, webd/procnet-webd.exe,
 # packaging/procnet-svcpath.exe, packaging/<type>.png and web/root/ (the UI
 # with vis-network).  The version defaults to the meson project version,
-# the output to DIR/procnet-live-VERSION-x64.msi, the port to 8765.
+# the output to DIR/procnet-live-VERSION-x64.msi, the port to 8765;
+# --webd-args appends options to webd's service command line (e.g. --udp).
 #
 # wixl cannot express everything the package needs, so after wixl the
 # tables are edited with msibuild (SQL) and the result is checked:
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--version) version=${2:?}; shift 2 ;;
 	--port) port=${2:?}; shift 2 ;;
 	--webd-args) webd_args=${2:?}; shift 2 ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -63,6 +65,8 @@ case "$port" in
 ''|*[!0-9]*) die "port '$port' is not a number" ;;
 esac
 [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "port $port out of range"
+# ServiceInstall.Arguments holds at most 255 characters; ours take ~120.
+[ "${#webd_args}" -le 120 ] || die "--webd-args longer than 120 characters"
 [ -n "$out" ] || out=$build/procnet-live-$version-x64.msi
 case "$out" in /*) ;; *) out=$(pwd)/$out ;; esac
 
