@@ -185,7 +185,7 @@ export class GraphView {
 	nodeEntry(b, now, ghost) {
 		const fresh = !ghost && this.isFresh(b.members.map((n) => n.id), now);
 		const alpha = ghost ? Math.max(0.1, 1 - (now - ghost.since) / FADE_MS) : 1;
-		const key = fresh + '|' + Math.round(alpha * 10) + '|' + this.pins.has(b.id) + '|' +
+		const key = !!ghost + '|' + fresh + '|' + Math.round(alpha * 10) + '|' + this.pins.has(b.id) + '|' +
 		    !!this.layoutRunning + '|' +
 		    this.filterVersion + '|' + iconFor(b.group ? {kind: 'process',
 		    type: b.members[0].type} : b.raw);
@@ -199,7 +199,7 @@ export class GraphView {
 	edgeEntry(b, now, ghost, smooth, hiddenNodes) {
 		const fresh = !ghost && this.isFresh(b.rawIds, now);
 		const alpha = ghost ? Math.max(0.08, 1 - (now - ghost.since) / FADE_MS) : 1;
-		const key = fresh + '|' + Math.round(alpha * 20) + '|' + this.filterVersion + '|' +
+		const key = !!ghost + '|' + fresh + '|' + Math.round(alpha * 20) + '|' + this.filterVersion + '|' +
 		    this.big + '|' + hiddenNodes.has(b.from) + hiddenNodes.has(b.to) + '|' +
 		    JSON.stringify(smooth);
 		const prev = this.reuse(this.shownE, b.id, b.raws, key);
