@@ -20,6 +20,7 @@
 #include "log.h"
 #include "netif.h"
 #include "stream.h"
+#include "utf8.h"
 
 /* Interfaces change rarely (DHCP, VPN up); re-read them this often. */
 #define LOCAL_ADDRS_REFRESH_MS	30000
@@ -109,6 +110,38 @@ state_buf_unref(struct state_buf *b)
 		free(b);
 }
 
+/* A JSON string for text that may not be UTF-8 (paths and error texts
+ * come from the command line and the OS): jansson refuses such text, so
+ * bad bytes become U+FFFD instead of the whole document failing. */
+static json_t *
+json_text(const char *text)
+{
+	size_t n = strlen(text), i, j = 0, k;
+	char *fixed;
+	json_t *v;
+
+	if (utf8_valid(text, n))
+		return json_string(text);
+	fixed = malloc(n * 3 + 1);
+	if (fixed == NULL)
+		return NULL;
+	for (i = 0; i < n; i += k) {
+		k = utf8_seq((const unsigned char *)text + i, n - i);
+		if (k == 0) {
+			memcpy(fixed + j, "\xEF\xBF\xBD", 3);
+			j += 3;
+			k = 1;
+		} else {
+			memcpy(fixed + j, text + i, k);
+			j += k;
+		}
+	}
+	fixed[j] = '\0';
+	v = json_string(fixed);
+	free(fixed);
+	return v;
+}
+
 /* Builds the stream's status message; called with pub_lock held. */
 static struct state_buf *
 status_message(struct state *st)
@@ -117,16 +150,16 @@ status_message(struct state *st)
 	char *text;
 	struct state_buf *b = NULL;
 
-	o = json_pack("{s:s, s:s, s:s, s:I}",
+	o = json_pack("{s:s, s:s, s:o, s:I}",
 	    "type", "status",
 	    "collector", subscriber_state_name(st->collector),
-	    "error", st->collector_error,
+	    "error", json_text(st->collector_error),
 	    "seq", (json_int_t)st->seq);
 	if (o == NULL)
 		return NULL;
 	if (st->rules_error[0] != '\0')
 		json_object_set_new(o, "rules_error",
-		    json_string(st->rules_error));
+		    json_text(st->rules_error));
 	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (text != NULL)
@@ -496,15 +529,15 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 
 	o = json_object();
 	pthread_mutex_lock(&st->pub_lock);
-	c = json_pack("{s:s, s:s}",
+	c = json_pack("{s:s, s:o}",
 	    "state", subscriber_state_name(sub != NULL ? sub->state :
 	    st->collector),
 	    /* as in the stream's status message: no error while connected */
-	    "error", sub == NULL ? st->collector_error :
-	    sub->state == SUBSCRIBER_CONNECTED ? "" : sub->error);
+	    "error", json_text(sub == NULL ? st->collector_error :
+	    sub->state == SUBSCRIBER_CONNECTED ? "" : sub->error));
 	if (c != NULL && sub != NULL) {
-		json_object_set_new(c, "last_error", json_string(sub->error));
-		json_object_set_new(c, "endpoint", json_string(sub->endpoint));
+		json_object_set_new(c, "last_error", json_text(sub->error));
+		json_object_set_new(c, "endpoint", json_text(sub->endpoint));
 		json_object_set_new(c, "snapshots",
 		    json_integer((json_int_t)sub->n_snapshots));
 		json_object_set_new(c, "connects",
@@ -534,11 +567,11 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 	    "nodes", (json_int_t)st->n_nodes,
 	    "edges", (json_int_t)st->n_edges);
 	r = json_pack("{s:o, s:I, s:o}",
-	    "file", st->rules_path != NULL ? json_string(st->rules_path) :
+	    "file", st->rules_path != NULL ? json_text(st->rules_path) :
 	    json_null(),
 	    "count", (json_int_t)st->n_rules,
 	    "error", st->rules_error[0] != '\0' ?
-	    json_string(st->rules_error) : json_null());
+	    json_text(st->rules_error) : json_null());
 	if (r != NULL)
 		json_object_set_new(r, "loaded_ms",
 		    json_integer(st->rules_loaded_ms));
