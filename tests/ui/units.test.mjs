@@ -16,7 +16,7 @@ globalThis.localStorage = {
 const {Model} = await import('../../web/js/model.js');
 const {placeNew, seedPositions, spotNear, Pins, Occupancy} = await import('../../web/js/layout.js');
 const {GraphView, typeKey} = await import('../../web/js/view.js');
-const {PIN_KEY, PIN_MAX} = await import('../../web/js/config.js');
+const {PIN_KEY, PIN_MAX, typeInfo, knownType} = await import('../../web/js/config.js');
 
 const proc = (pid, extra = {}) => ({id: `p:${pid}:1`, kind: 'process', pid, name: 'n' + pid,
     label: 'n' + pid, type: 'app', ...extra});
@@ -67,6 +67,10 @@ describe('model', () => {
 		assert.equal(typeKey({kind: 'process', type: 'database'}), 'database');
 		assert.equal(typeKey({kind: 'process', type: 'custom_kind'}), 'custom_kind');
 		assert.equal(typeKey({kind: 'process'}), 'app');
+		// Rules may name any type; our tables are looked up by own keys only.
+		for (const t of ['constructor', '__proto__', 'toString'])
+			assert.equal(typeInfo(t).label, 'Application', t);
+		assert.equal(knownType('database'), true);
 	});
 });
 

@@ -49,6 +49,12 @@ export const REASONS = {
 	heuristic: 'no listener known: the lower port is taken as the server',
 };
 
+// Type names come from the user's rules: look them up as own keys only
+// ("constructor" or "__proto__" are not types of ours).
+export function knownType(t) {
+	return typeof t === 'string' && Object.prototype.hasOwnProperty.call(TYPES, t);
+}
+
 export function typeInfo(t) {
-	return TYPES[t] || TYPES[FALLBACK_TYPE];
+	return knownType(t) ? TYPES[t] : TYPES[FALLBACK_TYPE];
 }

@@ -2,7 +2,7 @@
 // and answers 404 when it has none; then we draw our own SVG.  Each type is
 // asked once per page load.
 
-import {TYPES, FALLBACK_TYPE} from './config.js';
+import {FALLBACK_TYPE, knownType} from './config.js';
 
 const server = new Map();	// type -> null (asking) | true | false
 let changed = () => {};
@@ -12,7 +12,7 @@ export function onIconsChanged(fn) {
 }
 
 export function builtinIcon(name) {
-	return 'img/' + (TYPES[name] ? name : FALLBACK_TYPE) + '.svg';
+	return 'img/' + (knownType(name) ? name : FALLBACK_TYPE) + '.svg';
 }
 
 function probe(type) {

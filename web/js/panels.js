@@ -3,7 +3,7 @@
 // textContent.
 
 import {el, clear, $, ellipsize, fmtAge} from './dom.js';
-import {TYPES, REASONS, MAX_CONNS_SHOWN, typeInfo} from './config.js';
+import {TYPES, REASONS, MAX_CONNS_SHOWN, typeInfo, knownType} from './config.js';
 import {builtinIcon} from './icons.js';
 
 function listenText(l) {
@@ -11,6 +11,12 @@ function listenText(l) {
 		return '';
 	return l.slice(0, 30).map((x) => (x.proto || '') + ' ' + (x.addr || '*') + ':' + x.port)
 	    .join(', ') + (l.length > 30 ? ' …' : '');
+}
+
+function reasonText(r) {
+	if (typeof r !== 'string' || !r)
+		return '';
+	return Object.prototype.hasOwnProperty.call(REASONS, r) ? r + ': ' + REASONS[r] : r;
 }
 
 function statesText(s) {
@@ -76,7 +82,7 @@ export class Tooltip {
 		clear(this.box);
 		const t = typeInfo(n.typeKey);
 		this.box.append(el('div', {class: 'tt-title'},
-		    el('img', {src: builtinIcon(n.typeKey in TYPES ? n.typeKey : 'app'), alt: ''}),
+		    el('img', {src: builtinIcon(n.typeKey), alt: ''}),
 		    el('span', {text: n.kind === 'group' ? n.name + ' ×' + n.count :
 		        (n.apiLabel ?? n.name ?? n.addr ?? id)}),
 		    n.closing ? el('span', {class: 'tag closed', text: 'closed'}) :
@@ -118,7 +124,7 @@ export class Tooltip {
 		    ['client ends', ports.join(', ') + (conns.length > 8 ? ' …' : ''), 'mono'],
 		    ['connections', e.count],
 		    ['states', statesText(e.states)],
-		    ['direction', e.reason ? e.reason + (REASONS[e.reason] ? ': ' + REASONS[e.reason] : '') : ''],
+		    ['direction', reasonText(e.reason)],
 		]), el('div', {class: 'tt-hint', text: 'Click for the connection list'}));
 		this.place(pt);
 	}
@@ -263,7 +269,7 @@ export class Details {
 		    ['client', nodeName(v, e.from)], ['server', nodeName(v, e.to)],
 		    ['server port', e.server_port], ['connections', e.count],
 		    ['states', statesText(e.states)],
-		    ['direction', e.reason ? e.reason + (REASONS[e.reason] ? ': ' + REASONS[e.reason] : '') : ''],
+		    ['direction', reasonText(e.reason)],
 		]));
 		this.box.append(el('h3', {text: 'Connections'}), connTable(v.connsOf(e.id), e.count));
 	}
@@ -381,7 +387,7 @@ export class Filters {
 		this.typesBox = el('div', {class: 'types'});
 		this.box.append(this.typesBox);
 		for (const k of this.known) {
-			this.typesBox.append(this.check(TYPES[k] ? TYPES[k].label : k, !f.hiddenTypes.has(k), (c) => {
+			this.typesBox.append(this.check(knownType(k) ? TYPES[k].label : k, !f.hiddenTypes.has(k), (c) => {
 				if (c)
 					f.hiddenTypes.delete(k);
 				else
@@ -485,7 +491,7 @@ export class Search {
 		for (const n of this.matches.slice(0, 8)) {
 			this.list.append(el('button', {class: 'sr-item', type: 'button',
 			    onmousedown: (ev) => { ev.preventDefault(); this.go(n); }},
-			    el('img', {src: builtinIcon(n.kind === 'external' ? 'external' : n.kind === 'endpoint' ? 'endpoint' : (TYPES[n.type] ? n.type : 'app')), alt: ''}),
+			    el('img', {src: builtinIcon(n.kind === 'external' ? 'external' : n.kind === 'endpoint' ? 'endpoint' : (knownType(n.type) ? n.type : 'app')), alt: ''}),
 			    el('b', {text: ellipsize(n.label ?? n.name ?? n.addr, 40)}),
 			    el('span', {class: 'muted', text: n.pid !== undefined ? ' pid ' + n.pid : ''}),
 			    el('span', {class: 'sr-cmd mono', text: ellipsize(n.cmdline || n.exe || '', 60)})));

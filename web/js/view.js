@@ -5,7 +5,7 @@
 // items glow for a while, closed ones fade before they go.
 
 import {
-	TYPES, EDGE, HIGHLIGHT_MS, FADE_MS, GROUP_ON, GROUP_OFF, BIG_GRAPH,
+	EDGE, HIGHLIGHT_MS, FADE_MS, GROUP_ON, GROUP_OFF, BIG_GRAPH,
 	MAX_CONNS_SHOWN, LABEL_MAX, FALLBACK_TYPE,
 } from './config.js';
 import {iconFor} from './icons.js';
@@ -26,7 +26,7 @@ export function typeKey(n) {
 		return 'external';
 	if (n.kind === 'endpoint')
 		return 'endpoint';
-	return TYPES[n.type] ? n.type : (typeof n.type === 'string' && n.type ? n.type : FALLBACK_TYPE);
+	return typeof n.type === 'string' && n.type ? n.type : FALLBACK_TYPE;
 }
 
 export class GraphView {
