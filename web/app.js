@@ -5,7 +5,13 @@ import {Model} from './js/model.js';
 import {GraphView} from './js/view.js';
 import {Stream} from './js/stream.js';
 import {onIconsChanged} from './js/icons.js';
-import {Tooltip, Details, Filters, Search, StatusBar, Table, buildLegend} from './js/panels.js';
+import {Tooltip} from './js/tooltip.js';
+import {Details} from './js/details.js';
+import {Filters} from './js/filters.js';
+import {Search} from './js/search.js';
+import {StatusBar} from './js/statusbar.js';
+import {Table} from './js/table.js';
+import {buildLegend} from './js/legend.js';
 import {$} from './js/dom.js';
 import {TICK_MS} from './js/config.js';
 

@@ -1,0 +1,68 @@
+// Text for the panels: names, states, reasons, key/value lists and connection
+// tables, all built with el(), never as HTML.
+
+import {el} from './dom.js';
+import {REASONS, MAX_CONNS_SHOWN} from './config.js';
+
+export function listenText(l) {
+	if (!Array.isArray(l) || !l.length)
+		return '';
+	return l.slice(0, 30).map((x) => (x.proto || '') + ' ' + (x.addr || '*') + ':' + x.port)
+	    .join(', ') + (l.length > 30 ? ' …' : '');
+}
+
+export function reasonText(r) {
+	if (typeof r !== 'string' || !r)
+		return '';
+	return Object.prototype.hasOwnProperty.call(REASONS, r) ? r + ': ' + REASONS[r] : r;
+}
+
+export function statesText(s) {
+	if (!s || typeof s !== 'object')
+		return '';
+	return Object.entries(s).map(([k, v]) => (k || 'bound') + ' ' + v).join(', ');
+}
+
+export function nodeName(view, id) {
+	const it = view.nodes.get(id);
+	if (!it)
+		return id;
+	if (it.kind === 'group')
+		return it.name + ' ×' + it.count;
+	if (it.kind === 'process')
+		return (it.apiLabel ?? it.name) + ' (' + it.pid + ')';
+	return it.apiLabel ?? it.addr ?? id;
+}
+
+export function kv(rows) {
+	const dl = el('dl', {class: 'kv'});
+	for (const [k, v, cls] of rows) {
+		if (v === undefined || v === null || v === '')
+			continue;
+		dl.append(el('dt', {text: k}), el('dd', {class: cls, text: String(v)}));
+	}
+	return dl;
+}
+
+export function connTable(conns, count) {
+	const t = el('table', {class: 'conns'});
+	t.append(el('tr', null, el('th', {text: 'client'}), el('th', {text: 'server'}),
+	    el('th', {text: 'state'})));
+	const list = Array.isArray(conns) ? conns : [];
+	for (const c of list.slice(0, MAX_CONNS_SHOWN)) {
+		t.append(el('tr', null, el('td', {class: 'mono', text: c.client}),
+		    el('td', {class: 'mono', text: c.server}), el('td', {text: c.state || '—'})));
+	}
+	const more = Math.max(0, (count || 0) - Math.min(list.length, MAX_CONNS_SHOWN));
+	const f = el('div');
+	f.append(t);
+	if (more > 0)
+		f.append(el('p', {class: 'muted', text: '+ ' + more + ' more'}));
+	return f;
+}
+
+export function focusNode(view, id) {
+	view.network.focus(id, {scale: Math.max(view.network.getScale(), 1.1),
+	    animation: {duration: 450, easingFunction: 'easeInOutQuad'}});
+	view.network.selectNodes([id]);
+}
