@@ -596,6 +596,14 @@ describe('live map in the browser', {concurrency: false}, () => {
 		}, [n.id, pinned]), 5000);
 		const last = await page.evaluate((id) => window.procnet.network.getPositions([id])[id], n.id);
 		assert.ok(Math.hypot(last.x - moved.x, last.y - moved.y) < 2);
+		// Re-layout runs physics until it settles, then stops; the pin stays.
+		await page.click('#btn-relayout');
+		await waitFor('re-layout to settle', () =>
+		    page.evaluate(() => !window.procnet.view.layoutRunning), 30000);
+		const kept = await page.evaluate((id) => window.procnet.network.getPositions([id])[id], n.id);
+		assert.ok(Math.hypot(kept.x - moved.x, kept.y - moved.y) < 2, 'pin moved by re-layout');
+		const item = await nodeOfPid(peers.broker.pid);
+		assert.deepEqual(item.fixed, {x: false, y: false}, 'released after the layout');
 	});
 
 	it('reconnects after webd restarts without redrawing what it has', async () => {
