@@ -15,7 +15,9 @@ VmRSS is sampled every second after a warm-up.  When the churn stops:
     memory in quarantine);
   - both daemons exit 0 on SIGTERM.
 Prints the numbers.  `make soak SOAK_SECONDS=60`; `meson test soak_short`
-runs it for 15 s.  Everything it starts it stops, by pid.
+runs it for 15 s.  Where `unshare -n` works (root) it runs in a network
+namespace of its own, so that other sockets on the machine do not move the
+daemons' memory.  Everything it starts it stops, by pid.
 """
 import argparse
 import os
@@ -23,6 +25,7 @@ import selectors
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -273,6 +276,11 @@ def main():
     ap.add_argument("--warmup", type=float, default=None,
                     help="seconds before RSS sampling starts (default: a sixth, 3..10)")
     ap.add_argument("--interval", default="0.5", help="webd --interval")
+    ap.add_argument("--netns", choices=("auto", "yes", "no"), default="auto",
+                    help="run in a network namespace of its own, so the rest of "
+                    "the machine's sockets do not move the numbers (auto: when "
+                    "unshare -n works)")
+    ap.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--churn-server", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--churn-client", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -289,8 +297,35 @@ def main():
         if not os.access(exe, os.X_OK):
             log("missing %s: build first" % exe)
             return 1
+    if args.in_netns:
+        # a new network namespace has only lo, and it is down
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        log("soak: in a network namespace of its own")
+    elif args.netns == "yes" or (args.netns == "auto" and netns_works()):
+        return in_netns()
+    elif args.netns == "auto":
+        log("soak: unshare -n not available; sharing the machine's network "
+            "namespace (its other sockets are in the numbers)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     return soak(args)
+
+
+def netns_works():
+    try:
+        return subprocess.run(["unshare", "-n", "--", "ip", "link", "set", "lo", "up"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def in_netns():
+    """This script again, under unshare -n; SIGTERM is passed on."""
+    argv = ["unshare", "-n", "--", sys.executable, os.path.abspath(__file__),
+            "--in-netns"] + sys.argv[1:]
+    p = subprocess.Popen(argv)
+    signal.signal(signal.SIGTERM, lambda *_: p.terminate())
+    return p.wait()
 
 
 if __name__ == "__main__":
