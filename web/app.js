@@ -4,7 +4,7 @@
 import {Model} from './js/model.js';
 import {GraphView} from './js/view.js';
 import {Stream} from './js/stream.js';
-import {onIconsChanged} from './js/icons.js';
+import {onIconsChanged, setServerIcons} from './js/icons.js';
 import {Tooltip} from './js/tooltip.js';
 import {Details} from './js/details.js';
 import {Filters} from './js/filters.js';
@@ -67,6 +67,10 @@ const stream = new Stream({
 onIconsChanged(() => {
 	view.dirty = true;
 });
+fetch('/api/status', {cache: 'no-store'})
+	.then((r) => r.ok ? r.json() : null)
+	.then((st) => setServerIcons(Boolean(st && st.icons === true)))
+	.catch(() => {});
 
 setInterval(() => {
 	if (view.needsTick(Date.now()))

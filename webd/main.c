@@ -212,6 +212,7 @@ serve(const struct webd_options *o, const char *rules_path,
 	memset(&sc, 0, sizeof(sc));
 	sc.udp = o->udp;
 	sc.p2p_only = o->p2p_only;
+	sc.icons = o->icons_dir != NULL;
 	sc.svc_ports = o->svc_ports;
 	sc.n_svc_ports = o->n_svc_ports;
 	sc.json.cmdline = redact_mode_of(o->cmdline);

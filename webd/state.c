@@ -39,7 +39,7 @@ struct state {
 	int64_t local_addrs_ms;
 	uint16_t *svc_ports;
 	size_t n_svc_ports;
-	bool udp, p2p_only;
+	bool udp, p2p_only, icons;
 	struct graph_json_opts json;
 
 	pthread_mutex_t pub_lock;
@@ -201,6 +201,7 @@ state_new(const struct state_config *c, struct state **out)
 	pthread_mutex_init(&st->pub_lock, NULL);
 	st->udp = c->udp;
 	st->p2p_only = c->p2p_only;
+	st->icons = c->icons;
 	st->json = c->json;
 	st->on_publish = c->on_publish;
 	st->user = c->user;
@@ -604,6 +605,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 		    "sent_status", (json_int_t)streams->sent_status,
 		    "resyncs", (json_int_t)streams->resyncs,
 		    "dropped", (json_int_t)streams->dropped));
+	json_object_set_new(o, "icons", json_boolean(st->icons));
 	json_object_set_new(o, "options", json_pack("{s:b, s:b}",
 	    "udp", st->udp, "p2p_only", st->p2p_only));
 	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));

@@ -40,6 +40,9 @@ struct state_config {
 	/* Graph options; svc_ports is copied. */
 	bool udp;
 	bool p2p_only;
+	/* Whether --icons-dir is set: /api/status says so, so the UI asks
+	 * for /icons/<type>.png only when there can be one. */
+	bool icons;
 	const uint16_t *svc_ports;
 	size_t n_svc_ports;
 	struct graph_json_opts json;

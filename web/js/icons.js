@@ -6,6 +6,17 @@ import {FALLBACK_TYPE, knownType} from './config.js';
 
 const server = new Map();	// type -> null (asking) | true | false
 let changed = () => {};
+// Whether webd has an icons folder at all (/api/status "icons"); until it
+// says so we ask for nothing, so a server without one never sees a request
+// that can only 404.
+let serverHasIcons = false;
+
+export function setServerIcons(on) {
+	if (on === serverHasIcons)
+		return;
+	serverHasIcons = on;
+	changed();
+}
 
 export function onIconsChanged(fn) {
 	changed = fn;
@@ -44,6 +55,8 @@ export function iconFor(node) {
 	const type = node.kind === 'external' ? 'external' : String(node.type || FALLBACK_TYPE);
 	if (!TYPE_RE.test(type))
 		return builtinIcon(FALLBACK_TYPE);
+	if (!serverHasIcons)
+		return builtinIcon(type);
 	if (!server.has(type))
 		probe(type);
 	return server.get(type) ? serverIcon(type) : builtinIcon(type);
