@@ -270,9 +270,11 @@ def t_webd_restart(d, webd_unused):
 
 # ---- the collector killed mid-send ----
 
-# Idle loopback connections held by a child, so that a snapshot is larger
-# than a Unix socket's send buffer and the collector is still writing one
-# when it is killed.
+# Idle loopback connections held by children (POP_PROCS of POP_CONNS each,
+# within a small per-process fd limit), so that a snapshot is larger than a
+# Unix socket's send buffer and the collector is still writing one when it
+# is killed.
+POP_PROCS, POP_CONNS = 4, 1800
 POPULATION = """
 import resource, socket, sys, time
 resource.setrlimit(resource.RLIMIT_NOFILE,
@@ -300,14 +302,16 @@ def wmem_default():
 
 def t_collector_kill(d, webd):
     big = wmem_default() * 3 // 2
-    pop = d.spawn([sys.executable, "-c", POPULATION, "6000"], name="population")
+    pops = [d.spawn([sys.executable, "-c", POPULATION, str(POP_CONNS)],
+                    name="population") for _ in range(POP_PROCS)]
     sc = fl.StreamClient(webd.port)
     sc.start()
     raw = fl.collector_subscriber(d.sock, interval_ms=100, agent=b"it_faults-kill")
     try:
-        wait_for(lambda: "ready" in fl.tail(pop, 1) or pop.poll() is not None,
-                 "the population of 6000 connections", timeout=120)
-        assert pop.poll() is None, "population: %s" % fl.tail(pop)
+        for pop in pops:
+            wait_for(lambda: "ready" in fl.tail(pop, 1) or pop.poll() is not None,
+                     "a population of %d connections" % POP_CONNS, timeout=120)
+            assert pop.poll() is None, "population: %s" % fl.tail(pop)
         wait_for(lambda: sc.seq is not None, "the full graph")
         # whole snapshots until one is larger than the socket can buffer
         deadline = time.monotonic() + fl.WAIT_S * 2
@@ -357,7 +361,8 @@ def t_collector_kill(d, webd):
     finally:
         raw.close()
         sc.stop()
-        d.stop(pop)
+        for pop in pops:
+            d.stop(pop)
 
 
 TESTS = [t_concurrent_100, t_never_reads, t_collector_never_reads,
