@@ -80,8 +80,13 @@ def wine(*args, timeout=300, check=True):
     return cp
 
 
+LAST_QUERY = {}
+
+
 def service_state(name):
-    out = wine("sc", "query", name, check=False).stdout
+    cp = wine("sc", "query", name, check=False)
+    out = cp.stdout
+    LAST_QUERY[name] = "exit %d: %s%s" % (cp.returncode, out, cp.stderr)
     state = code = None
     for line in out.splitlines():
         parts = line.split()
@@ -121,7 +126,8 @@ def stop_service(name):
     wine("sc", "stop", name)
     ok, code = wait_state(name, "STOPPED", SERVICE_WAIT_S)
     if not ok:
-        fail("%s still %s %d s after sc stop" % (name, code, SERVICE_WAIT_S))
+        fail("%s still %s %d s after sc stop; last sc query: %s" % (
+            name, code, SERVICE_WAIT_S, LAST_QUERY.get(name, "")[-500:]))
     if code not in ("0", None):
         fail("%s stopped with exit code %s" % (name, code))
 
@@ -193,8 +199,14 @@ def main():
         fail("missing %s (the UI is not built)" % WEB_ROOT)
     if not os.path.isdir(PREFIX):
         log("creating the Wine prefix %s" % PREFIX)
-        subprocess.run(["wineboot", "-i"], env=ENV, timeout=900,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # wineboot returns before the prefix is fully set up; wait for
+        # its server to go idle, or the first test commands race with the
+        # rest of the setup (services re-registered under our feet).
+        for cmd in (["wineboot", "-i"], ["wineserver", "-w"]):
+            subprocess.run(cmd, env=ENV, timeout=900,
+                           stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
     # A fresh, persistent server: services outlive the last Wine command.
     for cmd in (["wineserver", "-k"], ["wineserver", "-p"]):
         subprocess.run(cmd, env=ENV, timeout=120, stdin=subprocess.DEVNULL,
