@@ -149,8 +149,10 @@ def compare_with_graph(port, clients):
     c = clients[bad[0]]
     nodes = {n["id"] for n in g["nodes"]}
     edges = {e["id"] for e in g["edges"]}
-    return s1, ("client %s differ at seq %d (client 0 now at %d): "
-                "graph %d nodes %d edges" % (bad, s1, c.seq, len(nodes), len(edges)))
+    return s1, ("stream clients %s differ from /api/graph at seq %d (client %d now "
+                "at %d): graph %d nodes %d edges, client %d nodes %d edges"
+                % (bad, s1, bad[0], c.seq, len(nodes), len(edges),
+                   len(c.nodes), len(c.edges)))
 
 
 def soak(args):
