@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "hex.h"
+
 static bool
 is_space(char c)
 {
@@ -41,18 +43,6 @@ parse_dec(const char **p, const char *end, bool neg_ok, int64_t *out)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly n hex digits at p into *out. */
 static int
 parse_hex_n(const char *p, size_t n, uint32_t *out)
@@ -62,7 +52,7 @@ parse_hex_n(const char *p, size_t n, uint32_t *out)
 	int d;
 
 	for (i = 0; i < n; i++) {
-		if ((d = hexval(p[i])) < 0)
+		if ((d = hex_value(p[i])) < 0)
 			return -EINVAL;
 		v = v << 4 | (uint32_t)d;
 	}

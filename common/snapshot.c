@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 #define ARENA_CHUNK	(64u * 1024u)
 
 struct arena_chunk {
@@ -383,18 +385,6 @@ parse_v4(const char *s, uint8_t out[4])
 	return *s == '\0' ? 0 : -EINVAL;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 snap_addr_parse(const char *s, struct snap_addr *out)
 {
@@ -422,7 +412,7 @@ snap_addr_parse(const char *s, struct snap_addr *out)
 
 		if (n >= 16)
 			return -EINVAL;
-		while ((h = hexval(*s)) >= 0) {
+		while ((h = hex_value(*s)) >= 0) {
 			v = v << 4 | (unsigned)h;
 			s++;
 			if (++d > 4)

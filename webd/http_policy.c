@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "snapshot.h"
 
 int
@@ -128,18 +129,6 @@ http_policy_method_ok(const char *method)
 	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One strict percent-decoding pass into dec (at least strlen(raw) + 1). */
 static int
 decode_once(const char *raw, char *dec)
@@ -150,7 +139,7 @@ decode_once(const char *raw, char *dec)
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '%') {
-			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
 
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
