@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hex.h"
+#include "utf8.h"
 
 #define ARENA_CHUNK	(64u * 1024u)
 
@@ -42,12 +43,7 @@ arena_strdup(struct snapshot_priv *p, const char *str)
 
 	if (str == NULL || *str == '\0')
 		return "";
-	len = strnlen(str, SNAP_MAX_STRING);
-	if (len == SNAP_MAX_STRING) {
-		/* Cut at a UTF-8 boundary: step back over continuation bytes. */
-		while (len > 0 && ((unsigned char)str[len] & 0xC0) == 0x80)
-			len--;
-	}
+	len = utf8_cut(str, SNAP_MAX_STRING);
 	if (c == NULL || c->size - c->used < len + 1) {
 		size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
 
