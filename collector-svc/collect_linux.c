@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "clock.h"
 #include "inode_map.h"
 #include "procfs.h"
 #include "sockdiag.h"
@@ -150,15 +151,6 @@ struct collector {
 	struct collect_stats last;	/* of the last successful one */
 	char err[ERR_MAX];
 };
-
-static uint64_t
-now_us(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void
 set_err(struct collector *c, int rc, const char *what)
@@ -881,10 +873,10 @@ dump_sockets(struct collector *c, const struct collect_opts *o)
 {
 	int rc;
 
-	uint64_t t0 = now_us(CLOCK_MONOTONIC);
+	uint64_t t0 = (uint64_t)clock_mono_us();
 
 	rc = dump_tables(c, o);
-	c->stats.dump_us = (uint32_t)(now_us(CLOCK_MONOTONIC) - t0);
+	c->stats.dump_us = (uint32_t)((uint64_t)clock_mono_us() - t0);
 	return rc;
 }
 
@@ -1310,22 +1302,20 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 {
 	struct snapshot_builder *b;
 	struct snapshot *snap;
-	struct timespec ts;
 	uint64_t t0, t2, t3;
 	int64_t time_ms;
 	int rc;
 
 	c->err[0] = '\0';
 	memset(&c->stats, 0, sizeof(c->stats));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	t0 = now_us(CLOCK_MONOTONIC);
+	time_ms = clock_real_ms();
+	t0 = (uint64_t)clock_mono_us();
 
 	if ((rc = sample_tables(c, o)) != 0) {
 		sv_release(&c->socks);
 		return rc;
 	}
-	t2 = now_us(CLOCK_MONOTONIC);
+	t2 = (uint64_t)clock_mono_us();
 
 	if ((b = snapshot_builder_new()) == NULL) {
 		set_err(c, -ENOMEM, "snapshot");
@@ -1338,14 +1328,14 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 		set_err(c, rc, "building snapshot");
 		return rc;
 	}
-	t3 = now_us(CLOCK_MONOTONIC);
+	t3 = (uint64_t)clock_mono_us();
 	snapshot_builder_set_sample_us(b, (uint32_t)(t3 - t0));
 	if ((rc = snapshot_builder_finish(b, &snap)) != 0) {
 		set_err(c, rc, "building snapshot");
 		return rc;
 	}
 
-	c->stats.sample_us = (uint32_t)(now_us(CLOCK_MONOTONIC) - t0);
+	c->stats.sample_us = (uint32_t)((uint64_t)clock_mono_us() - t0);
 	/* The dump and the fd walk overlap: owner_us is both together. */
 	c->stats.owner_us = (uint32_t)(t2 - t0);
 	c->stats.procinfo_us = (uint32_t)(t3 - t2);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "addrfmt.h"
+#include "clock.h"
 #include "collect.h"
 #include "log.h"
 #include "server.h"
@@ -423,15 +424,6 @@ pause_for(double secs)
 		;
 }
 
-static double
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -446,7 +438,8 @@ run_samples(struct options *o)
 	struct collector *c;
 	struct snapshot *s, *last = NULL;
 	struct collect_stats st;
-	double *ms, t0;
+	double *ms;
+	int64_t t0;
 	unsigned i, done = 0;
 	int rc, ret = 0;
 
@@ -468,14 +461,14 @@ run_samples(struct options *o)
 		/* Only the last snapshot is printed: hold one at a time. */
 		snapshot_unref(last);
 		last = NULL;
-		t0 = mono_ms();
+		t0 = clock_mono_us();
 		if ((rc = collector_sample(c, &o->collect, &s)) != 0) {
 			log_warnx("sample %u failed: %s", i + 1,
 			    collector_error(c));
 			ret = 1;
 			break;
 		}
-		ms[done++] = mono_ms() - t0;
+		ms[done++] = (double)(clock_mono_us() - t0) / 1e3;
 		collector_stats(c, &st);
 		last = s;
 	}

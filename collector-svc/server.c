@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "frame.h"
 #include "log.h"
@@ -133,15 +134,6 @@ frame_ref(struct shared_frame *f)
 	return f;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits on cv (srv->mu held) for at most ms. */
 static void
 cv_wait_ms(struct server *s, pthread_cond_t *cv, int64_t ms)
@@ -171,7 +163,7 @@ limit_pass(struct server *s, struct loglimit *l, unsigned max, int period,
 {
 	/* Monotonic: a wall clock stepped back would otherwise keep a
 	 * window open, and every line in it suppressed, for that long. */
-	int64_t now = mono_ms() / 1000;
+	int64_t now = clock_mono_ms() / 1000;
 	bool pass;
 
 	pthread_mutex_lock(&s->mu);
@@ -259,7 +251,7 @@ send_error(struct client *cl, const char *text)
 static int
 left_ms(int64_t deadline)
 {
-	int64_t left = deadline - mono_ms();
+	int64_t left = deadline - clock_mono_ms();
 
 	return left < 0 ? 0 : (int)left;
 }
@@ -348,7 +340,7 @@ take_subscribe(struct client *cl, const struct frame_header *h,
 static int
 handshake(struct client *cl, char *why, size_t whylen, bool *eof)
 {
-	int64_t deadline = mono_ms() + cl->srv->hello_timeout_ms;
+	int64_t deadline = clock_mono_ms() + cl->srv->hello_timeout_ms;
 	uint8_t payload[FRAME_MAX_CONTROL], out[FRAME_SMALL_MAX];
 	struct frame_header h;
 	struct frame_hello hello, reply;
@@ -405,7 +397,7 @@ client_input(struct client *cl, char *why, size_t whylen, bool *eof)
 	struct frame_header h;
 	struct frame_subscribe sub;
 
-	if (read_control(cl, mono_ms() + CONTROL_READ_MS, &h, payload, why,
+	if (read_control(cl, clock_mono_ms() + CONTROL_READ_MS, &h, payload, why,
 	    whylen, eof) < 0 ||
 	    take_subscribe(cl, &h, payload, false, &sub, why, whylen) < 0)
 		return -1;
@@ -600,7 +592,7 @@ sampler_main(void *arg)
 
 			if (last + 2 * cost > next)
 				next = last + 2 * cost;
-			wait = next - mono_ms();
+			wait = next - clock_mono_ms();
 		}
 		/* a new UDP subscriber should not wait a whole interval */
 		if (udp && s->latest != NULL && !s->latest->udp)
@@ -613,12 +605,12 @@ sampler_main(void *arg)
 		}
 		pthread_mutex_unlock(&s->mu);
 
-		last = mono_ms();
+		last = clock_mono_ms();
 		sampled = true;
 		o.tcp = true;
 		o.udp = udp;
 		r = collector_sample(s->col, &o, &snap);
-		cost = mono_ms() - last;
+		cost = clock_mono_ms() - last;
 		if (r < 0)
 			slog(s, &s->lim_sample, 1, 10, true,
 			    "sample failed: %s", collector_error(s->col));

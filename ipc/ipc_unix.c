@@ -5,6 +5,8 @@
  */
 #include "transport.h"
 
+#include "clock.h"
+
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,15 +46,6 @@ neg_errno(void)
 	return errno ? -errno : -EIO;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left until deadline for poll(): -1 forever, 0 when past. */
 static int
 remaining(int64_t deadline)
@@ -61,7 +54,7 @@ remaining(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - clock_mono_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT_MAX ? INT_MAX : (int)left;
@@ -70,7 +63,7 @@ remaining(int64_t deadline)
 static int64_t
 deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : clock_mono_ms() + timeout_ms;
 }
 
 /* Waits for events on fd until the deadline: 1 ready, 0 timeout, <0. */

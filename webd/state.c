@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "netif.h"
 #include "stream.h"
@@ -61,24 +62,6 @@ struct state {
 	void (*on_publish)(void *);
 	void *user;
 };
-
-static int64_t
-now_ms(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 struct state_buf *
 state_buf_new(const char *data, size_t len)
@@ -221,7 +204,7 @@ state_new(const struct state_config *c, struct state **out)
 			st->rules_stat_valid = true;
 		st->n_rules = rules_count(c->rules);
 	}
-	st->rules_loaded_ms = now_ms(CLOCK_REALTIME);
+	st->rules_loaded_ms = clock_real_ms();
 	if ((st->status = status_message(st)) == NULL)
 		goto nomem;
 	/* Taken over last, so a failure above leaves the caller's rules. */
@@ -256,7 +239,7 @@ state_free(struct state *st)
 static void
 refresh_local_addrs(struct state *st)
 {
-	int64_t now = now_ms(CLOCK_MONOTONIC);
+	int64_t now = clock_mono_ms();
 	struct snap_addr *addrs;
 	size_t n;
 	int rc;
@@ -312,7 +295,7 @@ pipeline_run(struct state *st)
 	char *text = NULL;
 	size_t len;
 	uint64_t seq;
-	int64_t t0 = now_us();
+	int64_t t0 = clock_mono_us();
 	int rc;
 
 	if (st->last_snap == NULL)
@@ -365,7 +348,7 @@ pipeline_run(struct state *st)
 	st->sample_time_ms = g->time_ms;
 	st->sample_us = g->sample_us;
 	st->privileged = g->privileged;
-	st->build_us = (uint32_t)(now_us() - t0);
+	st->build_us = (uint32_t)(clock_mono_us() - t0);
 	pthread_mutex_unlock(&st->pub_lock);
 
 	state_buf_unref(old_g);
@@ -486,7 +469,7 @@ state_check_rules(struct state *st, bool force, char *errbuf, size_t errlen)
 	pthread_mutex_lock(&st->pub_lock);
 	st->rules_error[0] = '\0';
 	st->n_rules = rules_count(nr);
-	st->rules_loaded_ms = now_ms(CLOCK_REALTIME);
+	st->rules_loaded_ms = clock_real_ms();
 	pthread_mutex_unlock(&st->pub_lock);
 	rc = pipeline_run(st);
 	pthread_mutex_unlock(&st->build_lock);
@@ -525,7 +508,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
     const struct stream_stats *streams, size_t *len)
 {
 	json_t *o, *c, *s, *r, *counts;
-	int64_t now = now_ms(CLOCK_REALTIME);
+	int64_t now = clock_real_ms();
 	char *text;
 
 	o = json_object();

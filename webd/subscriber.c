@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "codec.h"
 #include "frame.h"
 #include "transport.h"
@@ -56,15 +57,6 @@ subscriber_state_name(unsigned state)
 	return state < SUBSCRIBER_STATE_MAX ? state_names[state] : NULL;
 }
 
-static int64_t
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The timeout for one step: dflt, or less when the whole call's deadline
  * (monotonic ms, < 0 for none) comes sooner. */
 static int
@@ -74,7 +66,7 @@ step_ms(int64_t deadline, int dflt)
 
 	if (deadline < 0)
 		return dflt;
-	left = deadline - clock_ms(CLOCK_MONOTONIC);
+	left = deadline - clock_mono_ms();
 	if (left <= 0)
 		return 0;
 	return left < dflt ? (int)left : dflt;
@@ -305,7 +297,7 @@ state_now(const struct subscriber *s)
 {
 	if (s->st.state == SUBSCRIBER_CONNECTED)
 		return SUBSCRIBER_CONNECTED;
-	if (clock_ms(CLOCK_MONOTONIC) - s->down_since >= SUBSCRIBER_DOWN_AFTER_MS)
+	if (clock_mono_ms() - s->down_since >= SUBSCRIBER_DOWN_AFTER_MS)
 		return SUBSCRIBER_DOWN;
 	return SUBSCRIBER_CONNECTING;
 }
@@ -320,7 +312,7 @@ set_state(struct subscriber *s, enum subscriber_state st, const char *error)
 
 	pthread_mutex_lock(&s->mu);
 	if (st != SUBSCRIBER_CONNECTED && s->st.state == SUBSCRIBER_CONNECTED)
-		s->down_since = clock_ms(CLOCK_MONOTONIC);
+		s->down_since = clock_mono_ms();
 	s->st.state = st;
 	if (error != NULL)
 		snprintf(s->st.error, sizeof(s->st.error), "%s", error);
@@ -343,7 +335,7 @@ publish(struct subscriber *s, struct snapshot *snap)
 	old = s->latest;
 	s->latest = snap;
 	s->st.last_sample_ms = snap->time_ms;
-	s->st.last_receive_ms = clock_ms(CLOCK_REALTIME);
+	s->st.last_receive_ms = clock_real_ms();
 	s->st.n_snapshots++;
 	pthread_mutex_unlock(&s->mu);
 	snapshot_unref(old);
@@ -449,7 +441,7 @@ subscriber_start(const struct subscriber_opts *o, struct subscriber **out)
 	snprintf(s->st.endpoint, sizeof(s->st.endpoint), "%s", s->endpoint);
 	s->st.state = SUBSCRIBER_CONNECTING;
 	s->reported = SUBSCRIBER_CONNECTING;
-	s->down_since = clock_ms(CLOCK_MONOTONIC);
+	s->down_since = clock_mono_ms();
 	atomic_init(&s->stop, false);
 	pthread_mutex_init(&s->mu, NULL);
 	/* Backoff on the monotonic clock where the platform has it, so a
@@ -528,7 +520,7 @@ subscriber_fetch_once(const char *endpoint, bool udp, int timeout_ms,
 		endpoint = ep;
 	}
 	deadline = timeout_ms < 0 ? -1 :
-	    clock_ms(CLOCK_MONOTONIC) + timeout_ms;
+	    clock_mono_ms() + timeout_ms;
 	r = session_open(NULL, endpoint, FETCH_INTERVAL_MS, udp,
 	    timeout_ms < 0 ? -1 : timeout_ms, deadline, &c, &v, errbuf,
 	    errlen);
