@@ -333,8 +333,9 @@ class StreamClient(threading.Thread):
 
     KEEP = 200
 
-    def __init__(self, port, watch_port=None):
+    def __init__(self, port, watch_port=None, digests=True):
         super().__init__(daemon=True)
+        self.keep_digests = digests
         self.ws = WS(port)
         if self.ws.status != 101:
             raise AssertionError("stream refused: %d" % self.ws.status)
@@ -389,8 +390,9 @@ class StreamClient(threading.Thread):
         if self.watch_port is not None and any(
                 e.get("server_port") == self.watch_port for e in self.edges.values()):
             self.watch_seen += 1
-        self.digests[self.seq] = digest(canonical(self.nodes, self.edges, self.meta))
-        self.digests.pop(self.seq - self.KEEP, None)
+        if self.keep_digests:
+            self.digests[self.seq] = digest(canonical(self.nodes, self.edges, self.meta))
+            self.digests.pop(self.seq - self.KEEP, None)
 
     def run(self):
         try:
@@ -402,6 +404,11 @@ class StreamClient(threading.Thread):
             self.ended = repr(e)
             if not self.stopping:
                 self.errors.append("stream ended: %r" % e)
+
+    def describe(self):
+        return ("seq %s, %d full, %d deltas, %d status, errors %s, ended %s"
+                % (self.seq, self.fulls, self.deltas, self.statuses,
+                   self.errors[:3], self.ended))
 
     def digest_at(self, seq):
         with self.lock:
