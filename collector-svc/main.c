@@ -672,18 +672,7 @@ static const struct service_def collector_service = {
 int
 main(int argc, char **argv)
 {
-	char msg[1024];
-	int rc;
-
 	/* "install | uninstall | run" first: the service verbs. */
 	log_init(PROG, LOG_LEVEL_INFO);
-	if ((rc = service_dispatch(&collector_service, argc, argv, msg,
-	    sizeof(msg))) >= 0) {
-		if (msg[0] != '\0' && rc == 0)
-			log_info("%s", msg);
-		else if (msg[0] != '\0')
-			log_warnx("%s", msg);
-		return rc;
-	}
-	return collector_main(argc, argv);
+	return service_main(&collector_service, argc, argv, log_outcome);
 }

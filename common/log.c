@@ -162,3 +162,14 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+void
+log_outcome(int status, const char *msg)
+{
+	if (msg == NULL || msg[0] == '\0')
+		return;
+	if (status == 0)
+		log_info("%s", msg);
+	else
+		log_warnx("%s", msg);
+}

@@ -43,6 +43,9 @@ void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
  * key; suppressed repeats are counted and reported with the next line. */
 void log_warnx_limited(const char *key, int seconds, const char *fmt, ...)
     LOG_PRINTF(3, 4);
+/* A finished step's outcome: msg at info when status is 0, else as a
+ * warning; nothing when msg is empty (fits service_main's report). */
+void log_outcome(int status, const char *msg);
 void fatal(const char *fmt, ...) LOG_PRINTF(1, 2) LOG_NORETURN;
 void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) LOG_NORETURN;
 

@@ -46,3 +46,18 @@ service_dispatch(const struct service_def *d, int argc, char **argv,
 		    0 : 1;
 	return service_platform_run(d, n, args, msg, msglen);
 }
+
+int
+service_main(const struct service_def *d, int argc, char **argv,
+    void (*report)(int status, const char *msg))
+{
+	char msg[1024];
+	int rc;
+
+	if ((rc = service_dispatch(d, argc, argv, msg, sizeof(msg))) >= 0) {
+		if (report != NULL)
+			report(rc, msg);
+		return rc;
+	}
+	return d->main(argc, argv);
+}

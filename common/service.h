@@ -41,6 +41,14 @@ struct service_def {
 int service_dispatch(const struct service_def *d, int argc, char **argv,
     char *msg, size_t msglen);
 
+/*
+ * A daemon's whole main(): the verbs when argv[1] is one, their outcome
+ * handed to report (may be NULL) and its exit status returned; otherwise
+ * d->main(argc, argv).
+ */
+int service_main(const struct service_def *d, int argc, char **argv,
+    void (*report)(int status, const char *msg));
+
 /* Platform parts (service_unix.c / service_win.c). */
 int service_platform_install(const struct service_def *d, int argc,
     char **argv, char *msg, size_t msglen);

@@ -347,18 +347,7 @@ static const struct service_def webd_service = {
 int
 main(int argc, char **argv)
 {
-	char msg[1024];
-	int rc;
-
 	/* "install | uninstall | run": the service verbs (common/service.h). */
 	log_init(PROG, LOG_LEVEL_INFO);
-	if ((rc = service_dispatch(&webd_service, argc, argv, msg,
-	    sizeof(msg))) >= 0) {
-		if (msg[0] != '\0' && rc == 0)
-			log_info("%s", msg);
-		else if (msg[0] != '\0')
-			log_warnx("%s", msg);
-		return rc;
-	}
-	return webd_main(argc, argv);
+	return service_main(&webd_service, argc, argv, log_outcome);
 }
