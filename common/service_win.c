@@ -106,7 +106,7 @@ control_handler(DWORD control, DWORD type, LPVOID data, LPVOID ctx)
 }
 
 static void WINAPI
-service_main(DWORD argc, LPWSTR *argv)
+scm_service_main(DWORD argc, LPWSTR *argv)
 {
 	(void)argc;
 	(void)argv;	/* start parameters; the program's are svc_argv */
@@ -160,7 +160,7 @@ service_platform_run(const struct service_def *d, int argc, char **argv,
 	InitializeCriticalSection(&status_lock);
 	memset(table, 0, sizeof(table));
 	table[0].lpServiceName = svc_name;
-	table[0].lpServiceProc = service_main;
+	table[0].lpServiceProc = scm_service_main;
 	if (StartServiceCtrlDispatcherW(table)) {
 		/* Returns once ServiceMain has reported STOPPED. */
 		if (run_error != 0)
