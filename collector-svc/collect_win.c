@@ -299,29 +299,46 @@ addr6(struct snap_addr *a, const UCHAR *bytes)
 	memcpy(a->bytes, bytes, 16);
 }
 
+/* One table row as a socket.  remote is NULL for UDP (the table has no
+ * remote side) and ignored for a listener; either way only its family is
+ * kept, as on Linux. */
+static int
+push_row(struct collector *c, uint8_t proto, uint8_t state,
+    const struct snap_addr *local, DWORD lport, const struct snap_addr *remote,
+    DWORD rport, DWORD pid)
+{
+	struct snap_socket s;
+
+	memset(&s, 0, sizeof(s));
+	s.proto = proto;
+	s.family = local->family;
+	s.state = state;
+	s.local = *local;
+	s.local_port = ntohs((u_short)lport);
+	if (remote != NULL && state != SNAP_STATE_LISTEN) {
+		s.remote = *remote;
+		s.remote_port = ntohs((u_short)rport);
+	} else
+		s.remote.family = local->family;
+	set_owner(&s, pid);
+	return push_socket(c, &s);
+}
+
 static int
 add_tcp4(struct collector *c)
 {
 	const MIB_TCPTABLE_OWNER_PID *t = c->tbuf;
-	struct snap_socket s;
+	struct snap_addr l, r;
 	int rc;
 
 	for (DWORD i = 0; i < t->dwNumEntries; i++) {
-		const MIB_TCPROW_OWNER_PID *r = &t->table[i];
+		const MIB_TCPROW_OWNER_PID *row = &t->table[i];
 
-		memset(&s, 0, sizeof(s));
-		s.proto = SNAP_PROTO_TCP;
-		s.family = 4;
-		s.state = tcp_state(r->dwState);
-		addr4(&s.local, r->dwLocalAddr);
-		s.local_port = ntohs((u_short)r->dwLocalPort);
-		if (s.state != SNAP_STATE_LISTEN) {
-			addr4(&s.remote, r->dwRemoteAddr);
-			s.remote_port = ntohs((u_short)r->dwRemotePort);
-		} else
-			s.remote.family = 4;
-		set_owner(&s, r->dwOwningPid);
-		if ((rc = push_socket(c, &s)) != 0)
+		addr4(&l, row->dwLocalAddr);
+		addr4(&r, row->dwRemoteAddr);
+		if ((rc = push_row(c, SNAP_PROTO_TCP, tcp_state(row->dwState),
+		    &l, row->dwLocalPort, &r, row->dwRemotePort,
+		    row->dwOwningPid)) != 0)
 			return rc;
 	}
 	return 0;
@@ -331,25 +348,17 @@ static int
 add_tcp6(struct collector *c)
 {
 	const MIB_TCP6TABLE_OWNER_PID *t = c->tbuf;
-	struct snap_socket s;
+	struct snap_addr l, r;
 	int rc;
 
 	for (DWORD i = 0; i < t->dwNumEntries; i++) {
-		const MIB_TCP6ROW_OWNER_PID *r = &t->table[i];
+		const MIB_TCP6ROW_OWNER_PID *row = &t->table[i];
 
-		memset(&s, 0, sizeof(s));
-		s.proto = SNAP_PROTO_TCP;
-		s.family = 6;
-		s.state = tcp_state(r->dwState);
-		addr6(&s.local, r->ucLocalAddr);
-		s.local_port = ntohs((u_short)r->dwLocalPort);
-		if (s.state != SNAP_STATE_LISTEN) {
-			addr6(&s.remote, r->ucRemoteAddr);
-			s.remote_port = ntohs((u_short)r->dwRemotePort);
-		} else
-			s.remote.family = 6;
-		set_owner(&s, r->dwOwningPid);
-		if ((rc = push_socket(c, &s)) != 0)
+		addr6(&l, row->ucLocalAddr);
+		addr6(&r, row->ucRemoteAddr);
+		if ((rc = push_row(c, SNAP_PROTO_TCP, tcp_state(row->dwState),
+		    &l, row->dwLocalPort, &r, row->dwRemotePort,
+		    row->dwOwningPid)) != 0)
 			return rc;
 	}
 	return 0;
@@ -359,21 +368,15 @@ static int
 add_udp4(struct collector *c)
 {
 	const MIB_UDPTABLE_OWNER_PID *t = c->tbuf;
-	struct snap_socket s;
+	struct snap_addr l;
 	int rc;
 
 	for (DWORD i = 0; i < t->dwNumEntries; i++) {
-		const MIB_UDPROW_OWNER_PID *r = &t->table[i];
+		const MIB_UDPROW_OWNER_PID *row = &t->table[i];
 
-		memset(&s, 0, sizeof(s));
-		s.proto = SNAP_PROTO_UDP;
-		s.family = 4;
-		s.state = SNAP_STATE_NONE;
-		addr4(&s.local, r->dwLocalAddr);
-		s.local_port = ntohs((u_short)r->dwLocalPort);
-		s.remote.family = 4;	/* the table has no remote address */
-		set_owner(&s, r->dwOwningPid);
-		if ((rc = push_socket(c, &s)) != 0)
+		addr4(&l, row->dwLocalAddr);
+		if ((rc = push_row(c, SNAP_PROTO_UDP, SNAP_STATE_NONE, &l,
+		    row->dwLocalPort, NULL, 0, row->dwOwningPid)) != 0)
 			return rc;
 	}
 	return 0;
@@ -383,21 +386,15 @@ static int
 add_udp6(struct collector *c)
 {
 	const MIB_UDP6TABLE_OWNER_PID *t = c->tbuf;
-	struct snap_socket s;
+	struct snap_addr l;
 	int rc;
 
 	for (DWORD i = 0; i < t->dwNumEntries; i++) {
-		const MIB_UDP6ROW_OWNER_PID *r = &t->table[i];
+		const MIB_UDP6ROW_OWNER_PID *row = &t->table[i];
 
-		memset(&s, 0, sizeof(s));
-		s.proto = SNAP_PROTO_UDP;
-		s.family = 6;
-		s.state = SNAP_STATE_NONE;
-		addr6(&s.local, r->ucLocalAddr);
-		s.local_port = ntohs((u_short)r->dwLocalPort);
-		s.remote.family = 6;
-		set_owner(&s, r->dwOwningPid);
-		if ((rc = push_socket(c, &s)) != 0)
+		addr6(&l, row->ucLocalAddr);
+		if ((rc = push_row(c, SNAP_PROTO_UDP, SNAP_STATE_NONE, &l,
+		    row->dwLocalPort, NULL, 0, row->dwOwningPid)) != 0)
 			return rc;
 	}
 	return 0;
