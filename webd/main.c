@@ -16,6 +16,7 @@
 #include "log.h"
 #include "netif.h"
 #include "options.h"
+#include "progpath.h"
 #include "redact.h"
 #include "rules.h"
 #include "service.h"
@@ -81,23 +82,15 @@ pick_web_root(const struct webd_options *o)
 
 /* Resolves and loads --rules; prints why not and returns -1 on failure. */
 static int
-load_rules(const char *arg, const char *argv0, char *path, size_t pathlen,
-    struct rules **out)
+load_rules(const char *arg, char *path, size_t pathlen, struct rules **out)
 {
 	struct rules_error err;
 	char progdir[1024], msg[2200];
-	const char *slash, *bslash;
 
-	progdir[0] = '\0';
-	/* Either separator: Windows gives argv[0] with backslashes. */
-	slash = strrchr(argv0, '/');
-	bslash = strrchr(argv0, '\\');
-	if (bslash != NULL && (slash == NULL || bslash > slash))
-		slash = bslash;
-	if (slash != NULL && (size_t)(slash - argv0) < sizeof(progdir)) {
-		memcpy(progdir, argv0, (size_t)(slash - argv0));
-		progdir[slash - argv0] = '\0';
-	}
+	/* The executable's own directory, not argv[0]'s: started through
+	 * PATH, argv[0] has none.  Unknown, that candidate is skipped. */
+	if (progpath_dir(progdir, sizeof(progdir)) != 0)
+		progdir[0] = '\0';
 	memset(&err, 0, sizeof(err));
 	if (rules_resolve(arg, PROCNET_SYSCONFDIR[0] != '\0' ?
 	    PROCNET_SYSCONFDIR : NULL, progdir[0] != '\0' ? progdir : NULL,
@@ -318,8 +311,7 @@ webd_main(int argc, char **argv)
 	log_set_level(o.log_level);
 
 	if (o.rules != NULL &&
-	    load_rules(o.rules, argv[0], rules_path, sizeof(rules_path),
-	    &rules) != 0) {
+	    load_rules(o.rules, rules_path, sizeof(rules_path), &rules) != 0) {
 		options_clear(&o);
 		return 1;
 	}
