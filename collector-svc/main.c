@@ -28,6 +28,7 @@
 #include "snapshot_json.h"
 
 #define PROG		"procnet-collector"
+#define SERVICE_NAME	"procnetcollector"	/* the Windows service */
 #define SAMPLES_MAX	100000u
 #define INTERVAL_MAX	3600.0
 #define WATCH_TOP	20u
@@ -136,9 +137,21 @@ usage(FILE *f)
 	fprintf(f, "usage: %s --once [--format json|text] [options]\n"
 	    "       %s --watch [options]\n"
 	    "       %s --samples N [--interval S] [--stats] [options]\n"
-	    "       %s --foreground [--socket PATH] [options]\n\n"
-	    "Shows which process owns which TCP/UDP socket.\n\noptions:\n",
-	    PROG, PROG, PROG, PROG);
+	    "       %s --foreground [--socket PATH] [options]\n"
+	    "       %s install [options] | uninstall | run [options]"
+	    " (Windows)\n\n"
+	    "Shows which process owns which TCP/UDP socket.\n\n"
+	    "Windows service verbs:\n"
+	    "  install [options]   register the service %s (LocalSystem,\n"
+	    "                      automatic start) to run \"%s run\n"
+	    "                      [options]\", by default \"run --foreground\"\n"
+	    "  uninstall           stop the service, then delete it\n"
+	    "  run [options]       what the service starts; from a console, "
+	    "the same as\n"
+	    "                      the options alone\n"
+	    "Elsewhere the init system starts the daemon, and install and "
+	    "uninstall\nonly say so.\n\noptions:\n",
+	    PROG, PROG, PROG, PROG, PROG, SERVICE_NAME, PROG);
 	for (i = 0; i < N_OPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
 
@@ -660,7 +673,7 @@ collector_main(int argc, char **argv)
  * "procnet-collector.exe run --foreground" (common/service.h). */
 static const char *const service_args[] = { "--foreground", NULL };
 static const struct service_def collector_service = {
-	.name = "procnetcollector",
+	.name = SERVICE_NAME,
 	.display = "Procnet Live Collector",
 	.description = "Samples which process owns which TCP/UDP socket and "
 	    "serves the snapshots on \\\\.\\pipe\\procnet-collector.",

@@ -359,6 +359,20 @@ def main():
               all(r[0].isdigit() for r in rows),
               "--watch table: %r" % rows[:3])
 
+        # --help names the Windows service verbs, marked as Windows ones;
+        # here install/uninstall refuse with a pointer to systemd.
+        r = subprocess.run([collector_path(), "--help"], capture_output=True,
+                           text=True, timeout=TIMEOUT)
+        check(r.returncode == 0 and
+              "install [options] | uninstall | run [options] (Windows)"
+              in r.stdout and "procnetcollector" in r.stdout,
+              "--help: rc %d, %r" % (r.returncode, r.stdout[:400]))
+        for verb in ("install", "uninstall"):
+            r = subprocess.run([collector_path(), verb], capture_output=True,
+                               text=True, timeout=TIMEOUT)
+            check(r.returncode == 1 and "systemd" in r.stderr,
+                  "%s: rc %d, %r" % (verb, r.returncode, r.stderr))
+
         # Bad usage: a clear message and a non-zero exit.
         for bad in (["--bogus"], ["--once", "--format", "xml"], [],
                     ["--samples", "0"], ["--once", "stray"],
