@@ -10,6 +10,7 @@
  * with an all-zero remote (docs/windows.md).
  */
 #include "collect.h"
+#include "utf8.h"
 #include "wstr_win.h"
 
 #include <winsock2.h>
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +326,19 @@ push_row(struct collector *c, uint8_t proto, uint8_t state,
 	return push_socket(c, &s);
 }
 
+/* The rows are walked by the table's own count: it must fit the buffer
+ * the OS filled, whatever the OS (or Wine) says. */
+static int
+rows_fit(struct collector *c, size_t head, size_t row, DWORD n)
+{
+	if (c->tcap < head || n > (c->tcap - head) / row) {
+		set_err(c, "socket table claims %lu rows, more than its %lu "
+		    "bytes hold", (unsigned long)n, (unsigned long)c->tcap);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int
 add_tcp4(struct collector *c)
 {
@@ -331,6 +346,9 @@ add_tcp4(struct collector *c)
 	struct snap_addr l, r;
 	int rc;
 
+	if ((rc = rows_fit(c, offsetof(MIB_TCPTABLE_OWNER_PID, table),
+	    sizeof(t->table[0]), t->dwNumEntries)) != 0)
+		return rc;
 	for (DWORD i = 0; i < t->dwNumEntries; i++) {
 		const MIB_TCPROW_OWNER_PID *row = &t->table[i];
 
@@ -351,6 +369,9 @@ add_tcp6(struct collector *c)
 	struct snap_addr l, r;
 	int rc;
 
+	if ((rc = rows_fit(c, offsetof(MIB_TCP6TABLE_OWNER_PID, table),
+	    sizeof(t->table[0]), t->dwNumEntries)) != 0)
+		return rc;
 	for (DWORD i = 0; i < t->dwNumEntries; i++) {
 		const MIB_TCP6ROW_OWNER_PID *row = &t->table[i];
 
@@ -371,6 +392,9 @@ add_udp4(struct collector *c)
 	struct snap_addr l;
 	int rc;
 
+	if ((rc = rows_fit(c, offsetof(MIB_UDPTABLE_OWNER_PID, table),
+	    sizeof(t->table[0]), t->dwNumEntries)) != 0)
+		return rc;
 	for (DWORD i = 0; i < t->dwNumEntries; i++) {
 		const MIB_UDPROW_OWNER_PID *row = &t->table[i];
 
@@ -389,6 +413,9 @@ add_udp6(struct collector *c)
 	struct snap_addr l;
 	int rc;
 
+	if ((rc = rows_fit(c, offsetof(MIB_UDP6TABLE_OWNER_PID, table),
+	    sizeof(t->table[0]), t->dwNumEntries)) != 0)
+		return rc;
 	for (DWORD i = 0; i < t->dwNumEntries; i++) {
 		const MIB_UDP6ROW_OWNER_PID *row = &t->table[i];
 
@@ -455,8 +482,14 @@ toolhelp_list(struct collector *c, struct th_proc **out, size_t *n)
 	    ok = Process32NextW(snap, &pe)) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 256;
-			if (cap > SNAP_MAX_PROCESSES ||
-			    (nv = realloc(v, cap * sizeof(*v))) == NULL) {
+			if (cap > SNAP_MAX_PROCESSES) {
+				free(v);
+				CloseHandle(snap);
+				set_err(c, "more than %u processes",
+				    SNAP_MAX_PROCESSES);
+				return -E2BIG;
+			}
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
 				free(v);
 				CloseHandle(snap);
 				set_err(c, "out of memory listing processes");
@@ -625,8 +658,10 @@ process_cmdline(struct collector *c, HANDLE proc, int32_t pid)
 			s = wstr_to_utf8_dup(us->Buffer,
 			    (int)(us->Length / sizeof(wchar_t)));
 			free(buf);
-			if (s != NULL && strlen(s) > CMDLINE_MAX_BYTES)
-				s[CMDLINE_MAX_BYTES] = '\0';
+			/* Cut between characters: a split one would reach
+			 * the UI as U+FFFD. */
+			if (s != NULL)
+				s[utf8_cut(s, CMDLINE_MAX_BYTES)] = '\0';
 			return s;
 		}
 		free(buf);
