@@ -326,8 +326,13 @@ ipc_server_close(struct ipc_server *srv)
 	if (srv == NULL)
 		return;
 	if (srv->pending != NULL) {
-		CancelIoEx(srv->pending, &srv->ov);
-		GetOverlappedResult(srv->pending, &srv->ov, &n, TRUE);
+		/* Only a connect still in flight is cancelled and waited for:
+		 * one that ended with ERROR_PIPE_CONNECTED never signals the
+		 * event, so waiting on it would hang the close for good. */
+		if (!srv->connected) {
+			CancelIoEx(srv->pending, &srv->ov);
+			GetOverlappedResult(srv->pending, &srv->ov, &n, TRUE);
+		}
 		CloseHandle(srv->pending);
 	}
 	if (srv->ov.hEvent != NULL)
