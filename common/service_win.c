@@ -8,6 +8,7 @@
  */
 #include "service.h"
 #include "log.h"
+#include "progpath.h"
 #include "wstr_win.h"
 
 #include <windows.h>
@@ -149,6 +150,7 @@ service_platform_run(const struct service_def *d, int argc, char **argv,
 {
 	SERVICE_TABLE_ENTRYW table[2];
 	DWORD err;
+	int rc;
 
 	svc = d;
 	svc_argc = argc;
@@ -166,13 +168,17 @@ service_platform_run(const struct service_def *d, int argc, char **argv,
 		if (run_error != 0)
 			win_msg(msg, msglen, "RegisterServiceCtrlHandlerExW",
 			    run_error);
-		return exit_status;
+		rc = exit_status;
+	} else if ((err = GetLastError()) ==
+	    ERROR_FAILED_SERVICE_CONTROLLER_CONNECT)
+		rc = d->main(argc, argv);	/* started from a console */
+	else {
+		win_msg(msg, msglen, "StartServiceCtrlDispatcherW", err);
+		rc = 1;
 	}
-	err = GetLastError();
-	if (err == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT)
-		return d->main(argc, argv);	/* started from a console */
-	win_msg(msg, msglen, "StartServiceCtrlDispatcherW", err);
-	return 1;
+	free(svc_name);
+	svc_name = NULL;
+	return rc;
 }
 
 /* Appends one argument quoted the way CommandLineToArgvW reads it back:
@@ -218,22 +224,31 @@ service_platform_install(const struct service_def *d, int argc, char **argv,
 	SERVICE_DESCRIPTIONW desc;
 	SC_ACTION actions[2];
 	SERVICE_FAILURE_ACTIONSW fa;
-	wchar_t exe[MAX_PATH], *cmd = NULL, *name = NULL, *display = NULL;
+	wchar_t *exe = NULL, *cmd = NULL, *name = NULL, *display = NULL;
 	wchar_t *account = NULL, *descw = NULL, *w;
 	SC_HANDLE scm = NULL, s = NULL;
-	DWORD n, err;
-	int rc = -EIO;
+	char exe8[CMDLINE_MAX * 3];
+	DWORD err;
+	int n, rc = -EIO;
 
-	n = GetModuleFileNameW(NULL, exe, MAX_PATH);
-	if (n == 0 || n >= MAX_PATH) {
-		win_msg(msg, msglen, "GetModuleFileNameW", GetLastError());
-		return -EIO;
+	/* Long paths too: the service's image path is the whole file name. */
+	if ((rc = progpath_exe(exe8, sizeof(exe8))) != 0) {
+		snprintf(msg, msglen, "cannot find this program's file: %s",
+		    strerror(-rc));
+		return rc;
 	}
-	if ((cmd = calloc(CMDLINE_MAX, sizeof(*cmd))) == NULL)
+	rc = -EIO;
+	if ((exe = wstr_from_utf8(exe8)) == NULL ||
+	    (cmd = calloc(CMDLINE_MAX, sizeof(*cmd))) == NULL)
 		goto nomem;
 	/* The image path quoted: a path with spaces must not be read as
 	 * "C:\Program.exe Files\...". */
-	_snwprintf(cmd, CMDLINE_MAX, L"\"%ls\" run", exe);
+	n = _snwprintf(cmd, CMDLINE_MAX, L"\"%ls\" run", exe);
+	if (n < 0 || n >= CMDLINE_MAX) {
+		snprintf(msg, msglen, "service command line too long");
+		rc = -E2BIG;
+		goto out;
+	}
 	for (int i = 1; i < argc; i++) {
 		if ((w = wstr_from_utf8(argv[i])) == NULL)
 			goto nomem;
@@ -301,6 +316,7 @@ out:
 		CloseServiceHandle(s);
 	if (scm != NULL)
 		CloseServiceHandle(scm);
+	free(exe);
 	free(cmd);
 	free(name);
 	free(display);
