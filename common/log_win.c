@@ -4,6 +4,7 @@
  * program's ident, since a service's stderr goes nowhere.
  */
 #include "log.h"
+#include "progpath.h"
 #include "wstr_win.h"
 
 #include <windows.h>
@@ -20,17 +21,15 @@ static HANDLE event_source;
 static wchar_t *
 event_source_name(void)
 {
-	wchar_t path[MAX_PATH], *base, *dot;
-	DWORD n;
+	char path[4096], *base, *dot;
 
-	n = GetModuleFileNameW(NULL, path, MAX_PATH);
-	if (n == 0 || n >= MAX_PATH)
+	if (progpath_exe(path, sizeof(path)) != 0)
 		return _wcsdup(L"procnet");
-	base = wcsrchr(path, L'\\');
+	base = strrchr(path, '\\');
 	base = base != NULL ? base + 1 : path;
-	if ((dot = wcsrchr(base, L'.')) != NULL)
-		*dot = L'\0';
-	return _wcsdup(base);
+	if ((dot = strrchr(base, '.')) != NULL)
+		*dot = '\0';
+	return wstr_from_utf8(base);
 }
 
 void
