@@ -262,10 +262,11 @@ pipe_dacl_sddl(const char *name)
 	return out;
 }
 
+/* A server opened with group has exactly the DACL want. */
 static void
-test_pipe_dacl(void **state)
+check_dacl(const char *group, const char *want)
 {
-	struct ipc_server_opts o = { .group = "" };
+	struct ipc_server_opts o = { .group = group };
 	struct ipc_server *srv;
 	char name[128], *sddl;
 
@@ -273,43 +274,29 @@ test_pipe_dacl(void **state)
 	assert_int_equal(ipc_server_open(name, &o, &srv), 0);
 	sddl = pipe_dacl_sddl(name);
 	assert_non_null(sddl);
-	assert_string_equal(sddl, WANT_SDDL);
+	assert_string_equal(sddl, want);
 	free(sddl);
 	ipc_server_close(srv);
+}
+
+static void
+test_pipe_dacl(void **state)
+{
+	check_dacl("", WANT_SDDL);
 }
 
 /* A group that does not exist adds nothing to the DACL. */
 static void
 test_pipe_dacl_missing_group(void **state)
 {
-	struct ipc_server_opts o = { .group = "procnet-no-such-group" };
-	struct ipc_server *srv;
-	char name[128], *sddl;
-
-	pipe_name(name, sizeof(name));
-	assert_int_equal(ipc_server_open(name, &o, &srv), 0);
-	sddl = pipe_dacl_sddl(name);
-	assert_non_null(sddl);
-	assert_string_equal(sddl, WANT_SDDL);
-	free(sddl);
-	ipc_server_close(srv);
+	check_dacl("procnet-no-such-group", WANT_SDDL);
 }
 
 /* A group that exists gets the same read/write entry as LocalService. */
 static void
 test_pipe_dacl_with_group(void **state)
 {
-	struct ipc_server_opts o = { .group = "BUILTIN\\Users" };
-	struct ipc_server *srv;
-	char name[128], *sddl;
-
-	pipe_name(name, sizeof(name));
-	assert_int_equal(ipc_server_open(name, &o, &srv), 0);
-	sddl = pipe_dacl_sddl(name);
-	assert_non_null(sddl);
-	assert_string_equal(sddl, WANT_SDDL "(A;;0x12019b;;;BU)");
-	free(sddl);
-	ipc_server_close(srv);
+	check_dacl("BUILTIN\\Users", WANT_SDDL "(A;;0x12019b;;;BU)");
 }
 
 int
