@@ -18,20 +18,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 build=${1:-${PROCNET_WIN_BUILD:-}}
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
+# shellcheck source=checks.sh
+. "$here/checks.sh"
 
 if [ -z "$build" ] || [ ! -d "$build" ]; then
 	bad "no Windows build directory given (tests/it_msi.sh DIR; make windows makes one)"

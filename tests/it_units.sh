@@ -16,20 +16,8 @@ set -uo pipefail
 
 build=${PROCNET_BUILD_ROOT:?PROCNET_BUILD_ROOT not set}
 src=${PROCNET_SOURCE_ROOT:?PROCNET_SOURCE_ROOT not set}
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 for tool in systemd-analyze systemd-sysusers meson python3; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
