@@ -9,6 +9,8 @@
 
 #include <civetweb.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +36,11 @@ struct http {
 };
 
 /* civetweb's first complaint while starting (port in use ...): mg_start
- * has no error out-parameter.  Only written while http_start runs. */
+ * has no error out-parameter.  Only written while http_start runs, but
+ * its worker threads may already log then: hence the lock. */
 static char start_error[256];
-static volatile int starting;
+static atomic_int starting;
+static pthread_mutex_t start_error_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *
 status_text(int code)
@@ -332,8 +336,13 @@ static int
 log_message(const struct mg_connection *conn, const char *message)
 {
 	(void)conn;
-	if (starting && start_error[0] == '\0')
-		snprintf(start_error, sizeof(start_error), "%s", message);
+	if (atomic_load(&starting)) {
+		pthread_mutex_lock(&start_error_lock);
+		if (start_error[0] == '\0')
+			snprintf(start_error, sizeof(start_error), "%s",
+			    message);
+		pthread_mutex_unlock(&start_error_lock);
+	}
 	log_debug("civetweb: %s", message);
 	return 1;
 }
@@ -419,10 +428,10 @@ http_start(const struct http_config *c, struct http **out, char *err,
 	cb.connection_closed = connection_closed;
 	cb.log_message = log_message;
 	start_error[0] = '\0';
-	starting = 1;
+	atomic_store(&starting, 1);
 	mg_init_library(0);
 	h->ctx = mg_start(&cb, h, opts);
-	starting = 0;
+	atomic_store(&starting, 0);
 	if (h->ctx == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: %s", ports,
 		    start_error[0] != '\0' ? start_error :
