@@ -247,7 +247,11 @@ ws_ready(struct mg_connection *conn, void *cbdata)
 	c->seen_gen = c->s->gen - 1;
 	pthread_mutex_unlock(&c->s->lock);
 	if ((rc = pthread_create(&c->thread, NULL, sender_main, c)) != 0) {
+		/* Without a sender the client would hold a slot and hear
+		 * nothing: ask it to close, so ws_close frees the slot. */
 		log_warnx("stream: cannot start a sender: %s", strerror(rc));
+		mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE,
+		    "\x03\xf3", 2);	/* 1011: internal error */
 		return;
 	}
 	c->started = true;
