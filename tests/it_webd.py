@@ -722,6 +722,21 @@ def t_bad_options(env):
     # the port is taken: a clear message, not a hang
     rc, _, err = run_webd(webd_argv(env, env.port)[1:])
     assert rc != 0 and "listen" in err, (rc, err)
+    # Started through PATH, argv[0] has no directory: a relative --rules
+    # is still looked for beside the executable (common/progpath.h).
+    bindir = os.path.join(env.tmp, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    shutil.copy2(WEBD, bindir)
+    beside = os.path.join(bindir, "beside.yaml")
+    with open(beside, "w") as f:
+        f.write(BAD_RULES)
+    r = subprocess.run([os.path.basename(WEBD), "--rules", "beside.yaml",
+                        "--collector", env.sock, "--dump"],
+                       cwd=env.tmp, capture_output=True, text=True,
+                       timeout=30, env=dict(os.environ, PATH=bindir +
+                                            os.pathsep + os.environ["PATH"]))
+    assert r.returncode != 0 and beside + ":" in r.stderr, \
+        (r.returncode, r.stderr)
 
 
 def t_dump(env):
