@@ -220,6 +220,23 @@ snapshot_builder_finish(struct snapshot_builder *b, struct snapshot **out)
 			p[n++] = p[i];
 		}
 	}
+	/* The arrays grew by doubling; a snapshot lives for a whole interval
+	 * (and the daemon holds one at all times), so give the slack back.
+	 * Shrinking cannot fail in a way that loses data: keep the old
+	 * block when realloc says no. */
+	if (n > 0 && n < b->cap_processes) {
+		void *q = realloc(p, n * sizeof(*p));
+
+		if (q != NULL)
+			b->priv->processes = p = q;
+	}
+	if (b->n_sockets > 0 && b->n_sockets < b->cap_sockets) {
+		void *q = realloc(b->priv->sockets,
+		    b->n_sockets * sizeof(*b->priv->sockets));
+
+		if (q != NULL)
+			b->priv->sockets = q;
+	}
 	s->processes = p;
 	s->n_processes = n;
 	s->sockets = b->priv->sockets;
