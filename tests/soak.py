@@ -122,6 +122,26 @@ def log_value(p, word, timeout=60):
     return wait_for(find, "%r from %s" % (word, p.args[1:3]), timeout=timeout)
 
 
+def machine_socket_fds():
+    """Socket fds of every process on the machine, every namespace: the
+    collector walks all of /proc, so its memory follows these too."""
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%s/fd/%s" % (pid, fd)).startswith("socket:"):
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
 def churn_edges(port, churn_port):
     g = fl.get_json(port, "/api/graph")
     return [e["id"] for e in g["edges"] if e.get("server_port") == churn_port]
@@ -174,7 +194,8 @@ def soak(args):
         t0 = time.monotonic()
         rss = {"collector": [], "webd": []}
         pids = {"collector": coll.pid, "webd": webd.pid}
-        socks0 = None       # the machine's sockets after the warm-up
+        socks0 = None       # the sockets in the snapshot after the warm-up
+        fds0 = None         # socket fds of every process on the machine
         while time.monotonic() - t0 < args.seconds:
             time.sleep(1.0)
             for name, p in (("collector", coll), ("webd", webd)):
@@ -184,6 +205,7 @@ def soak(args):
             if time.monotonic() - t0 >= args.warmup:
                 if socks0 is None:
                     socks0 = fl.status(webd.port)["counts"]["sockets"]
+                    fds0 = machine_socket_fds()
                 for name, pid in pids.items():
                     v = fl.rss_kb(pid)
                     if v is not None:
@@ -215,19 +237,25 @@ def soak(args):
         # Both daemons hold the whole machine's sockets: when the machine's
         # own population grew meanwhile, their memory may follow it.
         socks1 = st["counts"]["sockets"]
-        log("  machine's sockets (all owners) after the warm-up %s, at the end %d"
-            % (socks0, socks1))
+        fds1 = machine_socket_fds()
+        log("  sockets in the snapshots after the warm-up %s, at the end %d; socket "
+            "fds on the whole machine %s, %d" % (socks0, socks1, fds0, fds1))
         why_not = None
         if fl.sanitized():
             why_not = "sanitizer build"
         elif socks0 is None or socks1 > socks0 * GROWTH + 100:
-            why_not = "the machine's sockets grew from %s to %d" % (socks0, socks1)
+            why_not = "the snapshot's sockets grew from %s to %d" % (socks0, socks1)
+        elif fds1 > fds0 * GROWTH + 100:
+            why_not = "the machine's socket fds grew from %s to %d" % (fds0, fds1)
         judged = why_not is None
         for name, v in rss.items():
             if not v:
                 failures.append("no RSS samples for %s" % name)
                 continue
             growth = v[-1] / v[0]
+            step = max(1, len(v) // 10)
+            log("  %-9s RSS KiB every %d s: %s" % (name, step, " ".join(
+                str(x) for x in v[::step])))
             log("  %-9s RSS KiB: start %d end %d max %d (%d samples from %.0f s on): "
                 "end/start %.3f%s" % (name, v[0], v[-1], max(v), len(v), args.warmup,
                                       growth, "" if judged else " (not judged: %s)" % why_not))
