@@ -549,5 +549,10 @@ main(int argc, char **argv)
 		rc = handle_signal(&fx, sfd);
 	}
 	reap_all(&fx);
+	free(fx.lfd4);
+	free(fx.lfd6);
+	free(fx.port4);
+	free(fx.port6);
+	free(fx.pids);
 	return rc;
 }
