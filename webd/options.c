@@ -80,6 +80,7 @@ options_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 "Usage: %s [OPTIONS]\n"
+"       %s install [OPTIONS] | uninstall | run [OPTIONS]   (Windows)\n"
 "Serves the live process/connection map of procnet-collector to a browser.\n"
 "\n"
 "  --port N            HTTP port (1-65535) [%d]\n"
@@ -102,8 +103,16 @@ options_usage(FILE *f, const char *prog)
 "                      or none [redacted]\n"
 "  --dump              print one graph as JSON and exit\n"
 "  --help              this text\n"
-"  --version           print the version\n",
-	    prog, DEFAULT_PORT, DEFAULT_INTERVAL, DEFAULT_BIND);
+"  --version           print the version\n"
+"\n"
+"Windows service verbs:\n"
+"  install [OPTIONS]   register the service procnetwebd, run as\n"
+"                      NT AUTHORITY\\LocalService with automatic start,\n"
+"                      to run \"procnet-webd run [OPTIONS]\"\n"
+"  uninstall           stop and remove the service\n"
+"  run [OPTIONS]       what the service manager starts; as a console\n"
+"                      program, the same as no verb\n",
+	    prog, prog, DEFAULT_PORT, DEFAULT_INTERVAL, DEFAULT_BIND);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
