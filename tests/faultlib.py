@@ -197,14 +197,22 @@ def parse_response(raw):
     return status, headers, body
 
 
-def http(port, path, timeout=30):
-    req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n"
-           % (path, port))
-    return parse_response(raw_request(port, req.encode(), timeout))
+def http(port, path, timeout=30, method="GET", host=None, headers=None,
+         version="1.1"):
+    """host None is 127.0.0.1:port; host False sends no Host header."""
+    if host is None:
+        host = "127.0.0.1:%d" % port
+    req = "%s %s HTTP/%s\r\n" % (method, path, version)
+    if host is not False:
+        req += "Host: %s\r\n" % host
+    for k, v in (headers or {}).items():
+        req += "%s: %s\r\n" % (k, v)
+    req += "Connection: close\r\n\r\n"
+    return parse_response(raw_request(port, req.encode("latin-1"), timeout))
 
 
-def get_json(port, path):
-    st, _, body = http(port, path)
+def get_json(port, path, timeout=30):
+    st, _, body = http(port, path, timeout)
     if st != 200:
         raise AssertionError("%s: status %d" % (path, st))
     return json.loads(body)
@@ -223,14 +231,21 @@ class WS:
     """A WebSocket client on /api/stream.  recv() blocks; to stop a reader
     thread, shutdown() the socket from another."""
 
-    def __init__(self, port, timeout=60):
+    def __init__(self, port, timeout=60, path="/api/stream", host=None,
+                 origin="default"):
+        """origin "default" is http://<host>; None sends no Origin."""
+        self.port = port
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
-        host = "127.0.0.1:%d" % port
-        req = ("GET /api/stream HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+        host = host or "127.0.0.1:%d" % port
+        req = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-               "Sec-WebSocket-Version: 13\r\nOrigin: http://%s\r\n\r\n"
-               % (host, key, host))
+               "Sec-WebSocket-Version: 13\r\n" % (path, host, key))
+        if origin == "default":
+            origin = "http://" + host
+        if origin is not None:
+            req += "Origin: %s\r\n" % origin
+        req += "\r\n"
         self.sock.sendall(req.encode())
         buf = b""
         while b"\r\n\r\n" not in buf:
@@ -267,6 +282,8 @@ class WS:
                 n = struct.unpack("!H", self._read(2))[0]
             elif n == 127:
                 n = struct.unpack("!Q", self._read(8))[0]
+            if b1 & 0x80:
+                raise AssertionError("server frames must not be masked")
             payload = self._read(n)
             if op == 0x9:
                 self.send(payload, 0xA)

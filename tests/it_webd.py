@@ -9,8 +9,7 @@ bad options, 20 concurrent clients, hostile requests, collector loss and
 recovery, and rules reloads.  Everything it starts it stops, by pid.
 Python stdlib only.
 """
-import base64
-import hashlib
+import functools
 import json
 import os
 import shutil
@@ -23,10 +22,11 @@ import tempfile
 import threading
 import time
 
-BUILD = os.environ.get("PROCNET_BUILD_ROOT") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "build")
-COLLECTOR = os.path.join(BUILD, "collector-svc", "procnet-collector")
-WEBD = os.path.join(BUILD, "webd", "procnet-webd")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faultlib import (COLLECTOR, WEBD, free_port, log,  # noqa: E402
+                      parse_response, raw_request, tail)
+import faultlib  # noqa: E402
+
 
 WAIT_S = 20          # upper bound for anything to become true
 SECRET = b"procnet-it-secret-3f9a1c"
@@ -37,30 +37,11 @@ failures = []
 procs = []
 
 
-def log(msg):
-    print(msg, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(pred, what, timeout=WAIT_S):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            v = pred()
-            if v:
-                return v
-        except Exception as e:  # noqa: BLE001 - retried until the deadline
-            last = e
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for %s (last error: %r)" % (what, last))
+# faultlib's helpers with this test's own, shorter bounds.
+wait_for = functools.partial(faultlib.wait_for, timeout=WAIT_S)
+http = functools.partial(faultlib.http, timeout=10)
+get_json = functools.partial(faultlib.get_json, timeout=10)
+WS = functools.partial(faultlib.WS, timeout=15)
 
 
 LOGS = []
@@ -79,14 +60,6 @@ def start(argv, logdir):
     return p
 
 
-def tail(p, n=40):
-    try:
-        with open(p.logpath, "rb") as f:
-            return "\n".join(f.read().decode(errors="replace").splitlines()[-n:])
-    except OSError:
-        return ""
-
-
 def stop(p, sig=signal.SIGTERM):
     if p.poll() is None:
         p.send_signal(sig)
@@ -97,150 +70,6 @@ def stop(p, sig=signal.SIGTERM):
             p.wait()
     if p in procs:
         procs.remove(p)
-
-
-# ---- raw HTTP, so nothing normalises our hostile requests ----
-
-def raw_request(port, data, timeout=10):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(data)
-        chunks = []
-        while True:
-            try:
-                b = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not b:
-                break
-            chunks.append(b)
-        return b"".join(chunks)
-    finally:
-        s.close()
-
-
-def parse_response(raw):
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    if not lines or not lines[0].startswith("HTTP/"):
-        raise AssertionError("not an HTTP response: %r" % raw[:200])
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return status, headers, body
-
-
-def http(port, path, method="GET", host=None, headers=None, version="1.1"):
-    if host is None:
-        host = "127.0.0.1:%d" % port
-    req = "%s %s HTTP/%s\r\n" % (method, path, version)
-    if host is not False:
-        req += "Host: %s\r\n" % host
-    for k, v in (headers or {}).items():
-        req += "%s: %s\r\n" % (k, v)
-    req += "Connection: close\r\n\r\n"
-    return parse_response(raw_request(port, req.encode("latin-1")))
-
-
-def get_json(port, path):
-    st, h, body = http(port, path)
-    if st != 200:
-        raise AssertionError("%s: status %d" % (path, st))
-    return json.loads(body)
-
-
-# ---- a tiny WebSocket client ----
-
-WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-class WS:
-    def __init__(self, port, origin="default", path="/api/stream", host=None):
-        self.port = port
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15)
-        key = base64.b64encode(os.urandom(16)).decode()
-        host = host or "127.0.0.1:%d" % port
-        req = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
-               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-               "Sec-WebSocket-Version: 13\r\n" % (path, host, key))
-        if origin == "default":
-            origin = "http://" + host
-        if origin is not None:
-            req += "Origin: %s\r\n" % origin
-        req += "\r\n"
-        self.sock.sendall(req.encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            b = self.sock.recv(4096)
-            if not b:
-                break
-            buf += b
-        head, _, self.rest = buf.partition(b"\r\n\r\n")
-        self.status, self.headers, _ = parse_response(head + b"\r\n\r\n")
-        if self.status == 101:
-            want = base64.b64encode(hashlib.sha1(
-                (key + WS_GUID).encode()).digest()).decode()
-            if self.headers.get("sec-websocket-accept") != want:
-                raise AssertionError("bad Sec-WebSocket-Accept")
-
-    def _read(self, n):
-        while len(self.rest) < n:
-            b = self.sock.recv(65536)
-            if not b:
-                raise EOFError("websocket closed")
-            self.rest += b
-        out, self.rest = self.rest[:n], self.rest[n:]
-        return out
-
-    def recv(self):
-        """Next text message (pings answered, fragments joined)."""
-        parts = []
-        while True:
-            b0, b1 = self._read(2)
-            op = b0 & 0x0F
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", self._read(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", self._read(8))[0]
-            if b1 & 0x80:
-                raise AssertionError("server frames must not be masked")
-            payload = self._read(n)
-            if op == 0x9:
-                self.send(payload, 0xA)
-                continue
-            if op == 0xA:
-                continue
-            if op == 0x8:
-                raise EOFError("websocket close frame")
-            parts.append(payload)
-            if b0 & 0x80:
-                return b"".join(parts).decode()
-
-    def recv_json(self):
-        return json.loads(self.recv())
-
-    def send(self, payload, op=0x1):
-        mask = os.urandom(4)
-        hdr = bytes([0x80 | op])
-        n = len(payload)
-        if n < 126:
-            hdr += bytes([0x80 | n])
-        elif n < 65536:
-            hdr += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            hdr += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(hdr + mask + masked)
-
-    def close(self):
-        try:
-            self.send(b"\x03\xe8", 0x8)
-        except OSError:
-            pass
-        self.sock.close()
 
 
 # ---- fixture ----
@@ -419,7 +248,8 @@ def t_traversal(env):
     for path in paths:
         raw = raw_request(env.port, ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
                                      "Connection: close\r\n\r\n"
-                                     % (path, env.port)).encode())
+                                     % (path, env.port)).encode(),
+                          timeout=10)
         assert SECRET not in raw, path
         if raw:
             st, _, _ = parse_response(raw)
@@ -551,7 +381,7 @@ def t_hostile(env):
         b"GET\r\n\r\n",
     ]:
         try:
-            raw = raw_request(p, req)
+            raw = raw_request(p, req, timeout=10)
         except OSError:
             raw = b""
         if raw.startswith(b"HTTP/"):
