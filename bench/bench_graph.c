@@ -6,13 +6,13 @@
  * every round churns 1% of the connections so the delta is never empty.
  * Prints one JSON object with the medians on stdout.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "argnum.h"
 #include "graph.h"
 #include "graph_json.h"
 #include "log.h"
@@ -49,21 +49,6 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: procnet-bench-graph [-n conns] [-k workers] [-u udp] "
 	    "[-r rounds] [-R rules.yaml]\n");
-}
-
-static int
-parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' ||
-	    v < min || v > max)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
 }
 
 static double
@@ -264,19 +249,19 @@ main(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'n':
-			if (parse_uint(optarg, 1, MAX_CONNS, &pop.conns) < 0)
+			if (argnum_uint(optarg, 1, MAX_CONNS, &pop.conns) < 0)
 				fatalx("-n: expected 1..%u", MAX_CONNS);
 			break;
 		case 'k':
-			if (parse_uint(optarg, 2, MAX_WORKERS, &pop.workers) < 0)
+			if (argnum_uint(optarg, 2, MAX_WORKERS, &pop.workers) < 0)
 				fatalx("-k: expected 2..%u", MAX_WORKERS);
 			break;
 		case 'u':
-			if (parse_uint(optarg, 0, MAX_UDP, &pop.udp) < 0)
+			if (argnum_uint(optarg, 0, MAX_UDP, &pop.udp) < 0)
 				fatalx("-u: expected 0..%u", MAX_UDP);
 			break;
 		case 'r':
-			if (parse_uint(optarg, 1, MAX_ROUNDS, &rounds) < 0)
+			if (argnum_uint(optarg, 1, MAX_ROUNDS, &rounds) < 0)
 				fatalx("-r: expected 1..%u", MAX_ROUNDS);
 			break;
 		case 'R': {

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "argnum.h"
 #include "log.h"
 
 #define MAX_CONNS	200000
@@ -69,21 +70,6 @@ usage(FILE *f)
 	    "Prints \"ready ...\" when the population is up; ends on SIGTERM,\n"
 	    "SIGINT, when its parent dies, or at the time limit.\n",
 	    MAX_CONNS, MAX_WORKERS, MAX_UDP);
-}
-
-static int
-parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' ||
-	    v < min || v > max)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
 }
 
 static uint64_t
@@ -409,22 +395,22 @@ main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "n:k:u:t:h")) != -1) {
 		switch (ch) {
 		case 'n':
-			if (parse_uint(optarg, 1, MAX_CONNS, &fx.conns) < 0)
+			if (argnum_uint(optarg, 1, MAX_CONNS, &fx.conns) < 0)
 				fatalx("-n: expected 1..%u, got '%s'",
 				    MAX_CONNS, optarg);
 			break;
 		case 'k':
-			if (parse_uint(optarg, 2, MAX_WORKERS, &fx.workers) < 0)
+			if (argnum_uint(optarg, 2, MAX_WORKERS, &fx.workers) < 0)
 				fatalx("-k: expected 2..%u, got '%s'",
 				    MAX_WORKERS, optarg);
 			break;
 		case 'u':
-			if (parse_uint(optarg, 0, MAX_UDP, &fx.udp) < 0)
+			if (argnum_uint(optarg, 0, MAX_UDP, &fx.udp) < 0)
 				fatalx("-u: expected 0..%u, got '%s'",
 				    MAX_UDP, optarg);
 			break;
 		case 't':
-			if (parse_uint(optarg, 1, MAX_SECONDS, &fx.seconds) < 0)
+			if (argnum_uint(optarg, 1, MAX_SECONDS, &fx.seconds) < 0)
 				fatalx("-t: expected 1..%u seconds, got '%s'",
 				    MAX_SECONDS, optarg);
 			break;
