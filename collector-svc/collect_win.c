@@ -326,104 +326,78 @@ push_row(struct collector *c, uint8_t proto, uint8_t state,
 	return push_socket(c, &s);
 }
 
-/* The rows are walked by the table's own count: it must fit the buffer
- * the OS filled, whatever the OS (or Wine) says. */
 static int
-rows_fit(struct collector *c, size_t head, size_t row, DWORD n)
+row_tcp4(struct collector *c, const void *p)
 {
+	const MIB_TCPROW_OWNER_PID *row = p;
+	struct snap_addr l, r;
+
+	addr4(&l, row->dwLocalAddr);
+	addr4(&r, row->dwRemoteAddr);
+	return push_row(c, SNAP_PROTO_TCP, tcp_state(row->dwState), &l,
+	    row->dwLocalPort, &r, row->dwRemotePort, row->dwOwningPid);
+}
+
+static int
+row_tcp6(struct collector *c, const void *p)
+{
+	const MIB_TCP6ROW_OWNER_PID *row = p;
+	struct snap_addr l, r;
+
+	addr6(&l, row->ucLocalAddr);
+	addr6(&r, row->ucRemoteAddr);
+	return push_row(c, SNAP_PROTO_TCP, tcp_state(row->dwState), &l,
+	    row->dwLocalPort, &r, row->dwRemotePort, row->dwOwningPid);
+}
+
+static int
+row_udp4(struct collector *c, const void *p)
+{
+	const MIB_UDPROW_OWNER_PID *row = p;
+	struct snap_addr l;
+
+	addr4(&l, row->dwLocalAddr);
+	return push_row(c, SNAP_PROTO_UDP, SNAP_STATE_NONE, &l,
+	    row->dwLocalPort, NULL, 0, row->dwOwningPid);
+}
+
+static int
+row_udp6(struct collector *c, const void *p)
+{
+	const MIB_UDP6ROW_OWNER_PID *row = p;
+	struct snap_addr l;
+
+	addr6(&l, row->ucLocalAddr);
+	return push_row(c, SNAP_PROTO_UDP, SNAP_STATE_NONE, &l,
+	    row->dwLocalPort, NULL, 0, row->dwOwningPid);
+}
+
+/* walk_table() reads the row count of any of the four tables here. */
+_Static_assert(offsetof(MIB_TCPTABLE_OWNER_PID, dwNumEntries) == 0 &&
+    offsetof(MIB_TCP6TABLE_OWNER_PID, dwNumEntries) == 0 &&
+    offsetof(MIB_UDPTABLE_OWNER_PID, dwNumEntries) == 0 &&
+    offsetof(MIB_UDP6TABLE_OWNER_PID, dwNumEntries) == 0,
+    "socket tables start with their row count");
+
+/* Hands every row of the table in c->tbuf (rows of size row from offset
+ * head) to one().  The rows are walked by the table's own count: it must
+ * fit the buffer the OS filled, whatever the OS (or Wine) says. */
+static int
+walk_table(struct collector *c, size_t head, size_t row,
+    int (*one)(struct collector *, const void *))
+{
+	const unsigned char *base = c->tbuf;
+	DWORD n = *(const DWORD *)c->tbuf;
+	int rc;
+
 	if (c->tcap < head || n > (c->tcap - head) / row) {
 		set_err(c, "socket table claims %lu rows, more than its %lu "
 		    "bytes hold", (unsigned long)n, (unsigned long)c->tcap);
 		return -EIO;
 	}
-	return 0;
-}
-
-static int
-add_tcp4(struct collector *c)
-{
-	const MIB_TCPTABLE_OWNER_PID *t = c->tbuf;
-	struct snap_addr l, r;
-	int rc;
-
-	if ((rc = rows_fit(c, offsetof(MIB_TCPTABLE_OWNER_PID, table),
-	    sizeof(t->table[0]), t->dwNumEntries)) != 0)
-		return rc;
-	for (DWORD i = 0; i < t->dwNumEntries; i++) {
-		const MIB_TCPROW_OWNER_PID *row = &t->table[i];
-
-		addr4(&l, row->dwLocalAddr);
-		addr4(&r, row->dwRemoteAddr);
-		if ((rc = push_row(c, SNAP_PROTO_TCP, tcp_state(row->dwState),
-		    &l, row->dwLocalPort, &r, row->dwRemotePort,
-		    row->dwOwningPid)) != 0)
+	for (DWORD i = 0; i < n; i++)
+		if ((rc = one(c, base + head + (size_t)i * row)) != 0)
 			return rc;
-	}
-	return 0;
-}
-
-static int
-add_tcp6(struct collector *c)
-{
-	const MIB_TCP6TABLE_OWNER_PID *t = c->tbuf;
-	struct snap_addr l, r;
-	int rc;
-
-	if ((rc = rows_fit(c, offsetof(MIB_TCP6TABLE_OWNER_PID, table),
-	    sizeof(t->table[0]), t->dwNumEntries)) != 0)
-		return rc;
-	for (DWORD i = 0; i < t->dwNumEntries; i++) {
-		const MIB_TCP6ROW_OWNER_PID *row = &t->table[i];
-
-		addr6(&l, row->ucLocalAddr);
-		addr6(&r, row->ucRemoteAddr);
-		if ((rc = push_row(c, SNAP_PROTO_TCP, tcp_state(row->dwState),
-		    &l, row->dwLocalPort, &r, row->dwRemotePort,
-		    row->dwOwningPid)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int
-add_udp4(struct collector *c)
-{
-	const MIB_UDPTABLE_OWNER_PID *t = c->tbuf;
-	struct snap_addr l;
-	int rc;
-
-	if ((rc = rows_fit(c, offsetof(MIB_UDPTABLE_OWNER_PID, table),
-	    sizeof(t->table[0]), t->dwNumEntries)) != 0)
-		return rc;
-	for (DWORD i = 0; i < t->dwNumEntries; i++) {
-		const MIB_UDPROW_OWNER_PID *row = &t->table[i];
-
-		addr4(&l, row->dwLocalAddr);
-		if ((rc = push_row(c, SNAP_PROTO_UDP, SNAP_STATE_NONE, &l,
-		    row->dwLocalPort, NULL, 0, row->dwOwningPid)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int
-add_udp6(struct collector *c)
-{
-	const MIB_UDP6TABLE_OWNER_PID *t = c->tbuf;
-	struct snap_addr l;
-	int rc;
-
-	if ((rc = rows_fit(c, offsetof(MIB_UDP6TABLE_OWNER_PID, table),
-	    sizeof(t->table[0]), t->dwNumEntries)) != 0)
-		return rc;
-	for (DWORD i = 0; i < t->dwNumEntries; i++) {
-		const MIB_UDP6ROW_OWNER_PID *row = &t->table[i];
-
-		addr6(&l, row->ucLocalAddr);
-		if ((rc = push_row(c, SNAP_PROTO_UDP, SNAP_STATE_NONE, &l,
-		    row->dwLocalPort, NULL, 0, row->dwOwningPid)) != 0)
-			return rc;
-	}
 	return 0;
 }
 
@@ -433,12 +407,17 @@ collect_sockets(struct collector *c, const struct collect_opts *o)
 	static const struct {
 		bool tcp;
 		ULONG af;
-		int (*add)(struct collector *);
+		size_t head, row;	/* where the rows start, and their size */
+		int (*one)(struct collector *, const void *);
 	} tables[] = {
-		{ true, AF_INET, add_tcp4 },
-		{ true, AF_INET6, add_tcp6 },
-		{ false, AF_INET, add_udp4 },
-		{ false, AF_INET6, add_udp6 },
+		{ true, AF_INET, offsetof(MIB_TCPTABLE_OWNER_PID, table),
+		    sizeof(MIB_TCPROW_OWNER_PID), row_tcp4 },
+		{ true, AF_INET6, offsetof(MIB_TCP6TABLE_OWNER_PID, table),
+		    sizeof(MIB_TCP6ROW_OWNER_PID), row_tcp6 },
+		{ false, AF_INET, offsetof(MIB_UDPTABLE_OWNER_PID, table),
+		    sizeof(MIB_UDPROW_OWNER_PID), row_udp4 },
+		{ false, AF_INET6, offsetof(MIB_UDP6TABLE_OWNER_PID, table),
+		    sizeof(MIB_UDP6ROW_OWNER_PID), row_udp6 },
 	};
 	int rc;
 
@@ -448,7 +427,8 @@ collect_sockets(struct collector *c, const struct collect_opts *o)
 			continue;
 		if ((rc = read_table(c, tables[i].tcp, tables[i].af)) != 0)
 			return rc;
-		if ((rc = tables[i].add(c)) != 0)
+		if ((rc = walk_table(c, tables[i].head, tables[i].row,
+		    tables[i].one)) != 0)
 			return rc;
 	}
 	return 0;
