@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "snapfix.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,22 +46,7 @@ static void
 sock(struct snapshot_builder *b, int state, int32_t pid, const char *la,
     uint16_t lp, const char *ra, uint16_t rp)
 {
-	struct snap_socket s;
-
-	memset(&s, 0, sizeof(s));
-	s.proto = SNAP_PROTO_TCP;
-	s.state = (uint8_t)state;
-	s.owner = SNAP_OWNER_KNOWN;
-	s.pid = pid;
-	assert_int_equal(snap_addr_parse(la, &s.local), 0);
-	if (ra != NULL)
-		assert_int_equal(snap_addr_parse(ra, &s.remote), 0);
-	else
-		s.remote.family = s.local.family;
-	s.family = s.local.family;
-	s.local_port = lp;
-	s.remote_port = rp;
-	assert_int_equal(snapshot_builder_add_socket(b, &s), 0);
+	snapfix_sock(b, SNAP_PROTO_TCP, state, pid, la, lp, ra, rp);
 }
 
 static struct graph *
