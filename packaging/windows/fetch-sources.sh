@@ -16,7 +16,8 @@ set -eu
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cache="$root/subprojects/packagecache"
 # source package, suite ("" = this machine's release), wrap file
-libs="jansson::jansson pcre2::pcre2 libyaml::libyaml libcyaml:trixie:libcyaml civetweb::civetweb cmocka::cmocka"
+libs="jansson::jansson pcre2::pcre2 libyaml::libyaml libcyaml:trixie:libcyaml civetweb::civetweb cmocka::cmocka
+ sqlite3::sqlite3 c-ares::c-ares"
 
 die() { echo "fetch-sources: $*" >&2; exit 1; }
 
