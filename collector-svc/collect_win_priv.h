@@ -1,0 +1,81 @@
+/*
+ * The Windows collector's insides (collect.h is the interface), shared by
+ * collect_win.c (the sample, lifetime), collect_win_sock.c (the four
+ * socket tables) and collect_win_proc.c (Toolhelp list, per-process
+ * details).  Not for other modules.
+ */
+#ifndef PROCNET_COLLECT_WIN_PRIV_H
+#define PROCNET_COLLECT_WIN_PRIV_H
+
+#include "collect.h"
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+#include <iphlpapi.h>
+#include <winternl.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A table bigger than this is not a socket table (4 Mi sockets of the
+ * largest row are ~700 MB; SNAP_MAX_SOCKETS caps the snapshot anyway). */
+#define TABLE_MAX_BYTES		(256u << 20)
+/* The table can grow between the size call and the data call; retry a
+ * few times with headroom before calling it an error. */
+#define TABLE_RETRIES		8
+#define CMDLINE_MAX_BYTES	SNAP_MAX_STRING
+/* ProcessCommandLineInformation (Windows 8.1+); not in mingw's enum. */
+#define PROCESS_COMMAND_LINE_INFO	60
+/* 100 ns ticks between 1601-01-01 and 1970-01-01. */
+#define EPOCH_DIFF_100NS	116444736000000000ULL
+#define USER_CACHE_MAX		256
+
+struct proc_info {
+	int32_t pid;
+	uint64_t start_time;		/* Unix ms; 0 when not readable */
+	char *exe, *cmdline, *user;
+};
+
+/* A Toolhelp row: every process's name and parent, openable or not. */
+struct th_proc {
+	int32_t pid, ppid;
+	char name[MAX_PATH * 3];
+};
+
+struct user_entry {
+	PSID sid;
+	char *name;
+};
+
+struct collector {
+	void *tbuf;			/* socket table buffer, reused */
+	DWORD tcap;
+	struct snap_socket *socks;	/* this sample's sockets */
+	size_t n_socks, cap_socks;
+	struct proc_info *cache;	/* details of last sample, by pid */
+	size_t n_cache;
+	struct user_entry users[USER_CACHE_MAX];
+	size_t n_users;
+	NTSTATUS (NTAPI *query_process)(HANDLE, PROCESSINFOCLASS, PVOID, ULONG,
+	    PULONG);
+	wchar_t path[32768];		/* image path scratch (long paths) */
+	struct collect_stats stats;
+	char err[256];
+};
+
+
+/* collect_win.c */
+uint64_t filetime_unix_ms(const FILETIME *ft);
+void set_err(struct collector *c, const char *fmt, ...);
+int win_errno(DWORD err);
+
+/* collect_win_sock.c */
+int collect_sockets(struct collector *c, const struct collect_opts *o);
+
+/* collect_win_proc.c */
+int read_proc(struct collector *c, int32_t pid, struct proc_info *p);
+const struct th_proc *th_find(const struct th_proc *v, size_t n, int32_t pid);
+int toolhelp_list(struct collector *c, struct th_proc **out, size_t *n);
+#endif
