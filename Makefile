@@ -57,13 +57,13 @@ fuzz:
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 # Churn soak: 100 connections/s with stream clients attached for
-# SOAK_SECONDS; RSS of both daemons must stay within +25% (tests/soak.py).
+# SOAK_SECONDS; RSS of both daemons must stay within +25% (tests/it/soak.py).
 SOAK_SECONDS ?= 60
 .PHONY: soak
 soak: $(BUILD)/build.ninja
 	@$(DEPS) test
 	$(MESON) compile -C $(BUILD)
-	PROCNET_BUILD_ROOT=$(CURDIR)/$(BUILD) python3 tests/soak.py --seconds $(SOAK_SECONDS)
+	PROCNET_BUILD_ROOT=$(CURDIR)/$(BUILD) python3 tests/it/soak.py --seconds $(SOAK_SECONDS)
 
 # Collector vs ss/psutil on a loopback population; rewrites the results
 # section of docs/performance.md (bench/run.py --help for options).
@@ -106,7 +106,7 @@ msi: windows
 	packaging/windows/build-msi.sh --build $(BUILD_WIN)
 
 test-msi: windows
-	@tests/it_msi.sh $(BUILD_WIN)
+	@tests/it/it_msi.sh $(BUILD_WIN)
 
 clean:
 	rm -rf $(BUILD) build-sanitize build-fuzz $(BUILD_WIN)

@@ -509,7 +509,7 @@ collector_new(struct collector **out)
 	if (gethostname(c->host, sizeof(c->host) - 1) != 0)
 		strcpy(c->host, "localhost");
 	/* PROCNET_FD_COUNT=getdents takes the pre-6.2 way on any kernel, so
-	 * tests cover it (tests/test_collect_steady.c). */
+	 * tests cover it (tests/unit/test_collect_steady.c). */
 	c->fd_count_ok = probe_fd_count(c) &&
 	    !(getenv("PROCNET_FD_COUNT") != NULL &&
 	    strcmp(getenv("PROCNET_FD_COUNT"), "getdents") == 0);

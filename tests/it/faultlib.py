@@ -18,7 +18,7 @@ import threading
 import time
 
 BUILD = os.environ.get("PROCNET_BUILD_ROOT") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "build")
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
 COLLECTOR = os.path.join(BUILD, "collector-svc", "procnet-collector")
 WEBD = os.path.join(BUILD, "webd", "procnet-webd")
 WEB_ROOT = os.path.join(BUILD, "web", "root")

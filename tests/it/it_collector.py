@@ -148,7 +148,7 @@ def collector_path():
     root = os.environ.get("PROCNET_BUILD_ROOT")
     if not root:
         here = os.path.dirname(os.path.abspath(__file__))
-        root = os.path.join(here, "..", "build")
+        root = os.path.join(here, "..", "..", "build")
     return os.path.join(root, "collector-svc", "procnet-collector")
 
 

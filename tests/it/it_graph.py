@@ -21,7 +21,7 @@ import tempfile
 import time
 
 BUILD = os.environ.get("PROCNET_BUILD_ROOT") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "build")
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
 COLLECTOR = os.path.join(BUILD, "collector-svc", "procnet-collector")
 WEBD = os.path.join(BUILD, "webd", "procnet-webd")
 K = 10
