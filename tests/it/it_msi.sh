@@ -16,7 +16,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/.." && pwd)
+src=$(cd "$here/../.." && pwd)
 build=${1:-${PROCNET_WIN_BUILD:-}}
 # shellcheck source=checks.sh
 . "$here/checks.sh"
