@@ -394,6 +394,17 @@ scan_prepare(struct collector *c, struct scan_job *j)
 			continue;
 		r->need_scan = false;
 		rec_drop_inodes(c, r);
+		/* Stat before the walk, for every record whose start time we
+		 * know and have not read this sample (a full pass skips
+		 * mark_changed): a pid reused since the last sample is then
+		 * seen as the new process whose fds we walk, not found
+		 * "reused since the walk" afterwards and its sockets dropped
+		 * as exited. */
+		if (r->starttime != 0 && r->stat_gen != c->gen &&
+		    read_stat(c, r) < 0) {
+			r->gone = true;
+			continue;
+		}
 		if (r->pid == self) {
 			have_self = true;
 			self_i = (uint32_t)i;

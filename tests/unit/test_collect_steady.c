@@ -2,7 +2,7 @@
  * The Linux collector against real processes, in steady state (the owner
  * map kept between samples): a socket shared after fork whose first holder
  * closes it, a socket passed over SCM_RIGHTS, and a pid reused by a new
- * process between two samples.  Each check also holds for a cold sample,
+ * process between two samples (also when the second is a full pass).  Each check also holds for a cold sample,
  * and each runs twice: with fd counts from st_size (Linux 6.2+) and
  * counted with getdents (older kernels).
  */
@@ -253,6 +253,8 @@ reuse_child(const char *name, int rep, int go)
 	uint64_t ino;
 
 	prctl(PR_SET_NAME, name);
+	/* a failed check leaves the parent's test early: go with it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	fd = listener();
 	ino = inode_of(fd);
 	(void)write(rep, &ino, sizeof(ino));
@@ -260,8 +262,11 @@ reuse_child(const char *name, int rep, int go)
 	_exit(0);
 }
 
+/* A pid reused by a new process between two samples: the second sample
+ * (taken with o) must give the new process its socket, and forget the old
+ * one's. */
 static void
-test_pid_reused(void **state)
+pid_reused(const struct collect_opts *o)
 {
 	struct collector *c;
 	int rep[2], go1[2], go2[2];
@@ -270,7 +275,6 @@ test_pid_reused(void **state)
 	char name[32] = "";
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
 
-	(void)state;
 	assert_int_equal(collector_new(&c), 0);
 	assert_int_equal(pipe(rep), 0);
 	assert_int_equal(pipe(go1), 0);
@@ -297,11 +301,11 @@ test_pid_reused(void **state)
 	assert_int_equal(read(rep[0], &ino2, sizeof(ino2)), sizeof(ino2));
 
 	/* Same pid, same fd count, a different process. */
-	assert_int_equal(owner_in(c, &steady, ino2, name, sizeof(name),
+	assert_int_equal(owner_in(c, o, ino2, name, sizeof(name),
 	    &start2), p1);
 	assert_string_equal(name, "pn-reuse-two");
 	assert_true(start2 > start1);
-	assert_int_equal(owner_in(c, &steady, ino1, NULL, 0, NULL), -2);
+	assert_int_equal(owner_in(c, o, ino1, NULL, 0, NULL), -2);
 
 	(void)write(go2[1], "x", 1);
 	assert_int_equal(waitpid(p2, NULL, 0), p2);
@@ -312,6 +316,34 @@ test_pid_reused(void **state)
 	close(go2[0]);
 	close(go2[1]);
 	collector_free(c);
+}
+
+static void
+test_pid_reused(void **state)
+{
+	(void)state;
+	pid_reused(&steady);
+}
+
+/* The same when the second sample is a full pass (the backstop, or the
+ * escalation): every record is walked there without mark_changed. */
+static void
+test_pid_reused_full_pass(void **state)
+{
+	static const struct collect_opts full = {
+		.tcp = true, .udp = true, .incremental = true, .full_every = 1,
+	};
+
+	(void)state;
+	pid_reused(&full);
+}
+
+/* And in one-shot mode (every sample full, nothing incremental). */
+static void
+test_pid_reused_cold(void **state)
+{
+	(void)state;
+	pid_reused(&cold);
 }
 
 static void
@@ -363,11 +395,15 @@ main(void)
 		cmocka_unit_test(test_shared_after_fork),
 		cmocka_unit_test(test_passed_scm_rights),
 		cmocka_unit_test(test_pid_reused),
+		cmocka_unit_test(test_pid_reused_full_pass),
+		cmocka_unit_test(test_pid_reused_cold),
 		cmocka_unit_test_setup_teardown(test_shared_after_fork,
 		    use_getdents, use_st_size),
 		cmocka_unit_test_setup_teardown(test_passed_scm_rights,
 		    use_getdents, use_st_size),
 		cmocka_unit_test_setup_teardown(test_pid_reused,
+		    use_getdents, use_st_size),
+		cmocka_unit_test_setup_teardown(test_pid_reused_full_pass,
 		    use_getdents, use_st_size),
 	};
 
