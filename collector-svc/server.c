@@ -89,59 +89,6 @@ cv_wait_ms(struct server *s, pthread_cond_t *cv, int64_t ms)
 	pthread_cond_timedwait(cv, &s->mu, &ts);
 }
 
-/*
- * At most `max` lines per `period` seconds pass; the rest are counted and
- * the count is reported with the next line that passes.  Takes s->mu:
- * every thread logs through here.
- */
-static bool
-limit_pass(struct server *s, struct loglimit *l, unsigned max, int period,
-    unsigned *suppressed)
-{
-	/* Monotonic: a wall clock stepped back would otherwise keep a
-	 * window open, and every line in it suppressed, for that long. */
-	int64_t now = clock_mono_ms() / 1000;
-	bool pass;
-
-	pthread_mutex_lock(&s->mu);
-	if (now - l->start >= period) {
-		l->start = now;
-		l->lines = 0;
-	}
-	pass = l->lines < max;
-	*suppressed = 0;
-	if (pass) {
-		l->lines++;
-		*suppressed = l->suppressed;
-		l->suppressed = 0;
-	} else
-		l->suppressed++;
-	pthread_mutex_unlock(&s->mu);
-	return pass;
-}
-
-/* A log line through the limiter l; warn or info. */
-void
-slog(struct server *s, struct loglimit *l, unsigned max, int period,
-    bool warn, const char *fmt, ...)
-{
-	unsigned suppressed;
-	char msg[768];
-	va_list ap;
-
-	if (!limit_pass(s, l, max, period, &suppressed))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (warn)
-		log_warnx("%s", msg);
-	else
-		log_info("%s", msg);
-	if (suppressed > 0)
-		log_info("(%u similar lines not logged)", suppressed);
-}
-
 /* What subscribers want right now (srv->mu held). */
 static unsigned
 wanted(struct server *s, bool *udp)
@@ -174,9 +121,9 @@ encode(struct server *s, struct snapshot *snap)
 	 * in use, still not once per client. */
 	r = codec_encode_snapshot_frame(snap, FRAME_VERSION_MAX, &buf, &len);
 	if (r < 0) {
-		slog(s, &s->lim_sample, 1, 10, true, "cannot encode snapshot "
-		    "(%zu processes, %zu sockets): %s", snap->n_processes,
-		    snap->n_sockets, strerror(-r));
+		log_limited(&s->lim_sample, LOG_LEVEL_WARN,
+		    "cannot encode snapshot (%zu processes, %zu sockets): %s",
+		    snap->n_processes, snap->n_sockets, strerror(-r));
 		return NULL;
 	}
 	if ((f = malloc(sizeof(*f))) == NULL) {
@@ -250,7 +197,7 @@ sampler_main(void *arg)
 		r = collector_sample(s->col, &o, &snap);
 		cost = clock_mono_ms() - last;
 		if (r < 0)
-			slog(s, &s->lim_sample, 1, 10, true,
+			log_limited(&s->lim_sample, LOG_LEVEL_WARN,
 			    "sample failed: %s", collector_error(s->col));
 		else {
 			if ((f = encode(s, snap)) != NULL)
@@ -309,8 +256,9 @@ admit(struct server *s, struct ipc_conn *conn)
 	id = ++s->next_id;
 	if (s->n_clients >= s->max_clients) {
 		pthread_mutex_unlock(&s->mu);
-		slog(s, &s->lim_full, 1, 5, true, "client %u (%s) refused: "
-		    "%u clients already", id, peer, s->max_clients);
+		log_limited(&s->lim_full, LOG_LEVEL_WARN,
+		    "client %u (%s) refused: %u clients already", id, peer,
+		    s->max_clients);
 		uint8_t buf[FRAME_SMALL_MAX];
 		size_t len;
 		if (frame_encode_error("too many clients", FRAME_VERSION_MAX,
@@ -321,7 +269,7 @@ admit(struct server *s, struct ipc_conn *conn)
 	}
 	pthread_mutex_unlock(&s->mu);
 
-	slog(s, &s->lim_client, CLIENT_LOG_PER_SEC, 1, false,
+	log_limited(&s->lim_client, LOG_LEVEL_INFO,
 	    "client %u connected (%s)", id, peer);
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 		log_warnx("client %u: out of memory", id);
@@ -354,6 +302,11 @@ server_init(struct server *s, const struct server_opts *o)
 	int r;
 
 	memset(s, 0, sizeof(*s));
+	s->lim_client = (struct log_limit)LOG_LIMIT(CLIENT_LOG_PER_SEC, 1);
+	s->lim_drop = (struct log_limit)LOG_LIMIT(CLIENT_LOG_PER_SEC, 1);
+	s->lim_full = (struct log_limit)LOG_LIMIT(1, 5);
+	s->lim_accept = (struct log_limit)LOG_LIMIT(1, 10);
+	s->lim_sample = (struct log_limit)LOG_LIMIT(1, 10);
 	s->max_clients = o->max_clients ? o->max_clients :
 	    SERVER_MAX_CLIENTS_DEFAULT;
 	s->hello_timeout_ms = o->hello_timeout_ms > 0 ? o->hello_timeout_ms :
@@ -451,7 +404,7 @@ server_run(const struct server_opts *o)
 			continue;
 		if (r < 0) {
 			/* out of descriptors and the like: back off a little */
-			slog(&s, &s.lim_accept, 1, 10, true, "accept: %s",
+			log_limited(&s.lim_accept, LOG_LEVEL_WARN, "accept: %s",
 			    strerror(-r));
 			struct timespec ts = { 0, 100 * 1000000L };
 			nanosleep(&ts, NULL);

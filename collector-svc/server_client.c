@@ -40,7 +40,7 @@ printable(char *dst, size_t len, const char *src)
 static void
 log_drop(struct client *cl, const char *why)
 {
-	slog(cl->srv, &cl->srv->lim_drop, CLIENT_LOG_PER_SEC, 1, true,
+	log_limited(&cl->srv->lim_drop, LOG_LEVEL_WARN,
 	    "client %u (%s) dropped: %s", cl->id, cl->peer, why);
 }
 

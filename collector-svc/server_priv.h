@@ -50,12 +50,6 @@ struct client {
 	bool done;		/* thread has finished; reap it */
 };
 
-struct loglimit {
-	int64_t start;		/* window start, monotonic seconds */
-	unsigned lines;		/* shown in this window */
-	unsigned suppressed;	/* not shown since the last shown line */
-};
-
 struct server {
 	unsigned max_clients;
 	int hello_timeout_ms;
@@ -75,24 +69,22 @@ struct server {
 
 	/* Rate limits, so a flood of clients or a failing backend costs a
 	 * few log lines, not a full disk. */
-	struct loglimit lim_client;	/* connect / subscribe / leave */
-	struct loglimit lim_drop;	/* violations */
-	struct loglimit lim_full;	/* over the client cap */
-	struct loglimit lim_accept;	/* accept failures */
-	struct loglimit lim_sample;	/* sample / encode failures */
+	struct log_limit lim_client;	/* connect / subscribe / leave */
+	struct log_limit lim_drop;	/* violations */
+	struct log_limit lim_full;	/* over the client cap */
+	struct log_limit lim_accept;	/* accept failures */
+	struct log_limit lim_sample;	/* sample / encode failures */
 };
 
 /* An info line about a client's comings and goings. */
 #define log_client(cl, fmt, ...)					\
-	slog((cl)->srv, &(cl)->srv->lim_client, CLIENT_LOG_PER_SEC, 1,	\
-	    false, "client %u (%s) " fmt, (cl)->id, (cl)->peer, __VA_ARGS__)
+	log_limited(&(cl)->srv->lim_client, LOG_LEVEL_INFO,		\
+	    "client %u (%s) " fmt, (cl)->id, (cl)->peer, __VA_ARGS__)
 
 /* server.c */
 void cv_wait_ms(struct server *s, pthread_cond_t *cv, int64_t ms);
 struct shared_frame *frame_ref(struct shared_frame *f);
 void frame_unref(struct shared_frame *f);
-void slog(struct server *s, struct loglimit *l, unsigned max, int period,
-    bool warn, const char *fmt, ...) LOG_PRINTF(6, 7);
 bool stopping(void);
 
 /* server_client.c */

@@ -1,10 +1,12 @@
 /* Formatting, levels and rate limiting; the platform files do the writing. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "clock.h"
 
 static enum log_level cur_level = LOG_LEVEL_INFO;
 static const char *log_ident = "procnet";
@@ -102,41 +104,104 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void log_at(enum log_level level, const char *fmt, ...)
+    LOG_PRINTF(2, 3);
+
+static void
+log_at(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether a line may pass l now; *suppressed gets the count held back
+ * since the last one that passed. */
+static int
+limit_pass(struct log_limit *l, unsigned *suppressed)
+{
+	int64_t now = clock_mono_ms();
+	int pass;
+
+	pthread_mutex_lock(&limit_mu);
+	if (!l->started || now - l->start >= (int64_t)l->period * 1000) {
+		l->started = 1;
+		l->start = now;
+		l->lines = 0;
+	}
+	pass = l->lines < l->max;
+	*suppressed = 0;
+	if (pass) {
+		l->lines++;
+		*suppressed = l->suppressed;
+		l->suppressed = 0;
+	} else {
+		l->suppressed++;
+	}
+	pthread_mutex_unlock(&limit_mu);
+	return pass;
+}
+
+static void
+vlog_limited(struct log_limit *l, enum log_level level, const char *fmt,
+    va_list ap)
+{
+	unsigned suppressed;
+
+	if (level > cur_level || !limit_pass(l, &suppressed))
+		return;
+	vlog(level, NULL, fmt, ap);
+	if (suppressed > 0)
+		log_at(level, "(%u similar lines not logged)", suppressed);
+}
+
+void
+log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_limited(l, level, fmt, ap);
+	va_end(ap);
+}
+
 /* A handful of distinct keys is all the daemons use; a small table is
  * enough, and a full table just stops limiting rather than failing. */
 #define LIMIT_SLOTS 32
 static struct {
 	const char *key;
-	time_t last;
-	unsigned suppressed;
-} limits[LIMIT_SLOTS];
+	struct log_limit limit;
+} keyed[LIMIT_SLOTS];
 
 void
 log_warnx_limited(const char *key, int seconds, const char *fmt, ...)
 {
-	time_t now = time(NULL);
-	unsigned suppressed = 0;
+	struct log_limit *l = NULL;
 	va_list ap;
 	int i;
 
-	for (i = 0; i < LIMIT_SLOTS; i++)
-		if (limits[i].key == NULL || strcmp(limits[i].key, key) == 0)
-			break;
-	if (i < LIMIT_SLOTS) {
-		if (limits[i].key != NULL && now - limits[i].last < seconds) {
-			limits[i].suppressed++;
-			return;
+	pthread_mutex_lock(&limit_mu);
+	for (i = 0; i < LIMIT_SLOTS; i++) {
+		if (keyed[i].key == NULL) {
+			keyed[i].key = key;
+			keyed[i].limit = (struct log_limit)LOG_LIMIT(1, seconds);
 		}
-		limits[i].key = key;
-		limits[i].last = now;
-		suppressed = limits[i].suppressed;
-		limits[i].suppressed = 0;
+		if (strcmp(keyed[i].key, key) == 0) {
+			l = &keyed[i].limit;
+			break;
+		}
 	}
+	pthread_mutex_unlock(&limit_mu);
 	va_start(ap, fmt);
-	vlog(LOG_LEVEL_WARN, NULL, fmt, ap);
+	if (l != NULL)
+		vlog_limited(l, LOG_LEVEL_WARN, fmt, ap);
+	else
+		vlog(LOG_LEVEL_WARN, NULL, fmt, ap);
 	va_end(ap);
-	if (suppressed > 0)
-		log_warnx("(%u similar messages suppressed)", suppressed);
 }
 
 void

@@ -8,6 +8,7 @@
 #define PROCNET_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -39,8 +40,29 @@ void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
-/* Like log_warn / log_warnx, at most once per `seconds` for each call site
- * key; suppressed repeats are counted and reported with the next line. */
+
+/*
+ * The one rate limiter: at most `max` lines per `period` seconds pass
+ * (windows on the monotonic clock, so a wall clock stepped back cannot
+ * silence a daemon), the rest are counted and the count is reported with
+ * the next line that passes.  One lock guards every limit: threads may
+ * share one.  Declare with LOG_LIMIT(max, period).
+ */
+struct log_limit {
+	unsigned max;
+	int period;		/* seconds */
+	int64_t start;		/* window start, monotonic ms */
+	unsigned lines;		/* passed in this window */
+	unsigned suppressed;	/* held back since the last that passed */
+	int started;
+};
+#define LOG_LIMIT(max, period)	{ (max), (period), 0, 0, 0, 0 }
+
+/* A line at level through l. */
+void log_limited(struct log_limit *l, enum log_level level, const char *fmt,
+    ...) LOG_PRINTF(3, 4);
+/* log_warnx through a limit of one line per `seconds` for each call site
+ * key (a string literal); a full key table stops limiting, never fails. */
 void log_warnx_limited(const char *key, int seconds, const char *fmt, ...)
     LOG_PRINTF(3, 4);
 /* A finished step's outcome: msg at info when status is 0, else as a
