@@ -317,7 +317,9 @@ edge_half(struct build *b, size_t i, long peer)
 		return 0;
 	if ((me = process_node(b, x->proc)) < 0)
 		return (int)me;
-	if (is_local(b, &x->r)) {
+	/* A peer socket in the dump proves its address is this host's,
+	 * whatever the (possibly stale) interface list says. */
+	if (peer >= 0 || is_local(b, &x->r)) {
 		li = listener_find(b, x->proto, &x->r, x->rp);
 		if (li >= 0 && b->xs[li].proc >= 0) {
 			if ((far = process_node(b, b->xs[li].proc)) < 0)

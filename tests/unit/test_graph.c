@@ -384,6 +384,50 @@ test_local_addrs(void **state)
 	}
 }
 
+/* An address whose socket the dump has is this host's, whatever the
+ * interface list says: one fetched before an address was added (a new
+ * container bridge, a DHCP lease) must not turn local peers external. */
+static void
+test_peer_seen_is_local(void **state)
+{
+	struct snapshot_builder *b;
+	struct graph_options o = { 0 };
+	struct graph *g;
+
+	(void)state;
+	/* our client, the server's end seen but its owner not ours to know */
+	b = snap_new();
+	proc(b, 20, 20, "app", "");
+	conn(b, 20, "10.77.0.1", 50000, -SNAP_OWNER_NO_PRIVILEGE, "10.77.0.2",
+	    5432);
+	g = build_opts(b, NULL, &o);
+	assert_null(graph_find_node(g, "e:10.77.0.2"));
+	expect_edge(g, "tcp:p:20:20>l:10.77.0.2:5432:5432", 1,
+	    "service-port");
+	assert_int_equal(node(g, "l:10.77.0.2:5432")->owner,
+	    SNAP_OWNER_NO_PRIVILEGE);
+	graph_free(g);
+
+	/* the same from the server's side: the client's end is seen */
+	b = snap_new();
+	proc(b, 10, 10, "srv", "");
+	listener(b, 10, "0.0.0.0", 8080);
+	conn(b, -SNAP_OWNER_OTHER_NETNS, "10.77.0.3", 41000, 10, "10.77.0.4",
+	    8080);
+	g = build_opts(b, NULL, &o);
+	assert_null(graph_find_node(g, "e:10.77.0.3"));
+	expect_edge(g, "tcp:l:10.77.0.3:0>p:10:10:8080", 1, "listener");
+	graph_free(g);
+
+	/* and a peer the dump does not have stays external */
+	b = snap_new();
+	proc(b, 20, 20, "app", "");
+	sock(b, TCP, EST, 20, "10.77.0.1", 50001, "10.77.0.9", 5432);
+	g = build_opts(b, NULL, &o);
+	expect_edge(g, "tcp:p:20:20>e:10.77.0.9:5432", 1, "service-port");
+	graph_free(g);
+}
+
 /* ---- identity, owners, odd connections ---- */
 
 static void
@@ -956,6 +1000,7 @@ main(void)
 		cmocka_unit_test(test_v4_mapped_pair),
 		cmocka_unit_test(test_direction_table),
 		cmocka_unit_test(test_local_addrs),
+		cmocka_unit_test(test_peer_seen_is_local),
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_unknown_owner),
 		cmocka_unit_test(test_self_connection),
