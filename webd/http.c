@@ -284,7 +284,8 @@ begin_request(struct mg_connection *conn)
 			return send_error(conn, 426, "WebSocket only",
 			    "Upgrade: websocket\r\n");
 		/* Cross-site WebSocket hijacking: a foreign page can open
-		 * a socket to us, but its Origin gives it away. */
+		 * a socket to us, but its Origin gives it away (a client
+		 * without Origin is no browser, and allowed). */
 		if (!http_policy_origin_ok(mg_get_header(conn, "Origin"),
 		    host))
 			return send_error(conn, 403, "foreign Origin", NULL);

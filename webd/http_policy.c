@@ -115,7 +115,9 @@ http_policy_origin_ok(const char *origin, const char *host)
 {
 	static const char scheme[] = "http://";
 
-	if (origin == NULL || host == NULL)
+	if (origin == NULL)
+		return true;	/* not a browser (browsers always send one) */
+	if (host == NULL)
 		return false;
 	if (strncasecmp(origin, scheme, sizeof(scheme) - 1) != 0)
 		return false;

@@ -25,9 +25,12 @@ int http_policy_addr_numeric(const char *s);
 bool http_policy_host_ok(const char *host, const char *bind, int port);
 
 /*
- * True when a WebSocket Origin is the page's own: "http://" + the (already
- * accepted) Host header.  Browsers always send Origin on an upgrade, so a
- * missing one (NULL) is refused too; other programs can send it.
+ * True when a WebSocket upgrade's Origin is the page's own: "http://" + the
+ * (already accepted) Host header, or when there is none (NULL).  Browsers
+ * always send Origin on an upgrade, so refusing a foreign one is the
+ * defence against cross-site WebSocket hijacking; a client without one
+ * (curl, websocat, a script) is not a browser and is allowed, like any
+ * local program that may connect to the port.  "null" and "" are foreign.
  */
 bool http_policy_origin_ok(const char *origin, const char *host);
 

@@ -579,10 +579,11 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 	    json_string(redact_mode_name(st->json.cmdline)));
 	if (streams != NULL)
 		json_object_set_new(o, "stream", json_pack(
-		    "{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		    "clients", (int)streams->clients,
 		    "accepted", (json_int_t)streams->accepted,
 		    "refused", (json_int_t)streams->refused,
+		    "refused_frames", (json_int_t)streams->refused_frames,
 		    "sent_full", (json_int_t)streams->sent_full,
 		    "sent_delta", (json_int_t)streams->sent_delta,
 		    "sent_status", (json_int_t)streams->sent_status,

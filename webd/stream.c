@@ -257,17 +257,35 @@ ws_ready(struct mg_connection *conn, void *cbdata)
 	c->started = true;
 }
 
+/*
+ * The stream is one-way: a client has nothing to send but pongs (and
+ * pings) and a close.  Those are control frames, at most 125 bytes
+ * (RFC 6455 5.5); any data frame, or a larger control frame, ends the
+ * connection with 1003 (unsupported data) rather than being buffered.
+ * Returning 0 makes civetweb close.
+ */
+#define WS_CONTROL_MAX	125u
+
 static int
 ws_data(struct mg_connection *conn, int bits, char *data, size_t len,
     void *cbdata)
 {
-	(void)conn;
+	static const char refuse[] = "\x03\xeb" "the stream is one-way";
+	struct stream *s = cbdata;
+	unsigned op = (unsigned)bits & 0x0fu;
+
 	(void)data;
-	(void)len;
-	(void)cbdata;
-	/* The stream is one-way; a close frame ends it, anything else is
-	 * ignored (pongs included). */
-	return (bits & 0x0f) == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE ? 0 : 1;
+	if (op == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
+		return 0;
+	if ((op == MG_WEBSOCKET_OPCODE_PING ||
+	    op == MG_WEBSOCKET_OPCODE_PONG) && len <= WS_CONTROL_MAX)
+		return 1;
+	pthread_mutex_lock(&s->lock);
+	s->stats.refused_frames++;
+	pthread_mutex_unlock(&s->lock);
+	mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, refuse,
+	    sizeof(refuse) - 1);
+	return 0;
 }
 
 static void

@@ -23,6 +23,7 @@ struct stream;
 struct stream_stats {
 	unsigned clients;
 	uint64_t accepted, refused;
+	uint64_t refused_frames;	/* clients closed for sending data */
 	uint64_t sent_full, sent_delta, sent_status;
 	uint64_t resyncs;	/* full sent because the client fell behind */
 	uint64_t dropped;	/* sends that failed: client gone or stalled */

@@ -315,7 +315,7 @@ def t_websocket(env):
 def t_websocket_refused(env):
     p = env.port
     for origin in ("http://evil.example", "http://localhost:%d" % p,
-                   "null", "https://127.0.0.1:%d" % p, None):
+                   "null", "", "https://127.0.0.1:%d" % p):
         ws = WS(p, origin=origin)
         assert ws.status == 403, (origin, ws.status)
         ws.sock.close()
@@ -325,6 +325,44 @@ def t_websocket_refused(env):
     ws = WS(p, path="/api/graph")
     assert ws.status == 404, ws.status
     ws.sock.close()
+
+
+def close_code(ws):
+    """Reads frames until the server's close; its status code, or None when
+    the connection ended without one."""
+    try:
+        while True:
+            b0, b1 = ws._read(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", ws._read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", ws._read(8))[0]
+            payload = ws._read(n)
+            if b0 & 0x0F == 0x8:
+                return struct.unpack("!H", payload[:2])[0]
+    except (EOFError, ConnectionResetError):
+        return None
+    finally:
+        ws.sock.close()
+
+
+def t_websocket_client_frames(env):
+    """No Origin is no browser: allowed.  A client may send pongs; a data
+    frame, small or big, ends the connection with 1003."""
+    ws = WS(env.port, origin=None, timeout=15)
+    assert ws.status == 101, ws.status
+    assert ws.recv_json()["type"] == "full"
+    for _ in range(3):
+        ws.send(b"", 0xA)                 # unsolicited pongs are fine
+    ws.send(b"hello", 0x1)                # a data frame is not
+    assert close_code(ws) == 1003
+    ws = WS(env.port, timeout=15)
+    assert ws.status == 101, ws.status
+    ws.send(b"x" * 70000, 0x2)
+    assert close_code(ws) == 1003
+    st = get_json(env.port, "/api/status")
+    assert st["stream"]["refused_frames"] >= 2, st["stream"]
 
 
 def t_concurrent(env):
@@ -582,7 +620,7 @@ def t_dump(env):
 
 TESTS = [t_index, t_static_mime, t_no_cors, t_graph, t_status, t_not_found,
          t_host, t_methods, t_traversal, t_icons, t_websocket,
-         t_websocket_refused, t_concurrent, t_hostile, t_bad_options, t_dump,
+         t_websocket_refused, t_websocket_client_frames, t_concurrent, t_hostile, t_bad_options, t_dump,
          t_cmdline,
          t_rules_reload, t_collector_loss]
 
