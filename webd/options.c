@@ -38,6 +38,8 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_DUMP,
 	OPT_CMDLINE,
+	OPT_RESOLVE,
+	OPT_RESOLVER,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -56,6 +58,8 @@ static const struct option long_opts[] = {
 	{ "log-level",	required_argument,	NULL, OPT_LOG_LEVEL },
 	{ "dump",	no_argument,		NULL, OPT_DUMP },
 	{ "cmdline",	required_argument,	NULL, OPT_CMDLINE },
+	{ "resolve",	required_argument,	NULL, OPT_RESOLVE },
+	{ "resolver",	required_argument,	NULL, OPT_RESOLVER },
 	{ "help",	no_argument,		NULL, OPT_HELP },
 	{ "version",	no_argument,		NULL, OPT_VERSION },
 	{ NULL,		0,			NULL, 0 },
@@ -65,6 +69,12 @@ static const char *cmdline_names[OPTIONS_CMDLINE_MAX] = {
 	[OPTIONS_CMDLINE_ALL] = "all",
 	[OPTIONS_CMDLINE_REDACTED] = "redacted",
 	[OPTIONS_CMDLINE_NONE] = "none",
+};
+
+static const char *resolve_names[OPTIONS_RESOLVE_MAX] = {
+	[OPTIONS_RESOLVE_OFF] = "off",
+	[OPTIONS_RESOLVE_LOCAL] = "local",
+	[OPTIONS_RESOLVE_ON] = "on",
 };
 
 const char *
@@ -101,6 +111,10 @@ options_usage(FILE *f, const char *prog)
 "  --log-level LEVEL   error, warn, info or debug [info]\n"
 "  --cmdline MODE      command lines served: all, redacted (secrets masked)\n"
 "                      or none [redacted]\n"
+"  --resolve MODE      names for addresses: on (hosts file, own addresses,\n"
+"                      reverse DNS), local (no DNS queries) or off [on]\n"
+"  --resolver ADDR[:PORT]  DNS server for reverse lookups, a numeric address\n"
+"                      ([v6]:port with a port) [the system's servers]\n"
 "  --dump              print one graph as JSON and exit\n"
 "  --help              this text\n"
 "  --version           print the version\n"
@@ -231,6 +245,62 @@ set_str(char **dst, const char *src, char *err, size_t errlen)
 }
 
 int
+options_parse_resolver(const char *s, char *out, size_t outlen, char *err,
+    size_t errlen)
+{
+	char host[64];
+	const char *port = NULL, *close_;
+	size_t hlen;
+	int p = 53;
+
+	if (s[0] == '[') {
+		/* [v6] or [v6]:port */
+		if ((close_ = strchr(s, ']')) == NULL)
+			goto bad;
+		hlen = (size_t)(close_ - s - 1);
+		if (hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if (close_[1] == ':')
+			port = close_ + 2;
+		else if (close_[1] != '\0')
+			goto bad;
+		if (strchr(host, ':') == NULL)
+			goto bad;
+	} else if (strchr(s, ':') != NULL && strchr(s, ':') != strrchr(s,
+	    ':')) {
+		/* a bare IPv6 address: no port */
+		if (strlen(s) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%s", s);
+	} else {
+		const char *colon = strchr(s, ':');
+
+		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+		if (hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (http_policy_addr_numeric(host) != 0)
+		goto bad;
+	if (port != NULL && parse_port(port, &p) != 0)
+		return fail(err, errlen, "--resolver: '%s' has a bad port "
+		    "(1-65535)", s);
+	if (strchr(host, ':') != NULL)
+		snprintf(out, outlen, "[%s]:%d", host, p);
+	else
+		snprintf(out, outlen, "%s:%d", host, p);
+	return 0;
+bad:
+	return fail(err, errlen, "--resolver: '%s' is not a numeric address "
+	    "(a.b.c.d[:port], v6 or [v6]:port)", s);
+}
+
+int
 options_parse(int argc, char **argv, struct webd_options *o, char *err,
     size_t errlen)
 {
@@ -242,6 +312,7 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 	o->interval = DEFAULT_INTERVAL;
 	o->log_level = LOG_LEVEL_INFO;
 	o->cmdline = OPTIONS_CMDLINE_REDACTED;
+	o->resolve = OPTIONS_RESOLVE_ON;
 	if ((rc = set_str(&o->bind, DEFAULT_BIND, err, errlen)) != 0)
 		return rc;
 
@@ -341,6 +412,29 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 			o->cmdline = m;
 			break;
 		}
+		case OPT_RESOLVE: {
+			int m;
+
+			for (m = 0; m < OPTIONS_RESOLVE_MAX; m++)
+				if (strcmp(optarg, resolve_names[m]) == 0)
+					break;
+			if (m == OPTIONS_RESOLVE_MAX)
+				return fail(err, errlen, "--resolve: '%s' is not "
+				    "one of on, local, off", optarg);
+			o->resolve = m;
+			break;
+		}
+		case OPT_RESOLVER: {
+			char canon[OPTIONS_RESOLVER_MAX];
+
+			if ((rc = options_parse_resolver(optarg, canon,
+			    sizeof(canon), err, errlen)) != 0)
+				return rc;
+			if ((rc = set_str(&o->resolver, canon, err,
+			    errlen)) != 0)
+				return rc;
+			break;
+		}
 		case OPT_HELP:
 			return OPTIONS_HELP;
 		case OPT_VERSION:
@@ -356,6 +450,9 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s' (see --help)",
 		    argv[optind]);
+	if (o->resolver != NULL && o->resolve != OPTIONS_RESOLVE_ON)
+		return fail(err, errlen, "--resolver is only used with "
+		    "--resolve on");
 	return OPTIONS_RUN;
 }
 
@@ -369,5 +466,6 @@ options_clear(struct webd_options *o)
 	free(o->bind);
 	free(o->collector);
 	free(o->web_root);
+	free(o->resolver);
 	memset(o, 0, sizeof(*o));
 }

@@ -21,6 +21,16 @@ enum options_cmdline {
 	OPTIONS_CMDLINE_MAX
 };
 
+enum options_resolve {
+	OPTIONS_RESOLVE_OFF,
+	OPTIONS_RESOLVE_LOCAL,
+	OPTIONS_RESOLVE_ON,
+	OPTIONS_RESOLVE_MAX
+};
+
+/* "[v6]:65535" and a NUL */
+#define OPTIONS_RESOLVER_MAX	56
+
 struct webd_options {
 	int port;			/* 1..65535, default 8765 */
 	double interval;		/* seconds, > 0, default 1.0 */
@@ -36,6 +46,9 @@ struct webd_options {
 	int log_level;			/* enum log_level */
 	bool dump;
 	int cmdline;			/* enum options_cmdline */
+	int resolve;			/* enum options_resolve, default on */
+	char *resolver;			/* "a.b.c.d:53" / "[v6]:53"; NULL =
+					   the system's servers */
 };
 
 enum options_result {
@@ -51,6 +64,12 @@ enum options_result {
 int options_parse(int argc, char **argv, struct webd_options *o,
     char *err, size_t errlen);
 void options_clear(struct webd_options *o);
+
+/* --resolver's "ADDR[:PORT]" (a numeric address; IPv6 in brackets when a
+ * port follows) into the "a.b.c.d:port" / "[v6]:port" form c-ares takes,
+ * port 53 when none is given. */
+int options_parse_resolver(const char *s, char *out, size_t outlen,
+    char *err, size_t errlen);
 void options_usage(FILE *f, const char *prog);
 
 /* "80,443,5432" -> ports; strict: digits and commas only, 1..65535, at most
