@@ -3,7 +3,8 @@
 
 import {el, clear, $, ellipsize} from './dom.js';
 import {MAX_CONNS_SHOWN} from './config.js';
-import {listenText, reasonText, statesText, nodeName, kv, connTable, focusNode} from './format.js';
+import {listenText, reasonText, statesText, nodeName, kv, connTable, focusNode,
+    addrNameText} from './format.js';
 
 export class Details {
 	constructor(view) {
@@ -112,7 +113,7 @@ export class Details {
 			    ['kind', n.kind], ['type', n.type], ['name', n.name], ['pid', n.pid],
 			    ['ppid', n.ppid], ['user', n.user], ['exe', n.exe, 'mono'],
 			    ['command line', n.cmdline, 'mono wrap'], ['address', n.addr],
-			    ['port', n.port], ['listening', listenText(n.listen), 'mono'],
+			    ['DNS name', addrNameText(v.model, n.addr)], ['port', n.port], ['listening', listenText(n.listen), 'mono'],
 			    ['pinned', v.pins.has(n.id) ? 'yes (drag to move, Unpin to release)' : ''],
 			]));
 		}
@@ -140,7 +141,7 @@ export class Details {
 		    ['states', statesText(e.states)],
 		    ['direction', reasonText(e.reason)],
 		]));
-		this.box.append(el('h3', {text: 'Connections'}), connTable(v.connsOf(e.id), e.count));
+		this.box.append(el('h3', {text: 'Connections'}), connTable(v.connsOf(e.id), e.count, v.model));
 	}
 }
 
@@ -155,6 +156,6 @@ function edgeBlock(v, e, self) {
 	    el('b', {text: nodeName(v, peer)}), ' ',
 	    el('span', {class: 'muted', text: ':' + e.server_port + ' · ' + e.count + ' conn' +
 	        (e.count === 1 ? '' : 's')})));
-	d.append(connTable(v.connsOf(e.id), e.count));
+	d.append(connTable(v.connsOf(e.id), e.count, v.model));
 	return d;
 }

@@ -34,6 +34,22 @@ export function nodeName(view, id) {
 	return it.apiLabel ?? it.addr ?? id;
 }
 
+// "addr:port" / "[v6]:port" as the name webd found for the address, with
+// the address kept beside it: "db.example:5432 (10.0.0.5)".
+export function endpointText(model, ep) {
+	if (typeof ep !== 'string')
+		return '';
+	const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(ep);
+	const name = m && model ? model.nameOf(m[1]) : undefined;
+	return name ? name + ':' + m[2] + ' (' + m[1] + ')' : ep;
+}
+
+// "name (source)" for an address, '' when it has none.
+export function addrNameText(model, addr) {
+	const n = model && typeof addr === 'string' ? model.names.get(addr) : undefined;
+	return n ? n.name + (n.source ? ' (' + n.source + ')' : '') : '';
+}
+
 export function kv(rows) {
 	const dl = el('dl', {class: 'kv'});
 	for (const [k, v, cls] of rows) {
@@ -44,14 +60,15 @@ export function kv(rows) {
 	return dl;
 }
 
-export function connTable(conns, count) {
+export function connTable(conns, count, model) {
 	const t = el('table', {class: 'conns'});
 	t.append(el('tr', null, el('th', {text: 'client'}), el('th', {text: 'server'}),
 	    el('th', {text: 'state'})));
 	const list = Array.isArray(conns) ? conns : [];
 	for (const c of list.slice(0, MAX_CONNS_SHOWN)) {
-		t.append(el('tr', null, el('td', {class: 'mono', text: c.client}),
-		    el('td', {class: 'mono', text: c.server}), el('td', {text: c.state || '—'})));
+		t.append(el('tr', null, el('td', {class: 'mono', text: endpointText(model, c.client)}),
+		    el('td', {class: 'mono', text: endpointText(model, c.server)}),
+		    el('td', {text: c.state || '—'})));
 	}
 	const more = Math.max(0, (count || 0) - Math.min(list.length, MAX_CONNS_SHOWN));
 	const f = el('div');

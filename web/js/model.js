@@ -18,6 +18,8 @@ export class Model {
 		this.nodes = new Map();
 		this.edges = new Map();
 		this.meta = {};
+		// address -> {name, source}: webd's names for the graph's addresses
+		this.names = new Map();
 		this.collector = null;		// last status message
 		this.updatedAt = 0;		// local time of the last graph data
 		this.loaded = false;
@@ -41,6 +43,8 @@ export class Model {
 		this.edges = edges;
 		if (g.meta && typeof g.meta === 'object')
 			this.meta = g.meta;
+		this.names = new Map();
+		setNames(this.names, g.names, g.names_source);
 		this.touch();
 	}
 
@@ -49,13 +53,37 @@ export class Model {
 		apply(this.edges, d.edges, validEdge);
 		if (d.meta && typeof d.meta === 'object')
 			this.meta = d.meta;
+		if (d.names && typeof d.names === 'object') {
+			setNames(this.names, d.names.set, d.names.source);
+			if (Array.isArray(d.names.remove)) {
+				for (const a of d.names.remove)
+					this.names.delete(a);
+			}
+		}
 		this.touch();
+	}
+
+	// The name webd knows for an address, or undefined.
+	nameOf(addr) {
+		const n = this.names.get(addr);
+		return n ? n.name : undefined;
 	}
 
 	touch() {
 		this.updatedAt = Date.now();
 		this.loaded = true;
 		this.version++;
+	}
+}
+
+function setNames(map, names, sources) {
+	if (!names || typeof names !== 'object')
+		return;
+	const src = sources && typeof sources === 'object' ? sources : {};
+	for (const [addr, name] of Object.entries(names)) {
+		if (typeof name === 'string' && name.length < 256 &&
+		    (map.has(addr) || map.size < MAX_ITEMS))
+			map.set(addr, {name, source: typeof src[addr] === 'string' ? src[addr] : ''});
 	}
 }
 

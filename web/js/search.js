@@ -1,5 +1,5 @@
 // The search box: finds processes by name, label, pid, port, address or
-// command line and focuses them.
+// command line, or remote hosts by address or DNS name, and focuses them.
 
 import {el, clear, $, ellipsize} from './dom.js';
 import {knownType} from './config.js';
@@ -40,8 +40,10 @@ export class Search {
 		if (!q)
 			return [];
 		const out = [];
-		for (const n of this.view.model.nodes.values()) {
-			const hay = [n.label, n.name, n.pid, n.addr, n.exe, n.cmdline, n.user,
+		const model = this.view.model;
+		for (const n of model.nodes.values()) {
+			const hay = [n.label, n.name, n.pid, n.addr, model.nameOf(n.addr), n.exe,
+			    n.cmdline, n.user,
 			    ...(Array.isArray(n.listen) ? n.listen.map((l) => l.port) : [])];
 			let score = -1;
 			for (let i = 0; i < hay.length; i++) {

@@ -3,7 +3,8 @@
 import {el, clear, $, ellipsize} from './dom.js';
 import {typeInfo} from './config.js';
 import {builtinIcon} from './icons.js';
-import {listenText, reasonText, statesText, nodeName, kv} from './format.js';
+import {listenText, reasonText, statesText, nodeName, kv, endpointText,
+    addrNameText} from './format.js';
 
 export class Tooltip {
 	constructor(view) {
@@ -55,7 +56,8 @@ export class Tooltip {
 			    ['type', n.kind === 'process' ? n.type : t.label],
 			    ['pid', n.pid], ['user', n.user], ['exe', n.exe, 'mono'],
 			    ['cmdline', ellipsize(n.cmdline, 300), 'mono'],
-			    ['address', n.addr], ['port', n.port],
+			    ['address', n.addr], ['DNS name', addrNameText(this.view.model, n.addr)],
+			    ['port', n.port],
 			    ['listening', listenText(n.listen), 'mono'],
 			]));
 		}
@@ -74,7 +76,7 @@ export class Tooltip {
 		    e.closing ? el('span', {class: 'tag closed', text: 'closed'}) :
 		    e.fresh ? el('span', {class: 'tag new', text: 'new'}) : null));
 		const conns = this.view.connsOf(id);
-		const ports = [...new Set(conns.slice(0, 8).map((c) => c.client))];
+		const ports = [...new Set(conns.slice(0, 8).map((c) => endpointText(this.view.model, c.client)))];
 		this.box.append(kv([
 		    ['client → server', nodeName(this.view, e.from) + ' → ' + nodeName(this.view, e.to)],
 		    ['server port', e.server_port],
