@@ -77,6 +77,43 @@ test_defaults(void **state)
 	assert_int_equal(o.log_level, LOG_LEVEL_INFO);
 	assert_false(o.dump);
 	assert_int_equal(o.cmdline, OPTIONS_CMDLINE_REDACTED);
+	assert_int_equal(o.resolve, OPTIONS_RESOLVE_ON);
+	assert_null(o.resolver);
+	options_clear(&o);
+}
+
+static void
+test_resolver(void **state)
+{
+	static const char *const good[][2] = {
+		{ "127.0.0.1", "127.0.0.1:53" },
+		{ "127.0.0.1:5353", "127.0.0.1:5353" },
+		{ "::1", "[::1]:53" },
+		{ "[::1]", "[::1]:53" },
+		{ "[2001:db8::1]:1053", "[2001:db8::1]:1053" },
+	};
+	struct webd_options o;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse(&o, err, sizeof(err), "--resolver",
+		    good[i][0], NULL), OPTIONS_RUN);
+		assert_string_equal(o.resolver, good[i][1]);
+		options_clear(&o);
+	}
+	assert_int_equal(parse(&o, err, sizeof(err), "--resolve", "local",
+	    NULL), OPTIONS_RUN);
+	assert_int_equal(o.resolve, OPTIONS_RESOLVE_LOCAL);
+	options_clear(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--resolve", "off",
+	    NULL), OPTIONS_RUN);
+	assert_int_equal(o.resolve, OPTIONS_RESOLVE_OFF);
+	options_clear(&o);
+	/* A server is only for reverse DNS. */
+	assert_true(parse(&o, err, sizeof(err), "--resolve", "off",
+	    "--resolver", "127.0.0.1", NULL) < 0);
+	assert_non_null(strstr(err, "--resolver"));
 	options_clear(&o);
 }
 
@@ -162,6 +199,14 @@ static const struct bad_case bad_cases[] = {
 	{ "--bind", "[::1]",		"--bind" },
 	{ "--log-level", "loud",	"--log-level" },
 	{ "--cmdline", "some",		"--cmdline" },
+	{ "--resolve", "yes",		"--resolve" },
+	{ "--resolver", "dns.example",	"--resolver" },
+	{ "--resolver", "127.0.0.1:0",	"--resolver" },
+	{ "--resolver", "127.0.0.1:x",	"--resolver" },
+	{ "--resolver", "[::1",		"--resolver" },
+	{ "--resolver", "[127.0.0.1]:53", "--resolver" },
+	{ "--resolver", "::1:53x",	"--resolver" },
+	{ "--resolver", "",		"--resolver" },
 	{ "--rules", "",		"--rules" },
 	{ "--collector", "",		"--collector" },
 	{ "--bogus", NULL,		"--bogus" },
@@ -274,6 +319,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_resolver),
 		cmocka_unit_test(test_all_valid),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_too_many_ports),
