@@ -286,6 +286,8 @@ graph_build(struct snapshot *snap, const struct rules *rules,
 	g->priv->snap = snapshot_ref(snap);
 	if ((r = graph_build_run(&b)) == 0)
 		r = finish(&b, g);
+	if (r == 0 && b.opts.name_of != NULL)
+		r = graph_names_apply(g, &b.opts);
 	graph_build_release(&b);
 	if (r < 0) {
 		graph_free(g);
@@ -303,6 +305,8 @@ graph_build(struct snapshot *snap, const struct rules *rules,
 	g->opts.n_svc_ports = 0;
 	g->opts.local_addrs = NULL;
 	g->opts.n_local_addrs = 0;
+	g->opts.name_of = NULL;
+	g->opts.name_ctx = NULL;
 	*out = g;
 	return 0;
 }
@@ -323,6 +327,7 @@ graph_free(struct graph *g)
 		free(g->priv->edges);
 		free(g->priv->listens);
 		free(g->priv->conns);
+		free(g->priv->names);
 		snapshot_unref(g->priv->snap);
 		free(g->priv);
 	}

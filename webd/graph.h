@@ -47,6 +47,23 @@ struct graph_options {
 	 * always local and need not be listed. */
 	const struct snap_addr *local_addrs;
 	size_t n_local_addrs;
+	/* Names for addresses (webd/resolver.c), NULL for none: asked once
+	 * per distinct address of the graph, it fills name (at most
+	 * GRAPH_NAME_MAX bytes with the NUL) and returns the name's source
+	 * ("ptr", "hosts", ...), or NULL when the address has no name.  It
+	 * must not block: the graph is built on the sampling path. */
+	const char *(*name_of)(void *ctx, const struct snap_addr *a,
+	    char *name);
+	void *name_ctx;
+};
+
+#define GRAPH_NAME_MAX		256u
+
+/* An address of the graph and its name. */
+struct graph_name {
+	struct snap_addr addr;		/* canonical: IPv4-mapped as IPv4 */
+	const char *name;
+	const char *source;		/* static: name_of's answer */
 };
 
 struct graph_listen {
@@ -110,6 +127,8 @@ struct graph {
 	const struct graph_node *nodes;	/* sorted by id */
 	size_t n_edges;
 	const struct graph_edge *edges;	/* sorted by id */
+	size_t n_names;
+	const struct graph_name *names;	/* sorted by address */
 
 	struct graph_priv *priv;
 };
@@ -119,6 +138,10 @@ struct graph {
 int graph_build(struct snapshot *snap, const struct rules *rules,
     const struct graph_options *opts, struct graph **out);
 void graph_free(struct graph *g);	/* NULL is fine */
+
+/* The name of a (canonical form), or NULL. */
+const struct graph_name *graph_find_name(const struct graph *g,
+    const struct snap_addr *a);
 
 /* Binary search by id; NULL when absent. */
 const struct graph_node *graph_find_node(const struct graph *g, const char *id);
@@ -135,6 +158,10 @@ struct graph_delta {
 	size_t n_edges_add, n_edges_update, n_edges_remove;
 	const struct graph_edge **edges_add, **edges_update;
 	char **edges_remove;
+	/* names new or changed (into new), and addresses whose name is gone */
+	size_t n_names_set, n_names_remove;
+	const struct graph_name **names_set;
+	struct snap_addr *names_remove;
 };
 
 int graph_delta(const struct graph *old, const struct graph *new_,

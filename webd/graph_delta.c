@@ -57,6 +57,40 @@ edge_equal(const struct graph_edge *a, const struct graph_edge *b)
 	return true;
 }
 
+/* Names set (new or changed) and addresses whose name is gone: one merge
+ * pass over the two address-sorted arrays. */
+static int
+names_delta(const struct graph *old, const struct graph *new_,
+    struct graph_delta *d)
+{
+	size_t on = old ? old->n_names : 0, nn = new_->n_names, i, j;
+
+	d->names_set = calloc(nn + 1, sizeof(*d->names_set));
+	d->names_remove = calloc(on + 1, sizeof(*d->names_remove));
+	if (d->names_set == NULL || d->names_remove == NULL)
+		return -ENOMEM;
+	for (i = 0, j = 0; i < on || j < nn;) {
+		int c = i >= on ? 1 : j >= nn ? -1 :
+		    addr_cmp(&old->names[i].addr, &new_->names[j].addr);
+
+		if (c < 0) {
+			d->names_remove[d->n_names_remove++] =
+			    old->names[i++].addr;
+		} else if (c > 0) {
+			d->names_set[d->n_names_set++] = &new_->names[j++];
+		} else {
+			if (!str_eq(old->names[i].name, new_->names[j].name) ||
+			    !str_eq(old->names[i].source,
+			    new_->names[j].source))
+				d->names_set[d->n_names_set++] =
+				    &new_->names[j];
+			i++;
+			j++;
+		}
+	}
+	return 0;
+}
+
 int
 graph_delta(const struct graph *old, const struct graph *new_,
     struct graph_delta **out)
@@ -121,6 +155,8 @@ graph_delta(const struct graph *old, const struct graph *new_,
 			j++;
 		}
 	}
+	if (names_delta(old, new_, d) != 0)
+		goto nomem;
 	*out = d;
 	return 0;
 nomem:
@@ -143,6 +179,8 @@ graph_delta_free(struct graph_delta *d)
 	free(d->edges_add);
 	free(d->edges_update);
 	free(d->edges_remove);
+	free(d->names_set);
+	free(d->names_remove);
 	free(d);
 }
 
@@ -151,5 +189,6 @@ graph_delta_is_empty(const struct graph_delta *d)
 {
 	return d->n_nodes_add == 0 && d->n_nodes_update == 0 &&
 	    d->n_nodes_remove == 0 && d->n_edges_add == 0 &&
-	    d->n_edges_update == 0 && d->n_edges_remove == 0;
+	    d->n_edges_update == 0 && d->n_edges_remove == 0 &&
+	    d->n_names_set == 0 && d->n_names_remove == 0;
 }

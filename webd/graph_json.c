@@ -198,6 +198,24 @@ put_meta(struct jsonw *b, const struct graph *g, const struct graph_json_opts *o
 	JSONW_LIT(b, "}}");
 }
 
+/* {"addr":"name",..}, or with sources set {"addr":"source",..} */
+static void
+put_names(struct jsonw *b, const struct graph_name *const *v,
+    const struct graph_name *arr, size_t n, bool sources)
+{
+	jsonw_char(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		const struct graph_name *gn = v != NULL ? v[i] : &arr[i];
+
+		if (i > 0)
+			jsonw_char(b, ',');
+		put_addr(b, &gn->addr);
+		jsonw_char(b, ':');
+		jsonw_str(b, sources ? gn->source : gn->name);
+	}
+	jsonw_char(b, '}');
+}
+
 static void
 put_graph(struct jsonw *b, const struct graph *g, const struct graph_json_opts *o)
 {
@@ -215,6 +233,14 @@ put_graph(struct jsonw *b, const struct graph *g, const struct graph_json_opts *
 	}
 	JSONW_LIT(b, "],\"meta\":");
 	put_meta(b, g, o);
+	/* only when some address has a name: the rest of the graph reads
+	 * the same with names off */
+	if (g->n_names > 0) {
+		JSONW_LIT(b, ",\"names\":");
+		put_names(b, NULL, g->names, g->n_names, false);
+		JSONW_LIT(b, ",\"names_source\":");
+		put_names(b, NULL, g->names, g->n_names, true);
+	}
 	jsonw_char(b, '}');
 }
 
@@ -317,6 +343,19 @@ graph_delta_json(const struct graph_delta *d, uint64_t seq,
 	put_ids(&b, d->edges_remove, d->n_edges_remove);
 	JSONW_LIT(&b, "},\"meta\":");
 	put_meta(&b, g, o);
+	if (d->n_names_set > 0 || d->n_names_remove > 0) {
+		JSONW_LIT(&b, ",\"names\":{\"set\":");
+		put_names(&b, d->names_set, NULL, d->n_names_set, false);
+		JSONW_LIT(&b, ",\"source\":");
+		put_names(&b, d->names_set, NULL, d->n_names_set, true);
+		JSONW_LIT(&b, ",\"remove\":[");
+		for (size_t i = 0; i < d->n_names_remove; i++) {
+			if (i > 0)
+				jsonw_char(&b, ',');
+			put_addr(&b, &d->names_remove[i]);
+		}
+		JSONW_LIT(&b, "]}");
+	}
 	jsonw_char(&b, '}');
 	return finish(&b, len);
 }

@@ -26,6 +26,7 @@ struct graph_priv {
 	struct graph_edge *edges;
 	struct graph_listen *listens;
 	struct graph_conn *conns;
+	struct graph_name *names;
 };
 
 void *arena_alloc(struct graph_priv *p, size_t n);
@@ -127,6 +128,10 @@ struct build {
 	struct wlisten *listens;
 	size_t n_listens;
 };
+
+/* graph_names.c: asks opts->name_of for every address of the frozen
+ * graph g and labels external nodes by name.  0 or -ENOMEM. */
+int graph_names_apply(struct graph *g, const struct graph_options *opts);
 
 /* graph_build.c: fills b from its snapshot; the caller then freezes it
  * (graph.c) and releases it either way. */

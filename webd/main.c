@@ -18,6 +18,7 @@
 #include "options.h"
 #include "progpath.h"
 #include "redact.h"
+#include "resolver.h"
 #include "rules.h"
 #include "service.h"
 #include "signals.h"
@@ -108,6 +109,31 @@ load_rules(const char *arg, char *path, size_t pathlen, struct rules **out)
 	return 0;
 }
 
+_Static_assert((int)OPTIONS_RESOLVE_OFF == (int)RESOLVE_OFF &&
+    (int)OPTIONS_RESOLVE_LOCAL == (int)RESOLVE_LOCAL &&
+    (int)OPTIONS_RESOLVE_ON == (int)RESOLVE_ON, "--resolve modes");
+_Static_assert(RESOLVER_NAME_MAX <= GRAPH_NAME_MAX, "name buffers");
+
+/* The resolver --resolve asks for; NULL (and nothing started) for off. */
+static int
+start_resolver(const struct webd_options *o, int mode, struct resolver **out)
+{
+	struct resolver_config rc;
+	char err[512];
+
+	*out = NULL;
+	if (mode == OPTIONS_RESOLVE_OFF)
+		return 0;
+	memset(&rc, 0, sizeof(rc));
+	rc.mode = (enum resolve_mode)mode;
+	rc.server = o->resolver;
+	if (resolver_new(&rc, out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 dump(const struct webd_options *o, struct rules *rules)
 {
@@ -116,6 +142,7 @@ dump(const struct webd_options *o, struct rules *rules)
 	struct graph_options go;
 	struct graph_json_opts jo;
 	struct snap_addr *addrs = NULL;
+	struct resolver *res = NULL;
 	size_t n_addrs = 0, len;
 	char errbuf[512], *text;
 	int rc;
@@ -138,9 +165,23 @@ dump(const struct webd_options *o, struct rules *rules)
 	go.n_svc_ports = o->n_svc_ports;
 	go.local_addrs = addrs;
 	go.n_local_addrs = n_addrs;
+	/* One graph, at once: the names local knowledge gives (hosts file,
+	 * own addresses); reverse DNS would answer after it is printed. */
+	if (start_resolver(o, o->resolve == OPTIONS_RESOLVE_OFF ?
+	    OPTIONS_RESOLVE_OFF : OPTIONS_RESOLVE_LOCAL, &res) != 0) {
+		snapshot_unref(snap);
+		free(addrs);
+		return 1;
+	}
+	if (res != NULL) {
+		resolver_set_local(res, addrs, n_addrs, snap->host);
+		go.name_of = resolver_name_of;
+		go.name_ctx = res;
+	}
 	rc = graph_build(snap, rules, &go, &g);
 	snapshot_unref(snap);
 	free(addrs);
+	resolver_free(res);
 	if (rc != 0) {
 		fprintf(stderr, "%s: --dump: cannot build the graph: %s\n",
 		    PROG, strerror(-rc));
@@ -184,6 +225,7 @@ serve(const struct webd_options *o, const char *rules_path,
 	struct subscriber *sub = NULL;
 	struct http_config hc;
 	struct http *http = NULL;
+	struct resolver *res = NULL;
 	const char *web_root;
 	char err[512];
 	int rc, since_poll = 0, status = 1;
@@ -202,7 +244,12 @@ serve(const struct webd_options *o, const char *rules_path,
 		return 1;
 	}
 
+	if (start_resolver(o, o->resolve, &res) != 0) {
+		rules_free(rules);
+		return 1;
+	}
 	memset(&sc, 0, sizeof(sc));
+	sc.resolver = res;
 	sc.udp = o->udp;
 	sc.p2p_only = o->p2p_only;
 	sc.icons = o->icons_dir != NULL;
@@ -216,6 +263,7 @@ serve(const struct webd_options *o, const char *rules_path,
 	if ((rc = state_new(&sc, &st)) != 0) {
 		fprintf(stderr, "%s: %s\n", PROG, strerror(-rc));
 		rules_free(rules);
+		resolver_free(res);
 		return 1;
 	}
 	if ((rc = stream_new(st, HTTP_MAX_STREAMS, &w.stream)) != 0) {
@@ -280,6 +328,7 @@ out:
 	subscriber_stop(sub);
 	stream_free(w.stream);
 	state_free(st);
+	resolver_free(res);	/* after the state, which asks it */
 	return status;
 }
 

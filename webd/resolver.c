@@ -293,6 +293,14 @@ out:
 	return src;
 }
 
+const char *
+resolver_name_of(void *ctx, const struct snap_addr *a, char *name)
+{
+	enum names_source s = resolver_name(ctx, a, name);
+
+	return s == NAMES_SOURCE_NONE ? NULL : names_source_name(s);
+}
+
 /* Stores an answer (name NULL: none) for a pending entry; mu held. */
 static void
 settle(struct resolver *r, const struct snap_addr *a, const char *name,

@@ -98,6 +98,11 @@ void resolver_set_local(struct resolver *r, const struct snap_addr *addrs,
 enum names_source resolver_name(struct resolver *r, const struct snap_addr *a,
     char *out);
 
+/* resolver_name in the form graph_options.name_of takes (ctx: the
+ * resolver): the source's name, or NULL when a has no name. */
+const char *resolver_name_of(void *ctx, const struct snap_addr *a,
+    char *name);
+
 void resolver_get_stats(struct resolver *r, struct resolver_stats *s);
 
 const char *resolve_mode_name(unsigned mode);		/* "on" ... */

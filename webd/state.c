@@ -42,6 +42,7 @@ struct state {
 	size_t n_svc_ports;
 	bool udp, p2p_only, icons;
 	struct graph_json_opts json;
+	struct resolver *resolver;
 
 	pthread_mutex_t pub_lock;
 	/* under pub_lock */
@@ -184,6 +185,7 @@ state_new(const struct state_config *c, struct state **out)
 	pthread_mutex_init(&st->pub_lock, NULL);
 	st->udp = c->udp;
 	st->p2p_only = c->p2p_only;
+	st->resolver = c->resolver;
 	st->icons = c->icons;
 	st->json = c->json;
 	st->on_publish = c->on_publish;
@@ -257,6 +259,8 @@ refresh_local_addrs(struct state *st)
 	free(st->local_addrs);
 	st->local_addrs = addrs;
 	st->n_local_addrs = n;
+	resolver_set_local(st->resolver, addrs, n, st->last_snap != NULL ?
+	    st->last_snap->host : NULL);
 }
 
 /* Appends the graph text inside a full message, without encoding twice. */
@@ -308,6 +312,10 @@ pipeline_run(struct state *st)
 	go.n_svc_ports = st->n_svc_ports;
 	go.local_addrs = st->local_addrs;
 	go.n_local_addrs = st->n_local_addrs;
+	if (st->resolver != NULL) {
+		go.name_of = resolver_name_of;
+		go.name_ctx = st->resolver;
+	}
 
 	if ((rc = graph_build(st->last_snap, st->rules, &go, &g)) != 0)
 		goto fail;
@@ -503,6 +511,24 @@ state_view_release(struct state_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+static json_t *
+names_status(struct resolver *r)
+{
+	struct resolver_stats ns;
+
+	resolver_get_stats(r, &ns);
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:i}",
+	    "mode", r != NULL ? resolve_mode_name(ns.mode) : "off",
+	    "queries", (json_int_t)ns.queries,
+	    "answers", (json_int_t)ns.answers,
+	    "no_name", (json_int_t)ns.no_name,
+	    "failures", (json_int_t)ns.failures,
+	    "rate_limited", (json_int_t)ns.rate_limited,
+	    "cached", (int)ns.cached,
+	    "in_flight", (int)ns.in_flight,
+	    "queued", (int)ns.queued);
+}
+
 char *
 state_status_json(struct state *st, const struct subscriber_status *sub,
     const struct stream_stats *streams, size_t *len)
@@ -590,6 +616,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 		    "resyncs", (json_int_t)streams->resyncs,
 		    "dropped", (json_int_t)streams->dropped));
 	json_object_set_new(o, "icons", json_boolean(st->icons));
+	json_object_set_new(o, "names", names_status(st->resolver));
 	json_object_set_new(o, "options", json_pack("{s:b, s:b}",
 	    "udp", st->udp, "p2p_only", st->p2p_only));
 	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));

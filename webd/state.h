@@ -21,6 +21,7 @@
 
 #include "graph.h"
 #include "graph_json.h"
+#include "resolver.h"
 #include "rules.h"
 #include "snapshot.h"
 #include "subscriber.h"
@@ -50,6 +51,9 @@ struct state_config {
 	 * the state takes over (NULL with a path is not allowed). */
 	const char *rules_path;
 	struct rules *rules;
+	/* Names for the graph's addresses; NULL: none.  Not owned: it must
+	 * outlive the state. */
+	struct resolver *resolver;
 	/* Called (on the publishing thread, no lock held) after each new
 	 * publication: a sample or a collector state change. */
 	void (*on_publish)(void *user);
