@@ -51,6 +51,28 @@ describe('model', () => {
 		assert.notEqual(m.nodes.get('p:2:1'), two, 'changed: the new object');
 	});
 
+	it('keeps names from full graphs and name deltas', async () => {
+		const {endpointText, addrNameText} = await import('../../web/js/format.js');
+		const m = new Model();
+		m.applyFull({nodes: [], edges: [], names: {'203.0.113.7': 'www.example.org',
+		    '2001:db8::1': 'v6.example'}, names_source: {'203.0.113.7': 'ptr'}});
+		assert.equal(m.nameOf('203.0.113.7'), 'www.example.org');
+		assert.equal(addrNameText(m, '203.0.113.7'), 'www.example.org (ptr)');
+		assert.equal(endpointText(m, '203.0.113.7:443'), 'www.example.org:443 (203.0.113.7)');
+		assert.equal(endpointText(m, '[2001:db8::1]:22'), 'v6.example:22 (2001:db8::1)');
+		assert.equal(endpointText(m, '10.0.0.1:80'), '10.0.0.1:80', 'no name: as it was');
+		m.applyDelta({names: {set: {'10.0.0.1': 'db.internal'}, source: {'10.0.0.1': 'hosts'},
+		    remove: ['203.0.113.7']}});
+		assert.equal(m.nameOf('10.0.0.1'), 'db.internal');
+		assert.equal(m.names.get('10.0.0.1').source, 'hosts');
+		assert.equal(m.nameOf('203.0.113.7'), undefined);
+		// junk is ignored, a full graph without names clears them
+		m.applyDelta({names: {set: {'1.2.3.4': 7}, remove: 'x'}});
+		assert.equal(m.nameOf('1.2.3.4'), undefined);
+		m.applyFull({nodes: [], edges: []});
+		assert.equal(m.names.size, 0);
+	});
+
 	it('skips malformed items instead of failing', () => {
 		const m = new Model();
 		m.applyFull({nodes: [null, 7, {}, {id: 5}, {id: ''}, proc(1)],
