@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "condvar.h"
 #include "frame.h"
 #include "transport.h"
 
@@ -38,8 +39,7 @@ struct subscriber {
 	atomic_bool stop;
 
 	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* stop wakes the backoff sleep */
-	clockid_t cv_clock;		/* the clock cv's timed waits use */
+	struct condvar cv;		/* stop wakes the backoff sleep */
 	struct ipc_conn *conn;		/* live session, for stop to interrupt */
 	struct snapshot *latest;
 	struct subscriber_status st;
@@ -390,21 +390,11 @@ subscriber_main(void *arg)
 	int backoff = SUBSCRIBER_BACKOFF_MIN_MS;
 
 	while (!atomic_load(&s->stop)) {
-		struct timespec ts;
-
 		if (session(s))
 			backoff = SUBSCRIBER_BACKOFF_MIN_MS;
 		pthread_mutex_lock(&s->mu);
-		if (!atomic_load(&s->stop)) {
-			clock_gettime(s->cv_clock, &ts);
-			ts.tv_sec += backoff / 1000;
-			ts.tv_nsec += (long)(backoff % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-		}
+		if (!atomic_load(&s->stop))
+			condvar_wait_ms(&s->cv, &s->mu, backoff);
 		pthread_mutex_unlock(&s->mu);
 		/* CONNECTING turns into DOWN as time passes */
 		set_state(s, SUBSCRIBER_CONNECTING, NULL);
@@ -417,7 +407,6 @@ subscriber_main(void *arg)
 int
 subscriber_start(const struct subscriber_opts *o, struct subscriber **out)
 {
-	pthread_condattr_t ca;
 	struct subscriber *s;
 	int r;
 
@@ -446,15 +435,14 @@ subscriber_start(const struct subscriber_opts *o, struct subscriber **out)
 	pthread_mutex_init(&s->mu, NULL);
 	/* Backoff on the monotonic clock where the platform has it, so a
 	 * wall clock step can neither stretch nor cut a wait. */
-	pthread_condattr_init(&ca);
-	s->cv_clock = CLOCK_MONOTONIC;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0)
-		s->cv_clock = CLOCK_REALTIME;
-	pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if ((r = condvar_init(&s->cv)) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+		return -r;
+	}
 	if ((r = pthread_create(&s->thread, NULL, subscriber_main, s)) != 0) {
 		pthread_mutex_destroy(&s->mu);
-		pthread_cond_destroy(&s->cv);
+		condvar_destroy(&s->cv);
 		free(s);
 		return -r;
 	}
@@ -471,12 +459,12 @@ subscriber_stop(struct subscriber *s)
 	atomic_store(&s->stop, true);
 	if (s->conn != NULL)
 		ipc_conn_shutdown(s->conn);
-	pthread_cond_broadcast(&s->cv);
+	condvar_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
 	snapshot_unref(s->latest);
 	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
+	condvar_destroy(&s->cv);
 	free(s);
 }
 
