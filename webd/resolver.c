@@ -31,14 +31,14 @@
 #define IO_WAIT_MS	100
 #define HOSTS_CHECK_MS	5000
 
-enum entry_state { E_FREE, E_PENDING, E_NAME, E_NONE };
+enum entry_state { ENTRY_FREE, ENTRY_PENDING, ENTRY_NAME, ENTRY_NONE };
 
 struct entry {
 	struct snap_addr addr;
 	uint8_t state;		/* enum entry_state */
-	uint8_t source;		/* enum names_source, E_NAME only */
-	int64_t expires_ms;	/* monotonic; E_NAME and E_NONE */
-	char *name;		/* E_NAME */
+	uint8_t source;		/* enum names_source, ENTRY_NAME only */
+	int64_t expires_ms;	/* monotonic; ENTRY_NAME and ENTRY_NONE */
+	char *name;		/* ENTRY_NAME */
 };
 
 struct resolver {
@@ -127,7 +127,7 @@ slot_of(const struct resolver *r, const struct snap_addr *a)
 {
 	size_t i = addr_hash(a) & (r->cap - 1);
 
-	while (r->slots[i].state != E_FREE && !addr_eq(&r->slots[i].addr, a))
+	while (r->slots[i].state != ENTRY_FREE && !addr_eq(&r->slots[i].addr, a))
 		i = (i + 1) & (r->cap - 1);
 	return i;
 }
@@ -139,7 +139,7 @@ slot_remove(struct resolver *r, size_t i)
 
 	free(r->slots[i].name);
 	r->slots[i].name = NULL;
-	r->slots[i].state = E_FREE;
+	r->slots[i].state = ENTRY_FREE;
 	r->n--;
 	/* Backward shift: move later entries of the run into the hole
 	 * when their home is at or before it. */
@@ -147,12 +147,12 @@ slot_remove(struct resolver *r, size_t i)
 		size_t home;
 
 		j = (j + 1) & (r->cap - 1);
-		if (r->slots[j].state == E_FREE)
+		if (r->slots[j].state == ENTRY_FREE)
 			return;
 		home = addr_hash(&r->slots[j].addr) & (r->cap - 1);
 		if (((j - home) & (r->cap - 1)) >= ((j - i) & (r->cap - 1))) {
 			r->slots[i] = r->slots[j];
-			r->slots[j].state = E_FREE;
+			r->slots[j].state = ENTRY_FREE;
 			r->slots[j].name = NULL;
 			i = j;
 		}
@@ -166,7 +166,7 @@ evict_one(struct resolver *r)
 	for (size_t k = 0; k < r->cap; k++) {
 		size_t i = (r->hand + k) & (r->cap - 1);
 
-		if (r->slots[i].state == E_NAME || r->slots[i].state == E_NONE) {
+		if (r->slots[i].state == ENTRY_NAME || r->slots[i].state == ENTRY_NONE) {
 			r->hand = (i + 1) & (r->cap - 1);
 			slot_remove(r, i);
 			return true;
@@ -255,18 +255,18 @@ resolver_name(struct resolver *r, const struct snap_addr *a, char *out)
 
 	i = slot_of(r, a);
 	e = &r->slots[i];
-	if (e->state == E_NAME && now < e->expires_ms) {
+	if (e->state == ENTRY_NAME && now < e->expires_ms) {
 		snprintf(out, RESOLVER_NAME_MAX, "%s", e->name);
 		src = (enum names_source)e->source;
 		goto out;
 	}
-	if (e->state == E_PENDING || (e->state == E_NONE &&
+	if (e->state == ENTRY_PENDING || (e->state == ENTRY_NONE &&
 	    now < e->expires_ms))
 		goto out;
 	/* A miss, or an expired answer: queue a lookup.  An expired name is
 	 * still served until its new answer comes, so a name does not
 	 * flicker off the map every TTL. */
-	if (e->state == E_NAME) {
+	if (e->state == ENTRY_NAME) {
 		snprintf(out, RESOLVER_NAME_MAX, "%s", e->name);
 		src = (enum names_source)e->source;
 	}
@@ -274,7 +274,7 @@ resolver_name(struct resolver *r, const struct snap_addr *a, char *out)
 		r->st.rate_limited++;
 		goto out;
 	}
-	if (e->state == E_FREE) {
+	if (e->state == ENTRY_FREE) {
 		if (r->n >= r->c.cache_max && !evict_one(r)) {
 			r->st.rate_limited++;
 			goto out;
@@ -285,7 +285,7 @@ resolver_name(struct resolver *r, const struct snap_addr *a, char *out)
 		e->name = NULL;
 		r->n++;
 	}
-	e->state = E_PENDING;
+	e->state = ENTRY_PENDING;
 	r->queue[(r->q_head + r->q_len++) % QUEUE_MAX] = *a;
 	condvar_signal(&r->wake);
 out:
@@ -310,21 +310,21 @@ settle(struct resolver *r, const struct snap_addr *a, const char *name,
 	struct entry *e = &r->slots[i];
 	char *copy = NULL;
 
-	if (e->state != E_PENDING)	/* evicted meanwhile: nothing to do */
+	if (e->state != ENTRY_PENDING)	/* evicted meanwhile: nothing to do */
 		return;
 	if (name != NULL && (copy = strdup(name)) == NULL)
 		name = NULL;	/* out of memory: a negative, asked again later */
 	free(e->name);
 	e->name = copy;
 	if (name != NULL) {
-		e->state = E_NAME;
+		e->state = ENTRY_NAME;
 		e->source = (uint8_t)src;
 		if (ttl_s < RESOLVER_TTL_MIN_S)
 			ttl_s = RESOLVER_TTL_MIN_S;
 		if (ttl_s > RESOLVER_TTL_MAX_S)
 			ttl_s = RESOLVER_TTL_MAX_S;
 	} else {
-		e->state = E_NONE;
+		e->state = ENTRY_NONE;
 		ttl_s = RESOLVER_NEGATIVE_S;
 	}
 	e->expires_ms = clock_mono_ms() + (int64_t)ttl_s * 1000;
