@@ -317,7 +317,12 @@ add_process(struct snapshot_builder *b, struct collector *c,
 	p.name = r->comm;
 	p.user = d;
 	p.exe = d + strlen(d) + 1;
-	p.cmdline = p.exe + strlen(p.exe) + 1;
+	d = p.exe + strlen(p.exe) + 1;
+	while (p.argc < r->details_argc && p.argc < SNAP_MAX_ARGC) {
+		c->argv[p.argc++] = d;
+		d += strlen(d) + 1;
+	}
+	p.argv = c->argv;
 	return snapshot_builder_add_process(b, &p);
 }
 
@@ -492,11 +497,13 @@ collector_new(struct collector **out)
 	c->iobuf_size = SNAP_MAX_STRING + 1 > 256u * 1024u ?
 	    SNAP_MAX_STRING + 1 : 256u * 1024u;
 	c->iobuf = malloc(c->iobuf_size);
+	c->argv = malloc(SNAP_MAX_ARGC * sizeof(*c->argv));
 	c->nlbuf = malloc(NL_BUF_SIZE);
 	c->rec_index = inode_map_new(1024);
 	c->owners = inode_map_new(4096);
 	c->unowned = inode_map_new(64);
-	if (c->procfd < 0 || c->iobuf == NULL || c->nlbuf == NULL ||
+	if (c->procfd < 0 || c->iobuf == NULL || c->argv == NULL ||
+	    c->nlbuf == NULL ||
 	    c->rec_index == NULL || c->owners == NULL || c->unowned == NULL) {
 		collector_free(c);
 		return rc;
@@ -536,6 +543,7 @@ collector_free(struct collector *c)
 	free(c->socks.chunks);
 	free(c->scan_idx);
 	free(c->iobuf);
+	free(c->argv);
 	free(c->nlbuf);
 	if (c->nlfd >= 0)
 		close(c->nlfd);

@@ -59,6 +59,7 @@ read_details(struct collector *c, struct proc_rec *r)
 	char path[32], sbuf[STATUS_BUF_SIZE], exe[4096];
 	const char *user = "";
 	size_t ulen, elen, clen;
+	uint32_t argc;
 	ssize_t n;
 	uid_t uid;
 	char *d;
@@ -80,7 +81,7 @@ read_details(struct collector *c, struct proc_rec *r)
 	    "/cmdline"), c->iobuf, SNAP_MAX_STRING);
 	if (n < 0)
 		n = 0;
-	procfs_cmdline_join(c->iobuf, (size_t)n, &clen);
+	argc = procfs_cmdline_args(c->iobuf, (size_t)n, &clen);
 
 	ulen = strlen(user);
 	if ((d = malloc(ulen + elen + clen + 3)) == NULL)
@@ -90,6 +91,7 @@ read_details(struct collector *c, struct proc_rec *r)
 	memcpy(d + ulen + 1 + elen + 1, c->iobuf, clen + 1);
 	rec_forget_details(r);
 	r->details = d;
+	r->details_argc = argc;
 	r->details_start = r->starttime;
 	memcpy(r->details_comm, r->comm, sizeof(r->comm));
 	return 0;

@@ -52,7 +52,8 @@ struct proc_rec {
 	uint64_t starttime;	/* ticks after boot; 0 = not read */
 
 	/* Details cached for (pid, starttime, comm); NULL = not read. */
-	char *details;		/* "user\0exe\0cmdline\0" in one block */
+	char *details;		/* "user\0exe\0" then each argument NUL-ended */
+	uint32_t details_argc;
 	char details_comm[PROCFS_COMM_MAX];
 	uint64_t details_start;
 };
@@ -92,6 +93,7 @@ struct collector {
 	unsigned char *nlbuf;
 	char *iobuf;		/* cmdline and /proc/net reads */
 	size_t iobuf_size;
+	const char **argv;	/* SNAP_MAX_ARGC slots for add_process() */
 
 	int64_t btime;		/* boot time, Unix s */
 	long ticks;		/* clock ticks per second */

@@ -11,6 +11,7 @@
  */
 #include "collect_win_priv.h"
 #include "utf8.h"
+#include "winargv.h"
 #include "wstr_win.h"
 
 #include <winsock2.h>
@@ -143,6 +144,22 @@ collector_error(const struct collector *c)
 	return c->err;
 }
 
+/* A command line as arguments in c->argv (CommandLineToArgvW's rules, so
+ * argument boundaries reach webd as the program saw them); the count. */
+static uint32_t
+split_cmdline(struct collector *c, const char *cmdline)
+{
+	size_t len = utf8_cut(cmdline, CMDLINE_MAX_BYTES);
+	uint32_t argc = winargv_split(cmdline, len, c->argbuf), n;
+	const char *a = c->argbuf;
+
+	for (n = 0; n < argc && n < SNAP_MAX_ARGC; n++) {
+		c->argv[n] = a;
+		a += strlen(a) + 1;
+	}
+	return n;
+}
+
 static int
 cmp_pid(const void *a, const void *b)
 {
@@ -253,6 +270,9 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 		sp.name = tp->name;
 		sp.exe = p->exe;
 		sp.cmdline = p->cmdline;
+		if (p->cmdline != NULL)
+			sp.argc = split_cmdline(c, p->cmdline);
+		sp.argv = c->argv;
 		sp.user = p->user;
 		if ((rc = snapshot_builder_add_process(b, &sp)) != 0) {
 			set_err(c, "adding process %d: %s", (int)sp.pid,

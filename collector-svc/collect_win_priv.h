@@ -61,6 +61,9 @@ struct collector {
 	NTSTATUS (NTAPI *query_process)(HANDLE, PROCESSINFOCLASS, PVOID, ULONG,
 	    PULONG);
 	wchar_t path[32768];		/* image path scratch (long paths) */
+	/* one command line split into arguments (split_cmdline) */
+	char argbuf[CMDLINE_MAX_BYTES + 1];
+	const char *argv[SNAP_MAX_ARGC];
 	struct collect_stats stats;
 	char err[256];
 };

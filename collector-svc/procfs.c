@@ -163,20 +163,24 @@ procfs_parse_btime(const char *buf, size_t len, int64_t *out)
 	return 0;
 }
 
-void
-procfs_cmdline_join(char *buf, size_t len, size_t *outlen)
+uint32_t
+procfs_cmdline_args(char *buf, size_t len, size_t *outlen)
 {
-	size_t i;
+	uint32_t argc;
 
 	/* Trailing NULs are the terminator (and setproctitle padding), not
 	 * empty arguments. */
 	while (len > 0 && buf[len - 1] == '\0')
 		len--;
-	for (i = 0; i < len; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
 	buf[len] = '\0';
 	*outlen = len;
+	if (len == 0)
+		return 0;
+	argc = 1;
+	for (const char *p = buf; (p = memchr(p, '\0', len - (size_t)(p - buf)))
+	    != NULL; p++)
+		argc++;
+	return argc;
 }
 
 int

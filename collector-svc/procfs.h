@@ -32,13 +32,14 @@ int procfs_parse_status_uid(const char *buf, size_t len, uid_t *out);
 int procfs_parse_btime(const char *buf, size_t len, int64_t *out);
 
 /*
- * /proc/<pid>/cmdline: turns the NUL-separated arguments in buf[0..len)
- * into one string, the arguments joined by single spaces (as ' '.join(argv)
- * would), in place, NUL-terminated at buf[*outlen] (so buf must have room
- * for len + 1 bytes).  Trailing NULs (the terminator, setproctitle padding)
- * are dropped; other bytes are kept as they are (JSON escapes them).
+ * /proc/<pid>/cmdline: the NUL-separated arguments in buf[0..len).
+ * Trailing NULs (the terminator, setproctitle padding) are dropped and the
+ * last argument is NUL-terminated at buf[*outlen] (so buf must have room
+ * for len + 1 bytes): buf then holds the arguments one after another, each
+ * NUL-ended, bytes kept as they are.  Returns how many there are (0 for an
+ * empty file: kernel threads, zombies).
  */
-void procfs_cmdline_join(char *buf, size_t len, size_t *outlen);
+uint32_t procfs_cmdline_args(char *buf, size_t len, size_t *outlen);
 
 /* readlink of /proc/<pid>/fd/N: "socket:[12345]" gives 0 and the inode,
  * anything else -EINVAL. */

@@ -59,7 +59,8 @@ void
 frame_unref(struct shared_frame *f)
 {
 	if (f != NULL && atomic_fetch_sub(&f->refs, 1) == 1) {
-		free(f->data);
+		for (unsigned v = 0; v <= FRAME_VERSION_MAX; v++)
+			free(f->data[v]);
 		free(f);
 	}
 }
@@ -89,13 +90,15 @@ cv_wait_ms(struct server *s, pthread_cond_t *cv, int64_t ms)
 	pthread_cond_timedwait(cv, &s->mu, &ts);
 }
 
-/* What subscribers want right now (srv->mu held). */
+/* What subscribers want right now (srv->mu held): interval (0: nobody),
+ * UDP or not, and the protocol versions (bit v) to encode. */
 static unsigned
-wanted(struct server *s, bool *udp)
+wanted(struct server *s, bool *udp, unsigned *versions)
 {
 	unsigned n = 0, interval = SERVER_INTERVAL_MAX_MS;
 
 	*udp = false;
+	*versions = 0;
 	for (unsigned i = 0; i < s->n_clients; i++) {
 		struct client *cl = s->clients[i];
 
@@ -105,34 +108,35 @@ wanted(struct server *s, bool *udp)
 		if (cl->interval_ms < interval)
 			interval = cl->interval_ms;
 		*udp |= cl->udp;
+		*versions |= 1u << cl->version;
 	}
 	return n ? interval : 0;
 }
 
+/* Encoded once per protocol version in use, not once per client. */
 static struct shared_frame *
-encode(struct server *s, struct snapshot *snap)
+encode(struct server *s, struct snapshot *snap, unsigned versions)
 {
 	struct shared_frame *f;
-	uint8_t *buf;
-	size_t len;
 	int r;
 
-	/* Only version 1 exists; a later one would encode once per version
-	 * in use, still not once per client. */
-	r = codec_encode_snapshot_frame(snap, FRAME_VERSION_MAX, &buf, &len);
-	if (r < 0) {
-		log_limited(&s->lim_sample, LOG_LEVEL_WARN,
-		    "cannot encode snapshot (%zu processes, %zu sockets): %s",
-		    snap->n_processes, snap->n_sockets, strerror(-r));
+	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
-	}
-	if ((f = malloc(sizeof(*f))) == NULL) {
-		free(buf);
-		return NULL;
-	}
 	atomic_init(&f->refs, 1);
-	f->len = len;
-	f->data = buf;
+	for (unsigned v = FRAME_VERSION_MIN; v <= FRAME_VERSION_MAX; v++) {
+		if (!(versions & (1u << v)))
+			continue;
+		r = codec_encode_snapshot_frame(snap, (uint16_t)v, &f->data[v],
+		    &f->len[v]);
+		if (r < 0) {
+			log_limited(&s->lim_sample, LOG_LEVEL_WARN, "cannot "
+			    "encode snapshot (%zu processes, %zu sockets) for "
+			    "protocol %u: %s", snap->n_processes,
+			    snap->n_sockets, v, strerror(-r));
+			frame_unref(f);
+			return NULL;
+		}
+	}
 	return f;
 }
 
@@ -150,10 +154,11 @@ sampler_main(void *arg)
 		struct snapshot *snap = NULL;
 		unsigned interval;
 		int64_t wait;
+		unsigned versions;
 		bool udp;
 		int r;
 
-		interval = wanted(s, &udp);
+		interval = wanted(s, &udp, &versions);
 		if (interval == 0) {
 			/* Nobody listens: no sampling, and nothing stale kept
 			 * for the next subscriber. */
@@ -182,6 +187,11 @@ sampler_main(void *arg)
 		/* a new UDP subscriber should not wait a whole interval */
 		if (udp && s->latest != NULL && !s->latest->udp)
 			wait = 0;
+		/* nor one whose protocol version the last sample lacks */
+		for (unsigned v = 0; v <= FRAME_VERSION_MAX; v++)
+			if ((versions & (1u << v)) && s->latest != NULL &&
+			    s->latest->data[v] == NULL)
+				wait = 0;
 		if (wait > 0) {
 			/* woken early when subscriptions change */
 			cv_wait_ms(s, &s->cfg_cv, wait < ACCEPT_SLICE_MS ?
@@ -200,7 +210,7 @@ sampler_main(void *arg)
 			log_limited(&s->lim_sample, LOG_LEVEL_WARN,
 			    "sample failed: %s", collector_error(s->col));
 		else {
-			if ((f = encode(s, snap)) != NULL)
+			if ((f = encode(s, snap, versions)) != NULL)
 				f->udp = udp;
 			snapshot_unref(snap);
 		}

@@ -215,12 +215,14 @@ client_input(struct client *cl, char *why, size_t whylen, bool *eof)
 }
 
 /* Is latest one this client has not had, and of the kind it asked for?
- * (A sample without UDP does not answer a UDP subscription.) */
+ * (A sample without UDP does not answer a UDP subscription, nor one not
+ * encoded in the client's protocol version.) */
 static bool
 fresh(struct server *s, struct client *cl, uint64_t sent)
 {
 	return s->latest != NULL && s->seq != sent &&
-	    (s->latest->udp || !cl->udp);
+	    (s->latest->udp || !cl->udp) &&
+	    s->latest->data[cl->version] != NULL;
 }
 
 /* Sends each new latest snapshot until the client goes or we stop. */
@@ -259,8 +261,8 @@ stream(struct client *cl, char *why, size_t whylen, bool *quiet)
 			continue;
 		/* While this write blocks, newer samples replace latest;
 		 * this client simply gets the newest one next. */
-		r = ipc_write_full(cl->conn, f->data, f->len,
-		    s->write_timeout_ms);
+		r = ipc_write_full(cl->conn, f->data[cl->version],
+		    f->len[cl->version], s->write_timeout_ms);
 		frame_unref(f);
 		cl->midframe = r < 0;
 		if (r == -EPIPE) {

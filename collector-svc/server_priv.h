@@ -25,12 +25,13 @@
 #define ERROR_WRITE_MS		200	/* courtesy ERROR before a drop */
 #define CLIENT_LOG_PER_SEC	10	/* client lines a second, rest counted */
 
-/* One encoded SNAPSHOT frame, shared by every client sending it. */
+/* One sample's SNAPSHOT frame in each protocol version some client
+ * speaks, shared by every client sending it. */
 struct shared_frame {
 	atomic_uint refs;
 	bool udp;		/* sampled with UDP sockets */
-	size_t len;
-	uint8_t *data;
+	size_t len[FRAME_VERSION_MAX + 1];
+	uint8_t *data[FRAME_VERSION_MAX + 1];	/* NULL: not encoded */
 };
 
 struct client {

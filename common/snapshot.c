@@ -25,27 +25,27 @@ struct snapshot_priv {
 	struct arena_chunk *chunks;
 	struct snap_process *processes;
 	struct snap_socket *sockets;
+	struct snap_conn *conns;
+	struct snap_conn_agg *conn_aggs;
 };
 
 struct snapshot_builder {
 	struct snapshot *s;
 	struct snapshot_priv *priv;
-	size_t cap_processes, cap_sockets;
-	size_t n_processes, n_sockets;
+	size_t cap_processes, cap_sockets, cap_conns, cap_conn_aggs;
+	size_t n_processes, n_sockets, n_conns, n_conn_aggs;
 	int error;		/* first allocation failure, sticky */
 };
 
-static const char *
-arena_strdup(struct snapshot_priv *p, const char *str)
+/* n bytes from the arena at a multiple of align (a power of two). */
+static void *
+arena_alloc(struct snapshot_priv *p, size_t n, size_t align)
 {
 	struct arena_chunk *c = p->chunks;
-	size_t len;
+	size_t at = c != NULL ? (c->used + align - 1) & ~(align - 1) : 0;
 
-	if (str == NULL || *str == '\0')
-		return "";
-	len = utf8_cut(str, SNAP_MAX_STRING);
-	if (c == NULL || c->size - c->used < len + 1) {
-		size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+	if (c == NULL || at > c->size || c->size - at < n) {
+		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 
 		c = malloc(sizeof(*c) + size);
 		if (c == NULL)
@@ -54,12 +54,33 @@ arena_strdup(struct snapshot_priv *p, const char *str)
 		c->used = 0;
 		c->next = p->chunks;
 		p->chunks = c;
+		at = 0;
 	}
-	char *dst = c->data + c->used;
+	c->used = at + n;
+	return c->data + at;
+}
+
+/* A copy of the first len bytes of str, NUL-ended. */
+static const char *
+arena_strndup(struct snapshot_priv *p, const char *str, size_t len)
+{
+	char *dst;
+
+	if (len == 0)
+		return "";
+	if ((dst = arena_alloc(p, len + 1, 1)) == NULL)
+		return NULL;
 	memcpy(dst, str, len);
 	dst[len] = '\0';
-	c->used += len + 1;
 	return dst;
+}
+
+static const char *
+arena_strdup(struct snapshot_priv *p, const char *str)
+{
+	if (str == NULL || *str == '\0')
+		return "";
+	return arena_strndup(p, str, utf8_cut(str, SNAP_MAX_STRING));
 }
 
 static void
@@ -75,6 +96,8 @@ priv_free(struct snapshot_priv *p)
 	}
 	free(p->processes);
 	free(p->sockets);
+	free(p->conns);
+	free(p->conn_aggs);
 	free(p);
 }
 
@@ -95,6 +118,8 @@ snapshot_builder_new(void)
 	}
 	b->s->host = "";
 	b->s->os = "";
+	b->s->events_source = "none";
+	b->s->events_reason = "";
 	return b;
 }
 
@@ -152,25 +177,111 @@ grow(void **arr, size_t *cap, size_t need, size_t elem, size_t max)
 }
 
 int
+snapshot_builder_set_events(struct snapshot_builder *b, const char *source,
+    const char *reason, uint64_t lost)
+{
+	const char *s = arena_strdup(b->priv, source);
+	const char *r = arena_strdup(b->priv, reason);
+
+	if (s == NULL || r == NULL)
+		return -ENOMEM;
+	b->s->events_source = s;
+	b->s->events_reason = r;
+	b->s->events_lost = lost;
+	return 0;
+}
+
+/*
+ * Copies argv into the arena within the caps and derives cmdline from it:
+ * one pass measures what is kept (only the last argument kept can be
+ * cut), a second copies the arguments and the joined line.
+ */
+static int
+copy_argv(struct snapshot_priv *priv, struct snap_process *dst,
+    uint32_t argc, const char *const *argv)
+{
+	size_t budget = SNAP_MAX_ARGV_BYTES, total = 0, last = 0;
+	const char **arr;
+	uint32_t n = 0;
+	char *line, *at;
+
+	if (argc > SNAP_MAX_ARGC)
+		argc = SNAP_MAX_ARGC;
+	while (n < argc) {
+		const char *a = argv[n] != NULL ? argv[n] : "";
+		size_t sep = n > 0 ? 1 : 0;
+
+		/* an argument that does not fit, even empty, ends the list */
+		if (budget < sep)
+			break;
+		budget -= sep;
+		last = utf8_cut(a, budget);
+		budget -= last;
+		total += sep + last;
+		n++;
+		if (a[last] != '\0')
+			break;	/* cut: nothing after it fits */
+	}
+	arr = arena_alloc(priv, n * sizeof(*arr), _Alignof(const char *));
+	line = arena_alloc(priv, total + 1, 1);
+	if (arr == NULL || line == NULL)
+		return -ENOMEM;
+	at = line;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *a = argv[i] != NULL ? argv[i] : "";
+		size_t len = i + 1 < n ? strlen(a) : last;
+
+		if ((arr[i] = arena_strndup(priv, a, len)) == NULL)
+			return -ENOMEM;
+		if (i > 0)
+			*at++ = ' ';
+		memcpy(at, a, len);
+		at += len;
+	}
+	*at = '\0';
+	dst->argc = n;
+	dst->argv = n > 0 ? arr : NULL;
+	dst->cmdline = line;
+	return 0;
+}
+
+int
 snapshot_builder_add_process(struct snapshot_builder *b,
     const struct snap_process *p)
 {
 	struct snap_process *dst;
 	int r;
 
+	if ((p->flags & ~SNAP_PROC_FLAGS) != 0 ||
+	    (p->argc > 0 && p->argv == NULL))
+		return -EINVAL;
 	r = grow((void **)&b->priv->processes, &b->cap_processes,
 	    b->n_processes + 1, sizeof(*dst), SNAP_MAX_PROCESSES);
 	if (r < 0)
 		return r;
 	dst = &b->priv->processes[b->n_processes];
+	memset(dst, 0, sizeof(*dst));
 	dst->pid = p->pid;
 	dst->ppid = p->ppid;
 	dst->start_time = p->start_time;
+	dst->netns = p->netns;
+	dst->flags = p->flags;
 	dst->user = arena_strdup(b->priv, p->user);
 	dst->name = arena_strdup(b->priv, p->name);
 	dst->exe = arena_strdup(b->priv, p->exe);
-	dst->cmdline = arena_strdup(b->priv, p->cmdline);
-	if (!dst->user || !dst->name || !dst->exe || !dst->cmdline)
+	dst->service = arena_strdup(b->priv, p->service);
+	dst->container_runtime = arena_strdup(b->priv, p->container_runtime);
+	dst->container_id = arena_strdup(b->priv, p->container_id);
+	dst->container_name = arena_strdup(b->priv, p->container_name);
+	if (p->argc > 0) {
+		if (copy_argv(b->priv, dst, p->argc, p->argv) < 0)
+			return -ENOMEM;
+	} else {
+		dst->cmdline = arena_strdup(b->priv, p->cmdline);
+	}
+	if (!dst->user || !dst->name || !dst->exe || !dst->cmdline ||
+	    !dst->service || !dst->container_runtime || !dst->container_id ||
+	    !dst->container_name)
 		return -ENOMEM;
 	b->n_processes++;
 	return 0;
@@ -193,7 +304,56 @@ snapshot_builder_add_socket(struct snapshot_builder *b,
 	b->priv->sockets[b->n_sockets] = *s;
 	if (s->owner != SNAP_OWNER_KNOWN)
 		b->priv->sockets[b->n_sockets].pid = -1;
+	/* one snapshot, one encoding: no stale numbers behind has_info 0 */
+	if (!s->has_info) {
+		struct snap_socket *d = &b->priv->sockets[b->n_sockets];
+
+		d->bytes_sent = d->bytes_received = 0;
+		d->rtt_us = d->retrans = 0;
+	}
 	b->n_sockets++;
+	return 0;
+}
+
+int
+snapshot_builder_add_conn(struct snapshot_builder *b,
+    const struct snap_conn *c)
+{
+	struct snap_conn *d;
+	int r;
+
+	if (c->proto >= SNAP_PROTO_MAX || c->role >= SNAP_ROLE_MAX ||
+	    c->owner >= SNAP_OWNER_MAX ||
+	    (c->family != 4 && c->family != 6) ||
+	    (c->owner == SNAP_OWNER_KNOWN && c->pid < 0))
+		return -EINVAL;
+	r = grow((void **)&b->priv->conns, &b->cap_conns, b->n_conns + 1,
+	    sizeof(*c), SNAP_MAX_CONNS);
+	if (r < 0)
+		return r;
+	d = &b->priv->conns[b->n_conns++];
+	*d = *c;
+	/* the addresses carry the connection's family, whatever was in them */
+	d->local.family = d->remote.family = c->family;
+	if (c->owner != SNAP_OWNER_KNOWN)
+		d->pid = -1;
+	return 0;
+}
+
+int
+snapshot_builder_add_conn_agg(struct snapshot_builder *b,
+    const struct snap_conn_agg *a)
+{
+	int r;
+
+	if (a->proto >= SNAP_PROTO_MAX || a->client_pid < -1 ||
+	    a->server_pid < -1)
+		return -EINVAL;
+	r = grow((void **)&b->priv->conn_aggs, &b->cap_conn_aggs,
+	    b->n_conn_aggs + 1, sizeof(*a), SNAP_MAX_CONN_AGGS);
+	if (r < 0)
+		return r;
+	b->priv->conn_aggs[b->n_conn_aggs++] = *a;
 	return 0;
 }
 
@@ -203,6 +363,15 @@ cmp_pid(const void *a, const void *b)
 	const struct snap_process *x = a, *y = b;
 
 	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static void
+shrink(void **arr, size_t n, size_t cap, size_t elem)
+{
+	void *q;
+
+	if (n > 0 && n < cap && (q = realloc(*arr, n * elem)) != NULL)
+		*arr = q;
 }
 
 int
@@ -224,23 +393,22 @@ snapshot_builder_finish(struct snapshot_builder *b, struct snapshot **out)
 	 * (and the daemon holds one at all times), so give the slack back.
 	 * Shrinking cannot fail in a way that loses data: keep the old
 	 * block when realloc says no. */
-	if (n > 0 && n < b->cap_processes) {
-		void *q = realloc(p, n * sizeof(*p));
-
-		if (q != NULL)
-			b->priv->processes = p = q;
-	}
-	if (b->n_sockets > 0 && b->n_sockets < b->cap_sockets) {
-		void *q = realloc(b->priv->sockets,
-		    b->n_sockets * sizeof(*b->priv->sockets));
-
-		if (q != NULL)
-			b->priv->sockets = q;
-	}
+	shrink((void **)&b->priv->processes, n, b->cap_processes, sizeof(*p));
+	p = b->priv->processes;
+	shrink((void **)&b->priv->sockets, b->n_sockets, b->cap_sockets,
+	    sizeof(*b->priv->sockets));
+	shrink((void **)&b->priv->conns, b->n_conns, b->cap_conns,
+	    sizeof(*b->priv->conns));
+	shrink((void **)&b->priv->conn_aggs, b->n_conn_aggs, b->cap_conn_aggs,
+	    sizeof(*b->priv->conn_aggs));
 	s->processes = p;
 	s->n_processes = n;
 	s->sockets = b->priv->sockets;
 	s->n_sockets = b->n_sockets;
+	s->conns = b->priv->conns;
+	s->n_conns = b->n_conns;
+	s->conn_aggs = b->priv->conn_aggs;
+	s->n_conn_aggs = b->n_conn_aggs;
 	s->priv = b->priv;
 	s->refs = 1;
 	*out = s;
@@ -297,6 +465,16 @@ static const char *const state_names[SNAP_STATE_MAX] = {
 static const char *const owner_names[SNAP_OWNER_MAX] = {
 	"", "no-privilege", "exited", "other-netns", "kernel",
 };
+
+static const char *const role_names[SNAP_ROLE_MAX] = {
+	"unknown", "connect", "accept",
+};
+
+const char *
+snap_role_name(unsigned role)
+{
+	return role < SNAP_ROLE_MAX ? role_names[role] : NULL;
+}
 
 const char *
 snap_proto_name(unsigned proto)

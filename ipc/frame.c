@@ -94,10 +94,14 @@ frame_header_read(const uint8_t *buf, size_t len, uint16_t version,
 		return fail(err, 0, -EBADMSG, "bad magic 0x%08x", magic);
 	if (type == FRAME_NONE || type >= FRAME_TYPE_MAX)
 		return fail(err, 6, -EBADMSG, "unknown message type %u", type);
-	if (type == FRAME_HELLO ? v == 0 : v != version)
+	/* HELLO and ERROR never change layout: HELLO is how versions are
+	 * agreed, and an ERROR may come before that (a collector with no
+	 * room answers any HELLO with one, in its own version). */
+	if (type == FRAME_HELLO || type == FRAME_ERROR ? v == 0 : v != version)
 		return fail(err, 4, -EPROTO,
 		    "%s frame has protocol version %u, expected %u",
-		    type_names[type], v, type == FRAME_HELLO ? 1 : version);
+		    type_names[type], v, type == FRAME_HELLO ||
+		    type == FRAME_ERROR ? 1 : version);
 	if (length > max_payload)
 		return fail(err, 8, -EMSGSIZE,
 		    "%s payload of %u bytes exceeds the limit of %u",

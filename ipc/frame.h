@@ -22,7 +22,7 @@
 #define FRAME_HEADER_SIZE	16u
 /* Versions this build speaks; HELLO negotiates the highest common one. */
 #define FRAME_VERSION_MIN	1u
-#define FRAME_VERSION_MAX	1u
+#define FRAME_VERSION_MAX	2u
 
 /* Largest payload anyone accepts (a SNAPSHOT). */
 #define FRAME_MAX_PAYLOAD	(128u * 1024u * 1024u)
@@ -78,9 +78,10 @@ void frame_header_write(uint8_t out[FRAME_HEADER_SIZE], uint16_t version,
 
 /*
  * Checks one header: magic, reserved zero, known type, length within
- * max_payload, and version: a HELLO may carry any version >= 1 (its layout
- * never changes, that is what lets peers negotiate); every other frame must
- * carry exactly `version`.  len must be >= FRAME_HEADER_SIZE; extra bytes
+ * max_payload, and version: a HELLO or ERROR may carry any version >= 1
+ * (their layout never changes; that is what lets peers negotiate, and
+ * what lets an ERROR sent before the agreement be read); every other frame
+ * must carry exactly `version`.  len must be >= FRAME_HEADER_SIZE; extra bytes
  * are not looked at.  Returns 0, -EBADMSG (malformed), -EPROTO (version),
  * -EMSGSIZE (too long) or -ENODATA (truncated).
  */

@@ -284,7 +284,7 @@ session_next(struct ipc_conn *c, uint16_t version, int timeout_ms,
 	if ((r = read_payload(c, &h, step_ms(deadline, PAYLOAD_TIMEOUT_MS), &p,
 	    err, errlen)) < 0)
 		return r;
-	r = codec_decode_snapshot(p, h.length, out, &fe);
+	r = codec_decode_snapshot(p, h.length, version, out, &fe);
 	free(p);
 	if (r < 0)
 		seterr(err, errlen, "bad snapshot at byte %zu: %s", fe.offset,

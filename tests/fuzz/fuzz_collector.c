@@ -52,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uid_t uid;
 	int64_t bt;
 	uint64_t ino;
-	size_t n = 0, out;
+	size_t n = 0, out, at;
+	uint32_t argc;
 	int fam;
 
 	if (copy == NULL)
@@ -73,8 +74,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)procfs_parse_net(copy, size, SNAP_PROTO_UDP, fam,
 		    check_socket, &n);
 	}
-	procfs_cmdline_join(copy, size, &out);
-	if (out > size || copy[out] != '\0' || strlen(copy) > out)
+	/* the arguments, each NUL-ended, fill exactly the trimmed length */
+	argc = procfs_cmdline_args(copy, size, &out);
+	if (out > size || copy[out] != '\0' || (out > 0 && copy[out - 1] == '\0'))
+		abort();
+	for (at = 0; argc > 0; argc--)
+		at += strlen(copy + at) + 1;
+	if (at != (out > 0 ? out + 1 : 0))
 		abort();
 	free(copy);
 	return 0;

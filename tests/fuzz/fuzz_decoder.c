@@ -1,9 +1,10 @@
 /*
  * libFuzzer target for everything that decodes bytes from the other side
  * of the collector socket: the frame header, HELLO, SUBSCRIBE, ERROR and
- * the SNAPSHOT codec.  The input is tried both as a whole frame and as a
- * bare snapshot payload, so the fuzzer reaches the codec without first
- * having to discover a valid header.
+ * the SNAPSHOT codec.  The input is tried both as a whole frame (of the
+ * version its header names) and as a bare snapshot payload of every
+ * version, so the fuzzer reaches the codec without first having to
+ * discover a valid header.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,19 +17,19 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-check_snapshot(const uint8_t *p, size_t len)
+check_snapshot(const uint8_t *p, size_t len, uint16_t version)
 {
 	struct snapshot *s = NULL;
 	struct frame_error err;
 	uint8_t *again;
 	size_t alen;
 
-	if (codec_decode_snapshot(p, len, &s, &err) != 0)
+	if (codec_decode_snapshot(p, len, version, &s, &err) != 0)
 		return;
 	/* What decodes encodes back to the very same bytes: the decoder
 	 * accepts only the canonical form (shortest varints, strings in
 	 * first-use order, sorted pids, zero reserved bytes). */
-	if (codec_encode_snapshot(s, &again, &alen) == 0) {
+	if (codec_encode_snapshot(s, version, &again, &alen) == 0) {
 		if (alen != len || memcmp(again, p, len) != 0)
 			__builtin_trap();
 		free(again);
@@ -45,8 +46,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct frame_subscribe sub;
 	const uint8_t *payload;
 	char text[FRAME_MAX_ERROR_TEXT + 1];
+	uint16_t version = size >= 6 ? (uint16_t)(data[4] | data[5] << 8) : 1;
 
-	if (frame_read(data, size, 1, FRAME_MAX_PAYLOAD, &h, &payload,
+	if (frame_read(data, size, version, FRAME_MAX_PAYLOAD, &h, &payload,
 	    &err) == 0) {
 		switch (h.type) {
 		case FRAME_HELLO:
@@ -60,10 +62,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    sizeof(text), &err);
 			break;
 		case FRAME_SNAPSHOT:
-			check_snapshot(payload, h.length);
+			check_snapshot(payload, h.length, h.version);
 			break;
 		}
 	}
-	check_snapshot(data, size);
+	for (uint16_t v = CODEC_VERSION_MIN; v <= CODEC_VERSION_MAX; v++)
+		check_snapshot(data, size, v);
 	return 0;
 }

@@ -137,7 +137,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (data[0] & 1)
 		s = compact_snapshot(data + 1, size - 1);
-	else if (codec_decode_snapshot(data + 1, size - 1, &s, &ferr) != 0)
+	/* a payload of either protocol version (the seeds hold both) */
+	else if (codec_decode_snapshot(data + 1, size - 1, 2, &s, &ferr) != 0 &&
+	    codec_decode_snapshot(data + 1, size - 1, 1, &s, &ferr) != 0)
 		s = NULL;
 	if (s == NULL)
 		return 0;

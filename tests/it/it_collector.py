@@ -106,7 +106,10 @@ class Child:
 
     def __init__(self, name):
         self.name = name
-        self.argv = [sys.executable, os.path.abspath(__file__), "--worker", name]
+        # an empty argument and one with a space: boundaries the joined
+        # cmdline cannot show, argv must
+        self.argv = [sys.executable, os.path.abspath(__file__), "--worker", name,
+                     "", "two words"]
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         self.pid = self.proc.pid
@@ -174,31 +177,49 @@ def check(cond, what):
 
 SOCKET_KEYS = ["proto", "family", "local_addr", "local_port", "remote_addr",
                "remote_port", "state", "pid"]
-PROCESS_KEYS = ["pid", "ppid", "start_time", "user", "name", "exe", "cmdline"]
+SOCKET_TAIL = ["netns", "cookie"]
+SOCKET_INFO = ["bytes_sent", "bytes_received", "rtt_us", "retrans"]
+PROCESS_KEYS = ["pid", "ppid", "start_time", "user", "name", "exe", "cmdline",
+                "argv", "netns", "service"]
+EVENTS_KEYS = ["source", "reason", "lost", "conns", "aggregated"]
+
+
+def socket_keys_ok(s, head):
+    keys = list(s.keys())
+    n = len(head) + len(SOCKET_TAIL)
+    return (keys[:n] == head + SOCKET_TAIL and
+            keys[n:] in ([], SOCKET_INFO))
 
 
 def check_contract(doc):
     check(list(doc.keys()) == ["version", "host", "os", "time", "privileged",
-                               "processes", "sockets"],
+                               "processes", "sockets", "events"],
           "top-level keys in contract order: %s" % list(doc.keys()))
-    check(doc["version"] == 1 and doc["os"] == "linux", "version/os")
+    check(doc["version"] == 2 and doc["os"] == "linux", "version/os")
+    check(list(doc["events"].keys()) == EVENTS_KEYS,
+          "events keys %s" % list(doc["events"].keys()))
     check(abs(doc["time"] - time.time()) < 120, "time is unix seconds")
     check(isinstance(doc["privileged"], bool), "privileged is a bool")
     pids = [p["pid"] for p in doc["processes"]]
     check(pids == sorted(pids) and len(set(pids)) == len(pids),
           "processes sorted by pid, once each")
     for p in doc["processes"]:
-        check(list(p.keys()) == PROCESS_KEYS, "process keys %s" % list(p))
+        keys = list(p.keys())
+        check(keys[:len(PROCESS_KEYS)] == PROCESS_KEYS and
+              keys[len(PROCESS_KEYS):] in (["exited"], ["container", "exited"]),
+              "process keys %s" % keys)
+        check(p["cmdline"] == " ".join(p["argv"]),
+              "cmdline is argv joined: %r" % p["cmdline"])
     known = set(pids)
     for s in doc["sockets"]:
         if s["pid"] is None:
-            check(list(s.keys()) == SOCKET_KEYS + ["owner_unknown"],
+            check(socket_keys_ok(s, SOCKET_KEYS + ["owner_unknown"]),
                   "unknown-owner socket keys %s" % list(s))
             check(s["owner_unknown"] in ("no-privilege", "exited",
                                          "other-netns", "kernel"),
                   "owner_unknown reason %r" % s["owner_unknown"])
         else:
-            check(list(s.keys()) == SOCKET_KEYS, "socket keys %s" % list(s))
+            check(socket_keys_ok(s, SOCKET_KEYS), "socket keys %s" % list(s))
             check(s["pid"] in known, "socket pid %d has a process" % s["pid"])
         check(s["proto"] in ("tcp", "udp"), "proto")
         if s["proto"] == "udp":
@@ -235,6 +256,8 @@ def check_process(doc, child):
     check(p["name"] == child.name, "name %r, want %r" % (p["name"], child.name))
     check(p["cmdline"] == " ".join(child.argv),
           "cmdline %r, want %r" % (p["cmdline"], " ".join(child.argv)))
+    check(p["argv"] == child.argv,
+          "argv %r, want %r" % (p["argv"], child.argv))
     check(p["ppid"] == os.getpid(), "ppid %d, want %d" % (p["ppid"], os.getpid()))
     check(p["user"] == pwd.getpwuid(os.getuid()).pw_name, "user %r" % p["user"])
     check(os.path.realpath(p["exe"]) == os.path.realpath(sys.executable),

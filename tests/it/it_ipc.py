@@ -66,8 +66,9 @@ def hello(vmin=1, vmax=1, agent=b"it_ipc"):
     return frame(HELLO, struct.pack("<HHH", vmin, vmax, len(agent)) + agent)
 
 
-def subscribe(interval_ms=100, udp=False):
-    return frame(SUBSCRIBE, struct.pack("<II", interval_ms, 1 if udp else 0))
+def subscribe(interval_ms=100, udp=False, version=1):
+    return frame(SUBSCRIBE, struct.pack("<II", interval_ms, 1 if udp else 0),
+                 version=version)
 
 
 def recv_exact(s, n):
@@ -81,15 +82,15 @@ def recv_exact(s, n):
 
 
 def read_frame(s):
-    """(type, payload) or None at EOF."""
+    """(type, payload, version) or None at EOF."""
     h = recv_exact(s, 16)
     if h is None:
         return None
-    magic, _ver, ftype, n, _res = struct.unpack("<IHHII", h)
+    magic, ver, ftype, n, _res = struct.unpack("<IHHII", h)
     if magic != MAGIC:
-        return ("badmagic", h)
+        return ("badmagic", h, 0)
     p = recv_exact(s, n)
-    return (ftype, p)
+    return (ftype, p, ver)
 
 
 def error_text(fr):
@@ -125,7 +126,7 @@ def until_closed(s):
                 return frames
             frames.append(fr)
     except (socket.timeout, ConnectionResetError):
-        frames.append(("timeout", None))
+        frames.append(("timeout", None, 0))
         return frames
 
 
@@ -240,12 +241,13 @@ def test_handshake(path, coll):
     check(ok, "HELLO answered with HELLO")
     if ok:
         vmin, vmax = struct.unpack("<HH", fr[1][:4])
-        check(vmin == vmax == 1, "collector picks version 1 of 1..3")
-    s.sendall(subscribe(100))
+        check(vmin == vmax == 2, "collector picks version 2 of 1..3")
+    s.sendall(subscribe(100, version=2))
     fr = read_frame(s)
     check(fr is not None and fr[0] == SNAPSHOT and len(fr[1]) > 0,
           "SUBSCRIBE answered with SNAPSHOT frames")
     s.close()
+
 
     # the interval is clamped to 100 ms .. 60 s
     for asked in (1, 4000000000):
@@ -276,11 +278,29 @@ def test_handshake(path, coll):
           "no forged log line, no escape sequence")
 
     s = connect(path)
-    s.sendall(hello(2, 5))
+    s.sendall(hello(3, 5))
     text = error_text(read_frame(s))
     check(text is not None and "no common protocol version" in text,
-          "HELLO 2..5 refused with ERROR: %s" % text)
+          "HELLO 3..5 refused with ERROR: %s" % text)
     s.close()
+
+    # a version-1 client beside a version-2 one: each gets its own
+    # encoding of the same samples
+    old, new = connect(path), connect(path)
+    old.sendall(hello(1, 1))
+    new.sendall(hello(1, 2))
+    fo, fn = read_frame(old), read_frame(new)
+    check(fo is not None and struct.unpack("<HH", fo[1][:4]) == (1, 1) and
+          fn is not None and struct.unpack("<HH", fn[1][:4]) == (2, 2),
+          "HELLO 1..1 gets version 1, 1..2 gets version 2")
+    old.sendall(subscribe(100, version=1))
+    new.sendall(subscribe(100, version=2))
+    fo, fn = read_frame(old), read_frame(new)
+    check(fo is not None and fo[0] == SNAPSHOT and fo[2] == 1 and
+          fn is not None and fn[0] == SNAPSHOT and fn[2] == 2,
+          "SNAPSHOT frames in each client's version")
+    old.close()
+    new.close()
 
 
 def rogue_garbage(path):
@@ -305,8 +325,9 @@ def test_rogues(path, coll, good):
     check(any(error_text(f) and "exceeds" in error_text(f) for f in frames),
           "oversized frame: dropped")
 
+    # in the collector's newest version, so that only the order is wrong
     s = connect(path)
-    s.sendall(subscribe())
+    s.sendall(subscribe(version=2))
     frames = until_closed(s)
     s.close()
     check(any(error_text(f) and "before HELLO" in error_text(f)
@@ -340,7 +361,7 @@ def test_rogues(path, coll, good):
     f2 = until_closed(silent)
     s.close()
     silent.close()
-    check(("timeout", None) not in f1 and ("timeout", None) not in f2,
+    check(("timeout", None, 0) not in f1 and ("timeout", None, 0) not in f2,
           "silent clients are timed out by the collector (%.1f s)"
           % (time.monotonic() - t0))
 

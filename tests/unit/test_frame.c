@@ -103,7 +103,7 @@ test_header_truncated(void **state)
 		    &fh, &err), -ENODATA);
 }
 
-/* HELLO must be readable whatever version its sender speaks. */
+/* HELLO and ERROR must be readable whatever version their sender speaks. */
 static void
 test_hello_any_version(void **state)
 {
@@ -115,6 +115,16 @@ test_hello_any_version(void **state)
 	assert_int_equal(frame_header_read(h, sizeof(h), 1, FRAME_MAX_CONTROL,
 	    &fh, &err), 0);
 	assert_int_equal(fh.version, 7);
+	frame_header_write(h, 7, FRAME_ERROR, 10);
+	assert_int_equal(frame_header_read(h, sizeof(h), 2, FRAME_MAX_CONTROL,
+	    &fh, &err), 0);
+	assert_int_equal(fh.version, 7);
+	frame_header_write(h, 0, FRAME_ERROR, 10);
+	assert_int_equal(frame_header_read(h, sizeof(h), 2, FRAME_MAX_CONTROL,
+	    &fh, &err), -EPROTO);
+	frame_header_write(h, 7, FRAME_SNAPSHOT, 8);
+	assert_int_equal(frame_header_read(h, sizeof(h), 1, FRAME_MAX_CONTROL,
+	    &fh, &err), -EPROTO);
 	frame_header_write(h, 7, FRAME_SUBSCRIBE, 8);
 	assert_int_equal(frame_header_read(h, sizeof(h), 1, FRAME_MAX_CONTROL,
 	    &fh, &err), -EPROTO);

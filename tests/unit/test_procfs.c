@@ -142,33 +142,61 @@ test_btime(void **state)
 	assert_int_equal(procfs_parse_btime("cpu 1\n", 6, &bt), -EINVAL);
 }
 
+/* Each argument of buf, NUL-ended one after another, as a check list. */
+static void
+assert_args(const char *buf, uint32_t argc, const char *const *want,
+    uint32_t nwant)
+{
+	assert_int_equal(argc, nwant);
+	for (uint32_t i = 0; i < argc; i++) {
+		assert_string_equal(buf, want[i]);
+		buf += strlen(buf) + 1;
+	}
+}
+
 static void
 test_cmdline(void **state)
 {
+	static const char *const args[] = { "/usr/bin/python3", "-c",
+	    "print(1)", "--x=a b" };
+	static const char *const padded[] = { "nginx: worker process" };
+	static const char *const mid_want[] = { "a", "", "b" };
 	size_t len, out;
+	uint32_t argc;
 	char *b;
 
 	(void)state;
 	b = fixture("cmdline_args", &len);
-	procfs_cmdline_join(b, len, &out);
-	assert_string_equal(b, "/usr/bin/python3 -c print(1) --x=a b");
-	assert_int_equal(out, strlen(b));
+	argc = procfs_cmdline_args(b, len, &out);
+	/* "--x=a b" is one argument: the boundary the joined line lost */
+	assert_args(b, argc, args, 4);
+	assert_int_equal(out, len - 1);
 	free(b);
+	/* setproctitle: one rewritten argument, then NUL padding */
 	b = fixture("cmdline_padded", &len);
-	procfs_cmdline_join(b, len, &out);
-	assert_string_equal(b, "nginx: worker process");
+	argc = procfs_cmdline_args(b, len, &out);
+	assert_args(b, argc, padded, 1);
 	free(b);
 	b = fixture("cmdline_empty", &len);
-	procfs_cmdline_join(b, len, &out);
-	assert_string_equal(b, "");
+	argc = procfs_cmdline_args(b, len, &out);
+	assert_int_equal(argc, 0);
 	assert_int_equal(out, 0);
+	assert_string_equal(b, "");
 	free(b);
 	{
 		char mid[] = "a\0\0b\0";
 
 		/* An empty argument in the middle is an argument. */
-		procfs_cmdline_join(mid, 5, &out);
-		assert_string_equal(mid, "a  b");
+		argc = procfs_cmdline_args(mid, 5, &out);
+		assert_args(mid, argc, mid_want, 3);
+		assert_int_equal(out, 4);
+	}
+	{
+		char nonul[] = "x y";	/* no terminator: the read was cut */
+
+		argc = procfs_cmdline_args(nonul, 3, &out);
+		assert_int_equal(argc, 1);
+		assert_string_equal(nonul, "x y");
 	}
 }
 

@@ -80,25 +80,128 @@ test_exact(void **state)
 	(void)state;
 	assert_int_equal(snapshot_json(s, &out, &len), 0);
 	assert_string_equal(out,
-	    "{\"version\":1,\"host\":\"box\",\"os\":\"linux\","
+	    "{\"version\":2,\"host\":\"box\",\"os\":\"linux\","
 	    "\"time\":1764230000,\"privileged\":true,"
 	    "\"processes\":[{\"pid\":42,\"ppid\":1,"
 	    "\"start_time\":1764229000000,\"user\":\"root\",\"name\":\"nginx\","
 	    "\"exe\":\"/usr/sbin/nginx\","
-	    "\"cmdline\":\"nginx: master \\\"process\\\"\"}],"
+	    "\"cmdline\":\"nginx: master \\\"process\\\"\",\"argv\":[],"
+	    "\"netns\":0,\"service\":\"\",\"exited\":false}],"
 	    "\"sockets\":["
 	    "{\"proto\":\"tcp\",\"family\":4,\"local_addr\":\"0.0.0.0\","
 	    "\"local_port\":80,\"remote_addr\":\"0.0.0.0\",\"remote_port\":0,"
-	    "\"state\":\"LISTEN\",\"pid\":42},"
+	    "\"state\":\"LISTEN\",\"pid\":42,\"netns\":0,\"cookie\":0},"
 	    "{\"proto\":\"udp\",\"family\":6,\"local_addr\":\"::1\","
 	    "\"local_port\":53,\"remote_addr\":\"fe80::1\","
 	    "\"remote_port\":5353,\"state\":\"\",\"pid\":null,"
-	    "\"owner_unknown\":\"no-privilege\"},"
+	    "\"owner_unknown\":\"no-privilege\",\"netns\":0,\"cookie\":0},"
 	    "{\"proto\":\"tcp\",\"family\":6,\"local_addr\":\"::1\","
 	    "\"local_port\":53,\"remote_addr\":\"fe80::1\","
 	    "\"remote_port\":5353,\"state\":\"TIME_WAIT\",\"pid\":null,"
-	    "\"owner_unknown\":\"kernel\"}]}\n");
+	    "\"owner_unknown\":\"kernel\",\"netns\":0,\"cookie\":0}],"
+	    "\"events\":{\"source\":\"none\",\"reason\":\"\",\"lost\":0,"
+	    "\"conns\":[],\"aggregated\":[]}}\n");
 	assert_int_equal(len, strlen(out));
+	free(out);
+	snapshot_unref(s);
+}
+
+/* Every protocol v2 field, exactly: argv (a boundary inside an argument
+ * survives), details, container, exited, TCP info (only when has_info),
+ * connection events and aggregates, with unknown pids as null. */
+static void
+test_exact_v2(void **state)
+{
+	static const char *const argv[] = { "psql", "-c", "select 1", "" };
+	struct snapshot_builder *b = snapshot_builder_new();
+	struct snapshot *s = NULL;
+	struct snap_process p;
+	struct snap_socket k;
+	struct snap_conn c;
+	struct snap_conn_agg a = { .proto = SNAP_PROTO_TCP, .client_pid = -1,
+	    .server_pid = 7, .server_port = 5432, .opened = 3, .closed = 2,
+	    .bytes_sent = 10, .bytes_received = 20 };
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(snapshot_builder_set_meta(b, "h", "linux", 5000,
+	    false), 0);
+	assert_int_equal(snapshot_builder_set_events(b, "sock_diag-destroy",
+	    "no BPF", 4), 0);
+	memset(&p, 0, sizeof(p));
+	p.pid = 7;
+	p.argc = 4;
+	p.argv = argv;
+	p.cmdline = "ignored: derived from argv";
+	p.netns = 4026531840ULL;
+	p.service = "postgresql@15-main.service";
+	p.container_runtime = "docker";
+	p.container_id = "abc";
+	p.flags = SNAP_PROC_EXITED;
+	assert_int_equal(snapshot_builder_add_process(b, &p), 0);
+	memset(&k, 0, sizeof(k));
+	k.proto = SNAP_PROTO_TCP;
+	k.family = 4;
+	k.state = SNAP_STATE_ESTABLISHED;
+	k.pid = 7;
+	assert_int_equal(snap_addr_parse("127.0.0.1", &k.local), 0);
+	assert_int_equal(snap_addr_parse("127.0.0.2", &k.remote), 0);
+	k.local_port = 5432;
+	k.remote_port = 40000;
+	k.netns = 9;
+	k.cookie = 77;
+	k.has_info = 1;
+	k.bytes_sent = 1;
+	k.bytes_received = 2;
+	k.rtt_us = 3;
+	k.retrans = 4;
+	assert_int_equal(snapshot_builder_add_socket(b, &k), 0);
+	memset(&c, 0, sizeof(c));
+	c.proto = SNAP_PROTO_TCP;
+	c.family = 6;
+	c.role = SNAP_ROLE_CONNECT;
+	c.owner = SNAP_OWNER_EXITED;
+	c.pid = 99;		/* stored as -1: the owner is not known */
+	assert_int_equal(snap_addr_parse("::1", &c.local), 0);
+	assert_int_equal(snap_addr_parse("::2", &c.remote), 0);
+	c.local_port = 1;
+	c.remote_port = 2;
+	c.start_time = 3;
+	c.netns = 4;
+	c.cookie = 5;
+	c.open_ms = 6;
+	c.close_ms = -7;
+	c.bytes_sent = 8;
+	c.bytes_received = 9;
+	assert_int_equal(snapshot_builder_add_conn(b, &c), 0);
+	assert_int_equal(snapshot_builder_add_conn_agg(b, &a), 0);
+	assert_int_equal(snapshot_builder_finish(b, &s), 0);
+	assert_int_equal(snapshot_json(s, &out, NULL), 0);
+	assert_string_equal(out,
+	    "{\"version\":2,\"host\":\"h\",\"os\":\"linux\",\"time\":5,"
+	    "\"privileged\":false,\"processes\":[{\"pid\":7,\"ppid\":0,"
+	    "\"start_time\":0,\"user\":\"\",\"name\":\"\",\"exe\":\"\","
+	    "\"cmdline\":\"psql -c select 1 \","
+	    "\"argv\":[\"psql\",\"-c\",\"select 1\",\"\"],"
+	    "\"netns\":4026531840,\"service\":\"postgresql@15-main.service\","
+	    "\"container\":{\"runtime\":\"docker\",\"id\":\"abc\",\"name\":\"\"},"
+	    "\"exited\":true}],"
+	    "\"sockets\":[{\"proto\":\"tcp\",\"family\":4,"
+	    "\"local_addr\":\"127.0.0.1\",\"local_port\":5432,"
+	    "\"remote_addr\":\"127.0.0.2\",\"remote_port\":40000,"
+	    "\"state\":\"ESTABLISHED\",\"pid\":7,\"netns\":9,\"cookie\":77,"
+	    "\"bytes_sent\":1,\"bytes_received\":2,\"rtt_us\":3,"
+	    "\"retrans\":4}],"
+	    "\"events\":{\"source\":\"sock_diag-destroy\",\"reason\":\"no BPF\","
+	    "\"lost\":4,\"conns\":[{\"proto\":\"tcp\",\"family\":6,"
+	    "\"role\":\"connect\",\"local_addr\":\"::1\",\"local_port\":1,"
+	    "\"remote_addr\":\"::2\",\"remote_port\":2,\"pid\":null,"
+	    "\"owner_unknown\":\"exited\",\"start_time\":3,\"netns\":4,"
+	    "\"cookie\":5,\"open_ms\":6,\"close_ms\":-7,\"bytes_sent\":8,"
+	    "\"bytes_received\":9}],"
+	    "\"aggregated\":[{\"proto\":\"tcp\",\"client_pid\":null,"
+	    "\"server_pid\":7,\"server_port\":5432,\"opened\":3,\"closed\":2,"
+	    "\"bytes_sent\":10,\"bytes_received\":20}]}}\n");
 	free(out);
 	snapshot_unref(s);
 }
@@ -288,6 +391,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact),
+		cmocka_unit_test(test_exact_v2),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_large_roundtrip),
 		cmocka_unit_test(test_stream),
