@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "frame.h"
 #include "log.h"
 #include "transport.h"
 
