@@ -9,6 +9,7 @@
  * of a dual-stack listener pairs with the listener's v6 accepted socket.
  */
 #include "graph_priv.h"
+#include "group.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -208,6 +209,10 @@ finish(struct build *b, struct graph *g)
 		p->nodes[nn++] = b->nodes[i].n;
 	}
 	qsort(p->nodes, nn, sizeof(*p->nodes), cmp_node);
+	if (group_assign(g, p->nodes, nn) != 0) {
+		free(wid);
+		return -ENOMEM;
+	}
 
 	/* connections, at most GRAPH_EDGE_MAX_CONNS per edge */
 	qsort(b->wconns, b->n_wconns, sizeof(*b->wconns), cmp_conn);
@@ -332,6 +337,37 @@ graph_free(struct graph *g)
 		free(g->priv);
 	}
 	free(g);
+}
+
+struct graph *
+graph_new_like(const struct graph *src)
+{
+	struct graph *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	*g = *src;
+	g->n_nodes = g->n_edges = 0;
+	g->nodes = NULL;
+	g->edges = NULL;
+	if ((g->priv = calloc(1, sizeof(*g->priv))) == NULL) {
+		free(g);
+		return NULL;
+	}
+	g->priv->snap = snapshot_ref(src->priv->snap);
+	return g;
+}
+
+void *
+graph_alloc(struct graph *g, size_t n)
+{
+	return graph_arena_alloc(g->priv, n);
+}
+
+const char *
+graph_strdup(struct graph *g, const char *s)
+{
+	return graph_arena_strdup(g->priv, s);
 }
 
 const struct graph_node *

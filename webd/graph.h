@@ -66,6 +66,25 @@ struct graph_name {
 	const char *source;		/* static: name_of's answer */
 };
 
+/* How process nodes are grouped (group.h); PROCESS is one node each. */
+enum graph_group {
+	GRAPH_GROUP_PROCESS,
+	GRAPH_GROUP_PROGRAM,
+	GRAPH_GROUP_SERVICE,
+	GRAPH_GROUP_CONTAINER,
+	GRAPH_GROUP_USER,
+	GRAPH_GROUP_MAX
+};
+#define GRAPH_GROUP_DEFAULT	GRAPH_GROUP_PROGRAM
+
+/* A process inside a group node. */
+struct graph_member {
+	const char *id;		/* its node id in the process graph */
+	int32_t pid;
+	uint64_t start_time;	/* Unix ms */
+	const char *name, *cmdline;
+};
+
 struct graph_listen {
 	uint8_t proto;		/* enum snap_proto */
 	uint16_t port;
@@ -85,6 +104,18 @@ struct graph_node {
 	const char *name, *user, *exe, *cmdline;
 	size_t n_listen;
 	const struct graph_listen *listen;	/* sorted, unique */
+	/* What the process belongs to (snapshot v2; "" / 0 unknown) */
+	const char *service;
+	const char *container_runtime, *container_id, *container_name;
+	uint64_t netns;
+	const char *rule_group;	/* a matching rule's group: name, "" */
+	/* Process graph: the id of this node's group in each mode
+	 * (group[GRAPH_GROUP_PROCESS] is id).  NULL in grouped graphs. */
+	const char *group[GRAPH_GROUP_MAX];
+	/* Grouped graph: the processes in this node, sorted by pid (at
+	 * least one); 0 in the process graph. */
+	size_t n_members;
+	const struct graph_member *members;
 
 	/* GRAPH_NODE_EXTERNAL and GRAPH_NODE_ENDPOINT */
 	struct snap_addr addr;
@@ -122,6 +153,8 @@ struct graph {
 	size_t n_processes;	/* processes in the snapshot */
 	size_t n_sockets;	/* sockets in the snapshot */
 	struct graph_options opts;	/* svc_ports / local_addrs not kept */
+
+	uint8_t group_mode;	/* enum graph_group the nodes are in */
 
 	size_t n_nodes;
 	const struct graph_node *nodes;	/* sorted by id */
@@ -178,7 +211,16 @@ int graph_parse_ports(const char *csv, uint16_t *ports, size_t max,
  * ports, or one of opts' svc_ports. */
 bool graph_is_service_port(const struct graph_options *opts, uint16_t port);
 
+/* For group.c: an empty graph sharing src's snapshot and header, and
+ * memory that lives as long as a graph (16-byte aligned).  NULL on
+ * ENOMEM. */
+struct graph *graph_new_like(const struct graph *src);
+void *graph_alloc(struct graph *g, size_t n);
+const char *graph_strdup(struct graph *g, const char *s);
+
 const char *graph_node_kind_name(unsigned kind);	/* "process" ... */
+const char *graph_group_name(unsigned mode);		/* "program" ... */
+int graph_group_from_name(const char *name);		/* -1 unknown */
 const char *graph_reason_name(unsigned reason);		/* "pair" ... */
 
 #endif

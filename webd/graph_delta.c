@@ -30,6 +30,19 @@ node_equal(const struct graph *ga, const struct graph_node *a,
 	    !str_eq(a->user, b->user) || !str_eq(a->exe, b->exe) ||
 	    !str_eq(a->cmdline, b->cmdline) || a->n_listen != b->n_listen)
 		return false;
+	for (unsigned m = 0; m < GRAPH_GROUP_MAX; m++)
+		if (!str_eq(a->group[m], b->group[m]))
+			return false;
+	if (a->n_members != b->n_members || !str_eq(a->service, b->service) ||
+	    !str_eq(a->container_id, b->container_id) ||
+	    !str_eq(a->container_name, b->container_name) ||
+	    a->netns != b->netns)
+		return false;
+	for (size_t i = 0; i < a->n_members; i++)
+		if (a->members[i].pid != b->members[i].pid ||
+		    a->members[i].start_time != b->members[i].start_time ||
+		    !str_eq(a->members[i].cmdline, b->members[i].cmdline))
+			return false;
 	for (size_t i = 0; i < a->n_listen; i++)
 		if (a->listen[i].proto != b->listen[i].proto ||
 		    a->listen[i].port != b->listen[i].port ||

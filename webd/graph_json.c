@@ -40,6 +40,81 @@ put_addr_port(struct jsonw *b, const struct snap_addr *a, uint16_t port)
 	jsonw_char(b, '"');
 }
 
+static bool
+nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* What a process belongs to, and (process graph) its group per mode. */
+static void
+put_belongs(struct jsonw *b, const struct graph_node *n)
+{
+	if (n->netns != 0) {
+		KEY(b, "netns");
+		jsonw_u64(b, n->netns);
+	}
+	if (nonempty(n->service)) {
+		KEY(b, "service");
+		jsonw_str(b, n->service);
+	}
+	if (nonempty(n->container_id)) {
+		KEY(b, "container");
+		KEY1(b, "runtime");
+		jsonw_str(b, n->container_runtime ? n->container_runtime : "");
+		KEY(b, "id");
+		jsonw_str(b, n->container_id);
+		KEY(b, "name");
+		jsonw_str(b, n->container_name ? n->container_name : "");
+		jsonw_char(b, '}');
+	}
+	if (n->group[GRAPH_GROUP_PROGRAM] != NULL) {
+		KEY(b, "groups");
+		jsonw_char(b, '{');
+		for (unsigned m = GRAPH_GROUP_PROGRAM; m < GRAPH_GROUP_MAX;
+		    m++) {
+			if (m > GRAPH_GROUP_PROGRAM)
+				jsonw_char(b, ',');
+			jsonw_str(b, graph_group_name(m));
+			jsonw_char(b, ':');
+			jsonw_str(b, n->group[m]);
+		}
+		jsonw_char(b, '}');
+	}
+}
+
+static void
+put_members(struct jsonw *b, const struct graph_node *n,
+    const struct graph_json_opts *o)
+{
+	if (n->n_members == 0)
+		return;
+	KEY(b, "members");
+	jsonw_char(b, '[');
+	for (size_t i = 0; i < n->n_members; i++) {
+		const struct graph_member *m = &n->members[i];
+		char *cmd = NULL;
+
+		if (i > 0)
+			jsonw_char(b, ',');
+		KEY1(b, "id");
+		jsonw_str(b, m->id);
+		KEY(b, "pid");
+		jsonw_i64(b, m->pid);
+		KEY(b, "start_ms");
+		jsonw_u64(b, m->start_time);
+		KEY(b, "name");
+		jsonw_str(b, m->name);
+		KEY(b, "cmdline");
+		if (redact_cmdline(m->cmdline, o->cmdline, &cmd) < 0)
+			b->error = -ENOMEM;
+		jsonw_str(b, cmd);
+		free(cmd);
+		jsonw_char(b, '}');
+	}
+	jsonw_char(b, ']');
+}
+
 static void
 put_node(struct jsonw *b, const struct graph_node *n,
     const struct graph_json_opts *o)
@@ -72,6 +147,8 @@ put_node(struct jsonw *b, const struct graph_node *n,
 			b->error = -ENOMEM;
 		jsonw_str(b, cmd);
 		free(cmd);
+		put_belongs(b, n);
+		put_members(b, n, o);
 		KEY(b, "listen");
 		jsonw_char(b, '[');
 		for (size_t i = 0; i < n->n_listen; i++) {
@@ -195,6 +272,8 @@ put_meta(struct jsonw *b, const struct graph *g, const struct graph_json_opts *o
 	jsonw_bool(b, g->opts.p2p_only);
 	KEY(b, "cmdline");
 	jsonw_str(b, redact_mode_name(o->cmdline));
+	KEY(b, "group");
+	jsonw_str(b, graph_group_name(g->group_mode));
 	JSONW_LIT(b, "}}");
 }
 

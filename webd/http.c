@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "http_fs.h"
+#include "group.h"
 #include "http_policy.h"
 #include "icons.h"
 #include "log.h"
@@ -127,10 +128,18 @@ send_error(struct mg_connection *conn, int code, const char *why,
 static int
 route_graph(struct http *h, struct mg_connection *conn, const char *host)
 {
+	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct state_view v;
+	unsigned mode;
 	int code;
 
-	state_get(h->state, &v);
+	if (graph_group_from_query(ri->query_string, &mode) != 0)
+		return send_error(conn, 400, "group must be one of process, "
+		    "program, service, container, user", NULL);
+	if (state_want(h->state, mode, 0) == -ENOMEM)
+		return send_error(conn, 503, "out of memory",
+		    "Retry-After: 1\r\n");
+	state_get_mode(h->state, mode, &v);
 	if (v.graph == NULL) {
 		static const char body[] =
 		    "{\"error\":\"no sample from the collector yet\"}";
@@ -289,6 +298,13 @@ begin_request(struct mg_connection *conn)
 		if (!http_policy_origin_ok(mg_get_header(conn, "Origin"),
 		    host))
 			return send_error(conn, 403, "foreign Origin", NULL);
+		unsigned mode;
+
+		if (graph_group_from_query(mg_get_request_info(conn)->
+		    query_string, &mode) != 0)
+			return send_error(conn, 400, "group must be one of "
+			    "process, program, service, container, user",
+			    NULL);
 		if (h->stream == NULL || !stream_has_room(h->stream))
 			return send_error(conn, 503, "too many stream clients",
 			    "Retry-After: 5\r\n");

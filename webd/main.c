@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "graph.h"
+#include "group.h"
 #include "graph_json.h"
 #include "http.h"
 #include "log.h"
@@ -138,15 +139,20 @@ static int
 dump(const struct webd_options *o, struct rules *rules)
 {
 	struct snapshot *snap = NULL;
-	struct graph *g = NULL;
+	struct graph *g = NULL, *gg = NULL;
 	struct graph_options go;
 	struct graph_json_opts jo;
 	struct snap_addr *addrs = NULL;
 	struct resolver *res = NULL;
 	size_t n_addrs = 0, len;
 	char errbuf[512], *text;
-	int rc;
+	int rc, mode = GRAPH_GROUP_DEFAULT;
 
+	if (o->group != NULL && (mode = graph_group_from_name(o->group)) < 0) {
+		fprintf(stderr, "%s: --group: '%s' is not one of process, "
+		    "program, service, container, user\n", PROG, o->group);
+		return 2;
+	}
 	rc = subscriber_fetch_once(o->collector, o->udp, DUMP_TIMEOUT_MS,
 	    &snap, errbuf, sizeof(errbuf));
 	if (rc != 0) {
@@ -186,6 +192,16 @@ dump(const struct webd_options *o, struct rules *rules)
 		fprintf(stderr, "%s: --dump: cannot build the graph: %s\n",
 		    PROG, strerror(-rc));
 		return 1;
+	}
+	if (mode != GRAPH_GROUP_PROCESS) {
+		rc = graph_group(g, (unsigned)mode, &gg);
+		graph_free(g);
+		if (rc != 0) {
+			fprintf(stderr, "%s: --dump: cannot group the graph: "
+			    "%s\n", PROG, strerror(-rc));
+			return 1;
+		}
+		g = gg;
 	}
 	memset(&jo, 0, sizeof(jo));
 	jo.cmdline = redact_mode_of(o->cmdline);
@@ -358,6 +374,13 @@ webd_main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(o.log_level);
+	if (o.group != NULL && (!o.dump || graph_group_from_name(o.group) < 0)) {
+		fprintf(stderr, "%s: --group: %s\n", PROG, o.dump ?
+		    "not one of process, program, service, container, user" :
+		    "goes with --dump (the API takes ?group=)");
+		options_clear(&o);
+		return 2;
+	}
 
 	if (o.rules != NULL &&
 	    load_rules(o.rules, rules_path, sizeof(rules_path), &rules) != 0) {

@@ -37,6 +37,7 @@ enum {
 	OPT_WEB_ROOT,
 	OPT_LOG_LEVEL,
 	OPT_DUMP,
+	OPT_GROUP,
 	OPT_CMDLINE,
 	OPT_RESOLVE,
 	OPT_RESOLVER,
@@ -57,6 +58,7 @@ static const struct option long_opts[] = {
 	{ "web-root",	required_argument,	NULL, OPT_WEB_ROOT },
 	{ "log-level",	required_argument,	NULL, OPT_LOG_LEVEL },
 	{ "dump",	no_argument,		NULL, OPT_DUMP },
+	{ "group",	required_argument,	NULL, OPT_GROUP },
 	{ "cmdline",	required_argument,	NULL, OPT_CMDLINE },
 	{ "resolve",	required_argument,	NULL, OPT_RESOLVE },
 	{ "resolver",	required_argument,	NULL, OPT_RESOLVER },
@@ -116,6 +118,8 @@ options_usage(FILE *f, const char *prog)
 "  --resolver ADDR[:PORT]  DNS server for reverse lookups, a numeric address\n"
 "                      ([v6]:port with a port) [the system's servers]\n"
 "  --dump              print one graph as JSON and exit\n"
+"  --group MODE        with --dump: process, program, service, container or\n"
+"                      user [program]\n"
 "  --help              this text\n"
 "  --version           print the version\n"
 "\n"
@@ -400,6 +404,16 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 		case OPT_DUMP:
 			o->dump = true;
 			break;
+		case OPT_GROUP:
+			/* the names are graph.h's; main.c checks them */
+			if (*optarg == '\0' || strlen(optarg) > 32)
+				return fail(err, errlen, "--group: '%s' is not "
+				    "one of process, program, service, "
+				    "container, user", optarg);
+			if ((rc = set_str(&o->group, optarg, err,
+			    errlen)) != 0)
+				return rc;
+			break;
 		case OPT_CMDLINE: {
 			int m;
 
@@ -467,5 +481,6 @@ options_clear(struct webd_options *o)
 	free(o->collector);
 	free(o->web_root);
 	free(o->resolver);
+	free(o->group);
 	memset(o, 0, sizeof(*o));
 }

@@ -45,6 +45,7 @@ struct webd_options {
 	char *web_root;			/* existing directory, or NULL = default */
 	int log_level;			/* enum log_level */
 	bool dump;
+	char *group;			/* --dump --group; NULL = program */
 	int cmdline;			/* enum options_cmdline */
 	int resolve;			/* enum options_resolve, default on */
 	char *resolver;			/* "a.b.c.d:53" / "[v6]:53"; NULL =

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "group.h"
 #include "log.h"
 #include "netif.h"
 #include "stream.h"
@@ -25,6 +26,15 @@
 
 /* Interfaces change rarely (DHCP, VPN up); re-read them this often. */
 #define LOCAL_ADDRS_REFRESH_MS	30000
+/* A group mode asked for by /api/graph is kept computed this long after
+ * the last request; stream clients keep theirs for as long as they stay. */
+#define MODE_KEEP_MS		60000
+
+/* What is published for one group mode. */
+struct mode_pub {
+	struct state_buf *graph, *full, *delta;
+	uint64_t seq;		/* the sample these are of; 0 none */
+};
 
 struct state {
 	pthread_mutex_t build_lock;
@@ -34,7 +44,9 @@ struct state {
 	struct stat rules_stat;		/* of the file last tried */
 	bool rules_stat_valid;
 	struct snapshot *last_snap;
-	struct graph *prev;
+	struct graph *prev;		/* process graph */
+	struct graph *prev_mode[GRAPH_GROUP_MAX];	/* folded; [PROCESS] unused */
+	uint64_t prev_mode_seq[GRAPH_GROUP_MAX];
 	struct snap_addr *local_addrs;
 	size_t n_local_addrs;
 	int64_t local_addrs_ms;
@@ -46,8 +58,11 @@ struct state {
 
 	pthread_mutex_t pub_lock;
 	/* under pub_lock */
-	struct state_buf *graph, *full, *delta, *status;
+	struct mode_pub pub[GRAPH_GROUP_MAX];
+	struct state_buf *status;
 	uint64_t seq, status_seq;
+	int64_t mode_wanted_ms[GRAPH_GROUP_MAX];	/* mono; 0 never */
+	unsigned mode_streams[GRAPH_GROUP_MAX];
 	size_t n_nodes, n_edges, n_processes, n_sockets;
 	int64_t sample_time_ms;
 	uint32_t sample_us;
@@ -227,11 +242,14 @@ state_free(struct state *st)
 	free(st->rules_path);
 	snapshot_unref(st->last_snap);
 	graph_free(st->prev);
+	for (unsigned m = 0; m < GRAPH_GROUP_MAX; m++) {
+		graph_free(st->prev_mode[m]);
+		state_buf_unref(st->pub[m].graph);
+		state_buf_unref(st->pub[m].full);
+		state_buf_unref(st->pub[m].delta);
+	}
 	free(st->local_addrs);
 	free(st->svc_ports);
-	state_buf_unref(st->graph);
-	state_buf_unref(st->full);
-	state_buf_unref(st->delta);
 	state_buf_unref(st->status);
 	pthread_mutex_destroy(&st->build_lock);
 	pthread_mutex_destroy(&st->pub_lock);
@@ -285,25 +303,126 @@ full_message(uint64_t seq, const char *graph, size_t glen)
 	return b;
 }
 
-/* Builds, diffs, encodes and publishes the graph of st->last_snap.
- * Called with build_lock held.  Returns 0 or a negative code (the old
- * publication stays). */
+/* Is mode m to be computed with each sample?  pub_lock held. */
+static bool
+mode_active(const struct state *st, unsigned m, int64_t now)
+{
+	return st->mode_streams[m] > 0 || (st->mode_wanted_ms[m] != 0 &&
+	    now - st->mode_wanted_ms[m] < MODE_KEEP_MS);
+}
+
+/*
+ * The graph of mode m from the process graph g of sample seq: folded,
+ * diffed against the last one of that mode (when it is of the sample
+ * before; else the delta is left out and stream clients resync), encoded.
+ * Called with build_lock held; *pub gets new buffers, *gm the folded graph
+ * (g itself for the process mode, not to be freed).
+ */
+static int
+mode_build(struct state *st, unsigned m, struct graph *g, uint64_t seq,
+    struct mode_pub *pub, struct graph **gm)
+{
+	struct graph_delta *d = NULL;
+	struct graph *prev;
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	memset(pub, 0, sizeof(*pub));
+	*gm = NULL;
+	if (m == GRAPH_GROUP_PROCESS) {
+		*gm = g;
+		prev = st->prev;
+	} else {
+		if ((rc = graph_group(g, m, gm)) != 0)
+			return rc;
+		prev = st->prev_mode_seq[m] + 1 == seq ? st->prev_mode[m] : NULL;
+	}
+	rc = -ENOMEM;
+	if ((text = graph_json(*gm, &st->json, &len)) == NULL)
+		goto fail;
+	if ((pub->graph = state_buf_new(text, len)) == NULL)
+		goto fail;
+	if ((pub->full = full_message(seq, text, len)) == NULL)
+		goto fail;
+	free(text);
+	text = NULL;
+	if (prev != NULL || m == GRAPH_GROUP_PROCESS) {
+		if ((rc = graph_delta(prev, *gm, &d)) != 0)
+			goto fail;
+		rc = -ENOMEM;
+		if ((text = graph_delta_json(d, seq, &st->json, &len)) == NULL)
+			goto fail;
+		if ((pub->delta = state_buf_new(text, len)) == NULL)
+			goto fail;
+		free(text);
+		graph_delta_free(d);
+	}
+	pub->seq = seq;
+	return 0;
+fail:
+	free(text);
+	graph_delta_free(d);
+	state_buf_unref(pub->graph);
+	state_buf_unref(pub->full);
+	state_buf_unref(pub->delta);
+	memset(pub, 0, sizeof(*pub));
+	if (*gm != g)
+		graph_free(*gm);
+	*gm = NULL;
+	return rc;
+}
+
+/* Keeps gm as mode m's previous graph (build_lock held). */
+static void
+mode_keep(struct state *st, unsigned m, struct graph *gm, uint64_t seq)
+{
+	if (m == GRAPH_GROUP_PROCESS)
+		return;
+	graph_free(st->prev_mode[m]);
+	st->prev_mode[m] = gm;
+	st->prev_mode_seq[m] = seq;
+}
+
+/* Swaps in mode m's publication; pub_lock held.  The old buffers go to
+ * *old for release outside the lock. */
+static void
+mode_publish(struct state *st, unsigned m, struct mode_pub *pub,
+    struct mode_pub *old)
+{
+	*old = st->pub[m];
+	st->pub[m] = *pub;
+}
+
+static void
+mode_pub_release(struct mode_pub *p)
+{
+	state_buf_unref(p->graph);
+	state_buf_unref(p->full);
+	state_buf_unref(p->delta);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Builds, diffs, encodes and publishes the graph of st->last_snap in each
+ * active group mode.  Called with build_lock held.  Returns 0 or a
+ * negative code (the old publication stays). */
 static int
 pipeline_run(struct state *st)
 {
 	struct graph_options go;
-	struct graph *g = NULL;
-	struct graph_delta *d = NULL;
-	struct state_buf *gb = NULL, *fb = NULL, *db = NULL;
-	struct state_buf *old_g, *old_f, *old_d;
-	char *text = NULL;
-	size_t len;
+	struct graph *g = NULL, *gm[GRAPH_GROUP_MAX];
+	struct mode_pub pub[GRAPH_GROUP_MAX], old[GRAPH_GROUP_MAX];
+	bool active[GRAPH_GROUP_MAX];
 	uint64_t seq;
-	int64_t t0 = clock_mono_us();
+	int64_t t0 = clock_mono_us(), now = clock_mono_ms();
+	unsigned m;
 	int rc;
 
 	if (st->last_snap == NULL)
 		return 0;
+	memset(pub, 0, sizeof(pub));
+	memset(old, 0, sizeof(old));
+	memset(gm, 0, sizeof(gm));
 	refresh_local_addrs(st);
 	memset(&go, 0, sizeof(go));
 	go.udp = st->udp;
@@ -319,35 +438,32 @@ pipeline_run(struct state *st)
 
 	if ((rc = graph_build(st->last_snap, st->rules, &go, &g)) != 0)
 		goto fail;
-	if ((rc = graph_delta(st->prev, g, &d)) != 0)
-		goto fail;
 
 	pthread_mutex_lock(&st->pub_lock);
 	seq = st->seq + 1;	/* only this (locked) pipeline writes seq */
+	for (m = 0; m < GRAPH_GROUP_MAX; m++)
+		active[m] = mode_active(st, m, now);
 	pthread_mutex_unlock(&st->pub_lock);
 
-	rc = -ENOMEM;
-	if ((text = graph_json(g, &st->json, &len)) == NULL)
-		goto fail;
-	if ((gb = state_buf_new(text, len)) == NULL)
-		goto fail;
-	if ((fb = full_message(seq, text, len)) == NULL)
-		goto fail;
-	free(text);
-	if ((text = graph_delta_json(d, seq, &st->json, &len)) == NULL)
-		goto fail;
-	if ((db = state_buf_new(text, len)) == NULL)
-		goto fail;
-	free(text);
-	text = NULL;
+	/* The process mode is always diffed (its previous graph is the base
+	 * of every other mode); the others only while someone looks. */
+	for (m = 0; m < GRAPH_GROUP_MAX; m++) {
+		if (!active[m] && m != GRAPH_GROUP_PROCESS)
+			continue;
+		if ((rc = mode_build(st, m, g, seq, &pub[m], &gm[m])) != 0)
+			goto fail;
+	}
 
 	pthread_mutex_lock(&st->pub_lock);
-	old_g = st->graph;
-	old_f = st->full;
-	old_d = st->delta;
-	st->graph = gb;
-	st->full = fb;
-	st->delta = db;
+	for (m = 0; m < GRAPH_GROUP_MAX; m++) {
+		if (pub[m].seq != 0)
+			mode_publish(st, m, &pub[m], &old[m]);
+		else {
+			/* not computed: nothing stale stays published */
+			old[m] = st->pub[m];
+			memset(&st->pub[m], 0, sizeof(st->pub[m]));
+		}
+	}
 	st->seq = seq;
 	st->n_nodes = g->n_nodes;
 	st->n_edges = g->n_edges;
@@ -359,25 +475,71 @@ pipeline_run(struct state *st)
 	st->build_us = (uint32_t)(clock_mono_us() - t0);
 	pthread_mutex_unlock(&st->pub_lock);
 
-	state_buf_unref(old_g);
-	state_buf_unref(old_f);
-	state_buf_unref(old_d);
-	graph_delta_free(d);
+	for (m = 0; m < GRAPH_GROUP_MAX; m++) {
+		mode_pub_release(&old[m]);
+		if (gm[m] != NULL)
+			mode_keep(st, m, gm[m], seq);
+		else if (m != GRAPH_GROUP_PROCESS) {
+			graph_free(st->prev_mode[m]);
+			st->prev_mode[m] = NULL;
+		}
+	}
 	graph_free(st->prev);
 	st->prev = g;
 	return 0;
 fail:
-	free(text);
-	state_buf_unref(gb);
-	state_buf_unref(fb);
-	state_buf_unref(db);
-	graph_delta_free(d);
+	for (m = 0; m < GRAPH_GROUP_MAX; m++) {
+		mode_pub_release(&pub[m]);
+		if (gm[m] != g)
+			graph_free(gm[m]);
+	}
 	graph_free(g);
 	pthread_mutex_lock(&st->pub_lock);
 	st->n_build_errors++;
 	pthread_mutex_unlock(&st->pub_lock);
 	log_warnx_limited("pipeline", 10, "cannot build the graph: %s",
 	    strerror(-rc));
+	return rc;
+}
+
+int
+state_want(struct state *st, unsigned mode, int streams)
+{
+	struct mode_pub pub, old;
+	struct graph *gm = NULL;
+	bool have;
+	int rc = 0;
+
+	if (mode >= GRAPH_GROUP_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&st->pub_lock);
+	st->mode_wanted_ms[mode] = clock_mono_ms();
+	if (streams > 0)
+		st->mode_streams[mode]++;
+	else if (streams < 0 && st->mode_streams[mode] > 0)
+		st->mode_streams[mode]--;
+	have = st->seq == 0 || st->pub[mode].seq == st->seq;
+	pthread_mutex_unlock(&st->pub_lock);
+	if (have || streams < 0)
+		return 0;
+
+	/* Not computed for the last sample: fold it now from the process
+	 * graph, once; later samples keep it up to date. */
+	pthread_mutex_lock(&st->build_lock);
+	pthread_mutex_lock(&st->pub_lock);
+	have = st->seq == 0 || st->pub[mode].seq == st->seq ||
+	    st->prev == NULL;
+	uint64_t seq = st->seq;
+	pthread_mutex_unlock(&st->pub_lock);
+	if (!have && (rc = mode_build(st, mode, st->prev, seq, &pub,
+	    &gm)) == 0) {
+		pthread_mutex_lock(&st->pub_lock);
+		mode_publish(st, mode, &pub, &old);
+		pthread_mutex_unlock(&st->pub_lock);
+		mode_pub_release(&old);
+		mode_keep(st, mode, gm, seq);
+	}
+	pthread_mutex_unlock(&st->build_lock);
 	return rc;
 }
 
@@ -491,10 +653,23 @@ state_check_rules(struct state *st, bool force, char *errbuf, size_t errlen)
 void
 state_get(struct state *st, struct state_view *v)
 {
+	state_get_mode(st, GRAPH_GROUP_PROCESS, v);
+}
+
+void
+state_get_mode(struct state *st, unsigned mode, struct state_view *v)
+{
+	struct mode_pub *p;
+
+	if (mode >= GRAPH_GROUP_MAX)
+		mode = GRAPH_GROUP_PROCESS;
 	pthread_mutex_lock(&st->pub_lock);
-	v->graph = state_buf_ref(st->graph);
-	v->full = state_buf_ref(st->full);
-	v->delta = state_buf_ref(st->delta);
+	p = &st->pub[mode];
+	/* Only what is of the current sample: a mode not yet folded for it
+	 * has nothing to give (the caller asks state_want first). */
+	v->graph = p->seq == st->seq ? state_buf_ref(p->graph) : NULL;
+	v->full = p->seq == st->seq ? state_buf_ref(p->full) : NULL;
+	v->delta = p->seq == st->seq ? state_buf_ref(p->delta) : NULL;
 	v->status = state_buf_ref(st->status);
 	v->seq = st->seq;
 	v->status_seq = st->status_seq;

@@ -92,7 +92,19 @@ struct state_view {
 	uint64_t status_seq;		/* bumps on each collector change */
 };
 
+/* The process graph's view. */
 void state_get(struct state *st, struct state_view *v);
+/* The view of group mode `mode` (enum graph_group). */
+void state_get_mode(struct state *st, unsigned mode, struct state_view *v);
+
+/*
+ * Says that mode is looked at: an /api/graph request (streams 0), a
+ * stream client arriving (+1) or leaving (-1).  A mode is folded with each
+ * sample while stream clients use it or for a minute after a request;
+ * when it is not folded for the current sample yet, this does it now.
+ * Returns 0, -EINVAL (bad mode) or -ENOMEM.
+ */
+int state_want(struct state *st, unsigned mode, int streams);
 void state_view_release(struct state_view *v);
 
 struct stream_stats;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "group.h"
 #include "log.h"
 
 enum stream_send {
@@ -33,6 +34,8 @@ struct stream_client {
 	bool closing;		/* under s->lock */
 	uint64_t seen_gen;	/* under s->lock */
 	uint64_t sent_seq, sent_status_seq;	/* sender thread only */
+	unsigned mode;		/* enum graph_group, from ?group= */
+	bool wants;		/* counted in state_want */
 	struct stream_client *next;
 };
 
@@ -135,7 +138,7 @@ send_current(struct stream_client *c)
 	enum stream_send kind = STREAM_SEND_NONE;
 	bool resync = false, status = false;
 
-	state_get(s->st, &v);
+	state_get_mode(s->st, c->mode, &v);
 	if (v.seq != 0 && v.seq != c->sent_seq && v.full != NULL) {
 		if (c->sent_seq != 0 && v.seq == c->sent_seq + 1 &&
 		    v.delta != NULL) {
@@ -222,6 +225,9 @@ ws_connect(const struct mg_connection *conn, void *cbdata)
 		return 1;
 	}
 	c->s = s;
+	/* http.c refused a bad group before the handshake. */
+	(void)graph_group_from_query(mg_get_request_info(conn)->query_string,
+	    &c->mode);
 	/* Counted from now, so the cap holds across concurrent handshakes. */
 	c->next = s->clients;
 	s->clients = c;
@@ -229,6 +235,7 @@ ws_connect(const struct mg_connection *conn, void *cbdata)
 	s->stats.accepted++;
 	pthread_mutex_unlock(&s->lock);
 	mg_set_user_connection_data(conn, c);
+	c->wants = state_want(s->st, c->mode, 1) == 0;
 	return 0;
 }
 
@@ -312,6 +319,8 @@ stream_connection_closed(struct stream *s, const struct mg_connection *conn)
 	pthread_mutex_unlock(&s->lock);
 	if (c->started)
 		pthread_join(c->thread, NULL);
+	if (c->wants)
+		(void)state_want(s->st, c->mode, -1);
 	pthread_mutex_lock(&s->lock);
 	for (pp = &s->clients; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
