@@ -85,6 +85,12 @@ pause.addEventListener('click', () => {
 	pause.classList.toggle('active', view.paused);
 	status.update();
 });
+const groupBy = $('group-by');
+groupBy.value = view.groupBy;
+groupBy.addEventListener('change', () => {
+	view.setGroupBy(groupBy.value);
+	status.update();
+});
 $('btn-fit').addEventListener('click', () => view.network.fit({animation: {duration: 400}}));
 $('btn-relayout').addEventListener('click', () => view.relayout());
 document.addEventListener('keydown', (ev) => {

@@ -30,9 +30,14 @@ PORTS = {"nginx": 443, "postgres": 5432, "redis-server": 6379, "rabbitmq": 5672,
          "gunicorn": 8000, "sshd": 22, "java": 8080, "mysqld": 3306, "dockerd": 2375}
 
 
+CONTAINERS = {"redis-server": ("shop-cache", "5f1c0d9e8b7a" * 5 + "0123"),
+              "rabbitmq": ("events", "a1b2c3d4e5f6" * 5 + "7788")}
+
+
 class World:
     def __init__(self, procs, udp, seed):
         self.rng = random.Random(seed)
+        self.roots = {}
         self.udp = udp
         self.lock = threading.Lock()
         self.seq = 0
@@ -50,11 +55,24 @@ class World:
         pid = self.nextpid
         nid = "p:%d:%d" % (pid, 1700000000000 + pid)
         listen = [{"proto": "tcp", "addr": "0.0.0.0", "port": PORTS[name]}] if name in PORTS else []
-        self.nodes[nid] = {"id": nid, "kind": "process", "pid": pid, "ppid": 1, "name": name,
-                           "label": name, "type": typ, "user": self.rng.choice(["root", "www", "alice"]),
-                           "exe": "/usr/bin/" + name,
-                           "cmdline": "%s --worker %d <script>alert(1)</script>" % (name, pid),
-                           "listen": listen}
+        # Same-name processes are one program tree under the first one; two
+        # names run in containers, as webd would report them.
+        root = self.roots.setdefault(name, nid)
+        user = self.rng.choice(["root", "www", "alice"])
+        node = {"id": nid, "kind": "process", "pid": pid,
+                "ppid": 1 if root == nid else self.nodes[root]["pid"], "name": name,
+                "label": name, "type": typ, "user": user,
+                "exe": "/usr/bin/" + name,
+                "cmdline": "%s --worker %d <script>alert(1)</script>" % (name, pid),
+                "listen": listen, "service": name + ".service"}
+        groups = {"program": root, "service": "s:" + name + ".service",
+                  "container": root, "user": "u:" + user}
+        if name in CONTAINERS:
+            cname, cid = CONTAINERS[name]
+            node["container"] = {"runtime": "docker", "id": cid, "name": cname}
+            groups["container"] = "c:docker:" + cid
+        node["groups"] = groups
+        self.nodes[nid] = node
         return nid
 
     def procs(self):
@@ -187,12 +205,14 @@ class Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self):
         w = self.world
-        if self.path == "/api/graph":
+        # The UI asks for ?group=process: the mock's graph is that already.
+        path = self.path.split("?", 1)[0]
+        if path == "/api/graph":
             with w.lock:
                 return self.send_json(w.graph())
-        if self.path == "/api/status":
+        if path == "/api/status":
             return self.send_json({"collector": "connected", "version": "mock"})
-        if self.path == "/api/stream":
+        if path == "/api/stream":
             return self.stream()
         if self.path.startswith("/icons/"):
             return self.send_error(404)

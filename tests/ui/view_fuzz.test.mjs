@@ -98,6 +98,7 @@ function rng(seed) {
 	};
 }
 
+const MODES = ['process', 'program', 'service', 'container', 'user'];
 const NAMES = ['nginx', 'postgres', 'python3', 'node', 'java', 'redis', 'sshd', 'chrome'];
 
 function check(view, model, removed = []) {
@@ -153,12 +154,22 @@ describe('GraphView against a fake vis', () => {
 			let removed = [];
 			view.nodes.on('remove', (_, p) => removed.push(...p.items));
 			let next = 1;
-			const procs = new Map(), edgesById = new Map();
+			const procs = new Map(), edgesById = new Map(), roots = new Map();
 			const newProc = () => {
 				const pid = next++;
 				const name = NAMES[Math.floor(r() * NAMES.length)];
+				// webd's group ids: a program tree's top, a unit, a
+				// container, a user (the top may be gone: ids are keys)
+				if (!roots.has(name) || r() < 0.1)
+					roots.set(name, `p:${pid}:1`);
+				const inCtr = r() < 0.3;
 				const n = {id: `p:${pid}:1`, kind: 'process', pid, name, label: name,
-				    type: r() < 0.5 ? 'app' : 'service'};
+				    type: r() < 0.5 ? 'app' : 'service',
+				    groups: {program: roots.get(name), service: 's:' + name + '.service',
+				        container: inCtr ? 'c:docker:' + name : roots.get(name),
+				        user: 'u:' + (pid % 3)}};
+				if (inCtr)
+					n.container = {runtime: 'docker', id: name, name: ''};
 				procs.set(n.id, n);
 				return n;
 			};
@@ -183,6 +194,7 @@ describe('GraphView against a fake vis', () => {
 			await new Promise((res) => setTimeout(res, 5));
 			let seq = 0;
 			let sawGrouped = false, sawUngroupedAfter = false;
+			const modesSeen = new Set();
 			for (let step = 0; step < 400; step++) {
 				const d = {type: 'delta', seq: ++seq, nodes: {add: [], update: [], remove: []},
 				    edges: {add: [], update: [], remove: []}};
@@ -232,6 +244,26 @@ describe('GraphView against a fake vis', () => {
 					view.expand(NAMES[Math.floor(r() * NAMES.length)]);
 				if (r() < 0.05)
 					view.collapse(NAMES[Math.floor(r() * NAMES.length)]);
+				if (r() < 0.04)
+					view.setGroupBy(MODES[Math.floor(r() * MODES.length)]);
+				if (r() < 0.05 && procs.size) {
+					const ids = [...procs.keys()];
+					const g = procs.get(ids[Math.floor(r() * ids.length)]).groups[view.groupBy];
+					if (g && r() < 0.5)
+						view.expand(g);
+					else if (g)
+						view.collapse(g);
+				}
+				if (r() < 0.03) {
+					const f = view.filters.hiddenContainers;
+					const c = NAMES[Math.floor(r() * NAMES.length)];
+					if (f.has(c))
+						f.delete(c);
+					else
+						f.add(c);
+					view.filterVersion++;
+				}
+				modesSeen.add(view.groupBy);
 				if (r() < 0.05) {
 					view.filters.udp = !view.filters.udp;
 					view.filterVersion++;
@@ -245,6 +277,7 @@ describe('GraphView against a fake vis', () => {
 			}
 			assert.ok(view.stats.renders > 200);
 			assert.ok(sawGrouped, 'grouping never switched on');
+			assert.ok(modesSeen.size >= 3, 'group-by barely changed: ' + [...modesSeen]);
 			assert.ok(sawUngroupedAfter, 'grouping never switched off again');
 		});
 	}

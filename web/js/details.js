@@ -4,7 +4,7 @@
 import {el, clear, $, ellipsize} from './dom.js';
 import {MAX_CONNS_SHOWN} from './config.js';
 import {listenText, reasonText, statesText, nodeName, kv, connTable, focusNode,
-    addrNameText} from './format.js';
+    addrNameText, containerText} from './format.js';
 
 export class Details {
 	constructor(view) {
@@ -25,7 +25,7 @@ export class Details {
 				return;
 			const n = view.nodes.get(p.nodes[0]);
 			if (n && n.kind === 'group') {
-				view.expand(n.name);
+				view.expand(n.expandKey ?? n.name);
 				this.close();
 			}
 		});
@@ -91,8 +91,10 @@ export class Details {
 		if (n.kind === 'group')
 			btns.append(el('button', {text: 'Expand', onclick: () => {
 				this.close();
-				v.expand(n.name);
+				v.expand(n.expandKey ?? n.name);
 			}}));
+		else if (n.groupKey && v.expanded.has(n.groupKey) && n.kind === 'process')
+			btns.append(el('button', {text: 'Collapse group', onclick: () => v.collapse(n.groupKey)}));
 		else if (v.expanded.has(n.name) && n.kind === 'process')
 			btns.append(el('button', {text: 'Collapse ' + n.name, onclick: () => v.collapse(n.name)}));
 		this.box.append(btns);
@@ -112,6 +114,8 @@ export class Details {
 			this.box.append(kv([
 			    ['kind', n.kind], ['type', n.type], ['name', n.name], ['pid', n.pid],
 			    ['ppid', n.ppid], ['user', n.user], ['exe', n.exe, 'mono'],
+			    ['service', n.service], ['container', containerText(n.container)],
+			    ['network namespace', n.netns],
 			    ['command line', n.cmdline, 'mono wrap'], ['address', n.addr],
 			    ['DNS name', addrNameText(v.model, n.addr)], ['port', n.port], ['listening', listenText(n.listen), 'mono'],
 			    ['pinned', v.pins.has(n.id) ? 'yes (drag to move, Unpin to release)' : ''],

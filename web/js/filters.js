@@ -40,6 +40,21 @@ export class Filters {
 		this.box.append(this.check('UDP', f.udp, (c) => { f.udp = c; rerender(); }));
 		this.box.append(this.check('External hosts', f.externals, (c) => { f.externals = c; rerender(); }));
 		this.box.append(this.check('Port labels on edges', f.ports, (c) => { f.ports = c; rerender(); }));
+		this.containersBox = el('div', {class: 'types'});
+		this.knownContainers = this.knownContainers || new Map();
+		if (this.knownContainers.size) {
+			this.box.append(el('h3', {text: 'Containers'}));
+			this.box.append(this.containersBox);
+		}
+		for (const [cid, title] of this.knownContainers) {
+			this.containersBox.append(this.check(title, !f.hiddenContainers.has(cid), (c) => {
+				if (c)
+					f.hiddenContainers.delete(cid);
+				else
+					f.hiddenContainers.add(cid);
+				rerender();
+			}));
+		}
 		this.box.append(el('h3', {text: 'Types'}));
 		this.typesBox = el('div', {class: 'types'});
 		this.box.append(this.typesBox);
@@ -56,7 +71,8 @@ export class Filters {
 
 	active() {
 		const f = this.view.filters;
-		return !f.tcp || !f.udp || !f.externals || f.hiddenTypes.size > 0;
+		return !f.tcp || !f.udp || !f.externals || f.hiddenTypes.size > 0 ||
+		    f.hiddenContainers.size > 0;
 	}
 
 	// Types from user rules that we have no name for get a checkbox too.
@@ -66,6 +82,13 @@ export class Filters {
 			const k = it.item.typeKey;
 			if (k && !this.known.has(k)) {
 				this.known.add(k);
+				added = true;
+			}
+		}
+		// Each container seen gets its own checkbox.
+		for (const [cid, box] of this.view.containers) {
+			if (!this.knownContainers.has(cid)) {
+				this.knownContainers.set(cid, box.title);
 				added = true;
 			}
 		}

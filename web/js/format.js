@@ -11,6 +11,15 @@ export function listenText(l) {
 	    .join(', ') + (l.length > 30 ? ' …' : '');
 }
 
+// A container as people name it: its name, else runtime and short id.
+export function containerText(c) {
+	if (!c || typeof c !== 'object' || !c.id)
+		return '';
+	if (c.name)
+		return String(c.name);
+	return (c.runtime ? c.runtime + ' ' : '') + String(c.id).slice(0, 12);
+}
+
 export function reasonText(r) {
 	if (typeof r !== 'string' || !r)
 		return '';

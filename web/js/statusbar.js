@@ -37,7 +37,8 @@ export class StatusBar {
 		        el('b', {text: String(c.edges ?? m.edges.size)}), ' edges · ',
 		        el('b', {text: String(c.sockets ?? '–')}), ' sockets'),
 		    el('span', {class: 'st-item muted'}, 'shown ' + visibleCount(v.shownN) + ' nodes, ' +
-		        visibleCount(v.shownE) + ' edges' + (v.grouped ? ' · grouped by name' : '')));
+		        visibleCount(v.shownE) + ' edges' + (v.groupBy !== 'process' ? ' · by ' + v.groupBy : '') +
+		        (v.grouped ? ' · crowded names grouped' : '')));
 		if (meta.privileged === false)
 			this.box.append(el('span', {class: 'st-item warn', text: 'Not privileged: other users\' processes are not shown'}));
 		if (m.collector && m.collector.error)

@@ -37,7 +37,7 @@ export class Stream {
 		const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
 		let ws;
 		try {
-			ws = new WebSocket(proto + '//' + location.host + '/api/stream');
+			ws = new WebSocket(proto + '//' + location.host + '/api/stream?group=process');
 		} catch (e) {
 			this.socketFailed();
 			return;
@@ -122,7 +122,7 @@ export class Stream {
 			return;
 		this.fetching = true;
 		try {
-			const r = await fetch('/api/graph', {cache: 'no-store'});
+			const r = await fetch('/api/graph?group=process', {cache: 'no-store'});
 			if (!r.ok)
 				throw new Error('HTTP ' + r.status);
 			const graph = await r.json();

@@ -4,7 +4,7 @@ import {el, clear, $, ellipsize} from './dom.js';
 import {typeInfo} from './config.js';
 import {builtinIcon} from './icons.js';
 import {listenText, reasonText, statesText, nodeName, kv, endpointText,
-    addrNameText} from './format.js';
+    addrNameText, containerText} from './format.js';
 
 export class Tooltip {
 	constructor(view) {
@@ -55,6 +55,7 @@ export class Tooltip {
 			    ['name', n.name], ['label', n.apiLabel !== n.name ? n.apiLabel : ''],
 			    ['type', n.kind === 'process' ? n.type : t.label],
 			    ['pid', n.pid], ['user', n.user], ['exe', n.exe, 'mono'],
+			    ['service', n.service], ['container', containerText(n.container)],
 			    ['cmdline', ellipsize(n.cmdline, 300), 'mono'],
 			    ['address', n.addr], ['DNS name', addrNameText(this.view.model, n.addr)],
 			    ['port', n.port],

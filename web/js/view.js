@@ -10,8 +10,10 @@ import {iconFor} from './icons.js';
 import {Pins} from './layout.js';
 import {FONT, NODE_FIELDS, EDGE_FIELDS, looks} from './view_looks.js';
 import {layoutGlue} from './view_layout.js';
+import {groups, savedGroupBy} from './view_groups.js';
 
 export {typeKey} from './view_looks.js';
+export {GROUP_MODES} from './view_groups.js';
 
 export class GraphView {
 	constructor(container, model) {
@@ -21,11 +23,13 @@ export class GraphView {
 		this.network = new vis.Network(container, {nodes: this.nodes, edges: this.edges},
 		    this.options(false));
 		this.pins = new Pins();
-		this.filters = {hiddenTypes: new Set(), tcp: true, udp: true, externals: true,
-		    ports: true};
+		this.filters = {hiddenTypes: new Set(), hiddenContainers: new Set(), tcp: true,
+		    udp: true, externals: true, ports: true};
 		this.filterVersion = 0;	// bumped by the filter panel
 		this.expanded = new Set();
 		this.grouped = false;
+		this.groupBy = savedGroupBy();	// view_groups.js GROUP_MODES
+		this.containers = new Map();	// container id -> {title, ids: Set of view ids}
 		this.paused = false;
 		this.initialDone = false;
 		this.big = false;
@@ -44,6 +48,7 @@ export class GraphView {
 		this.loners = new Set();	// placed with no peer; moved once on the first edge
 
 		this.network.on('dragEnd', (p) => this.onDragEnd(p));
+		this.network.on('beforeDrawing', (ctx) => this.drawContainers(ctx));
 		this.network.on('stabilizationIterationsDone', () => this.settled());
 	}
 
@@ -103,10 +108,13 @@ export class GraphView {
 
 		const vn = new Map();
 		const viewOf = new Map();
+		const opened = new Set();
+		this.foldByMode(m, vn, viewOf, opened);
 		if (this.grouped) {
+			// Above GROUP_ON processes, what is still alone goes by name.
 			const byName = new Map();
 			for (const n of m.nodes.values()) {
-				if (n.kind !== 'process')
+				if (n.kind !== 'process' || viewOf.has(n.id) || opened.has(n.id))
 					continue;
 				const name = String(n.name ?? n.label ?? '');
 				let l = byName.get(name);
@@ -118,7 +126,7 @@ export class GraphView {
 				if (members.length < 2 || this.expanded.has(name))
 					continue;
 				const gid = 'g:' + name;
-				vn.set(gid, {id: gid, group: true, name, members});
+				vn.set(gid, {id: gid, group: true, name, key: name, members});
 				for (const n of members)
 					viewOf.set(n.id, gid);
 			}
@@ -150,6 +158,7 @@ export class GraphView {
 			b.rawIds.push(e.id);
 			b.raws.push(e);
 		}
+		this.boxContainers(m, viewOf);
 		return {vn, ve, viewOf, procs};
 	}
 
@@ -427,7 +436,7 @@ export class GraphView {
 	}
 }
 
-Object.assign(GraphView.prototype, looks, layoutGlue);
+Object.assign(GraphView.prototype, looks, layoutGlue, groups);
 
 // Keys the diff looks at besides the API data; API fields are compared
 // through the raw signature.

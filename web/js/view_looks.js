@@ -10,7 +10,7 @@ export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Ne
 
 // The API fields copied onto vis items (tests and tooltips read them).
 export const NODE_FIELDS = ['kind', 'pid', 'ppid', 'name', 'type', 'user', 'exe', 'cmdline',
-    'listen', 'addr', 'port', 'start_ms'];
+    'listen', 'addr', 'port', 'start_ms', 'service', 'container', 'netns'];
 // Edge items leave out the connection list (it can be long); the panels
 // read it from the model.
 export const EDGE_FIELDS = ['proto', 'count', 'server_port', 'reason', 'states'];
@@ -33,9 +33,12 @@ export const looks = {
 			for (const n of b.members)
 				types.set(n.type, (types.get(n.type) || 0) + 1);
 			const type = [...types.entries()].sort((a, c) => c[1] - a[1])[0][0];
-			it = {id: b.id, kind: 'group', name: b.name, type,
+			it = {id: b.id, kind: 'group', name: b.name, type, expandKey: b.key,
 			    count: b.members.length, pids: b.members.map((n) => n.pid),
 			    members: b.members.map((n) => n.id)};
+			const cids = new Set(b.members.map((n) => n.container && n.container.id));
+			if (cids.size === 1 && [...cids][0])
+				it.containerId = [...cids][0];
 			label = ellipsize(b.name, LABEL_MAX) + '  ×' + b.members.length;
 		} else {
 			const n = b.raw;
@@ -45,6 +48,10 @@ export const looks = {
 					it[f] = n[f];
 			}
 			it.apiLabel = n.label;
+			if (n.container && n.container.id)
+				it.containerId = n.container.id;
+			if (n.groups && typeof n.groups[this.groupBy] === 'string')
+				it.groupKey = n.groups[this.groupBy];
 			label = ellipsize(n.label ?? n.name ?? n.addr ?? n.id, LABEL_MAX);
 			if (n.kind === 'process' && n.pid !== undefined)
 				label += '\n' + n.pid;
@@ -66,7 +73,7 @@ export const looks = {
 			    ghost ? {enabled: true, color: 'rgba(220,38,38,0.8)', size: 16, x: 0, y: 0} :
 			    {enabled: false},
 			opacity: Math.round(alpha * 10) / 10,
-			hidden: this.nodeHidden(k, it.kind),
+			hidden: this.nodeHidden(k, it.kind, it.containerId),
 			// Pins hold only while physics runs: vis will not let anyone
 			// drag a fixed node, and the user may want to move a pin.
 			fixed: pinned && this.layoutRunning ? {x: true, y: true} : {x: false, y: false},
@@ -77,8 +84,10 @@ export const looks = {
 		return it;
 	},
 
-	nodeHidden(k, kind) {
+	nodeHidden(k, kind, containerId) {
 		if (kind === 'external' && !this.filters.externals)
+			return true;
+		if (containerId && this.filters.hiddenContainers.has(containerId))
 			return true;
 		return this.filters.hiddenTypes.has(k);
 	},
