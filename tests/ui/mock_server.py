@@ -57,7 +57,9 @@ class World:
         listen = [{"proto": "tcp", "addr": "0.0.0.0", "port": PORTS[name]}] if name in PORTS else []
         # Same-name processes are one program tree under the first one; two
         # names run in containers, as webd would report them.
-        root = self.roots.setdefault(name, nid)
+        root = self.roots.get(name)
+        if root not in self.nodes:      # the tree's top is gone: a new tree
+            root = self.roots[name] = nid
         user = self.rng.choice(["root", "www", "alice"])
         node = {"id": nid, "kind": "process", "pid": pid,
                 "ppid": 1 if root == nid else self.nodes[root]["pid"], "name": name,

@@ -83,6 +83,9 @@ describe('live map at scale (mock server)', {concurrency: false}, () => {
 		});
 		page.on('pageerror', (e) => consoleErrors.push('page error: ' + e.message));
 		await page.goto(url);
+		// Grouping by name above 150 processes is what this file tests:
+		// the process mode (webd's groups are ui.test.mjs's).
+		await page.selectOption('#group-by', 'process');
 		await waitFor('the first layout', () => page.evaluate(() =>
 		    window.procnet && window.procnet.nodes.length > 0 && !window.procnet.view.layoutRunning), 60000);
 	});

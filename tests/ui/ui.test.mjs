@@ -538,6 +538,48 @@ describe('live map in the browser', {concurrency: false}, () => {
 		assert.ok(fs.statSync(file).size > 10000);
 	});
 
+	it('groups by the selector, expands a group in place, and goes back', async () => {
+		const pid = peers.db.pid;
+		// webd gives every process its group per mode
+		const groups = await page.evaluate((pid) => {
+			for (const n of window.procnet.model.nodes.values())
+				if (n.pid === pid)
+					return n.groups;
+			return null;
+		}, pid);
+		assert.ok(groups && groups.program && groups.user && groups.service && groups.container,
+		    'no groups on the db peer: ' + JSON.stringify(groups));
+		assert.equal(await page.inputValue('#group-by'), 'program');
+		// Every peer runs as one user: by user they are one node.
+		await page.selectOption('#group-by', 'user');
+		const g = await waitFor('a user group holding the db peer', async () => {
+			const n = await nodeOfPid(pid);
+			return n && n.kind === 'group' && n.count >= 5 ? n : null;
+		});
+		assert.equal(g.id, 'g:' + groups.user);
+		assert.match(g.label, new RegExp('×' + g.count));
+		assert.match(await page.textContent('#status'), /by user/);
+		// Double-click expands it where it was.
+		const at = await page.evaluate((id) => window.procnet.network.getPositions([id])[id], g.id);
+		await page.evaluate((id) => window.procnet.network.emit('doubleClick',
+		    {nodes: [id], edges: []}), g.id);
+		const alone = await waitFor('the db peer drawn alone', async () => {
+			const n = await nodeOfPid(pid);
+			return n && n.kind === 'process' ? n : null;
+		});
+		assert.equal(alone.groupKey, groups.user);
+		const pos = await page.evaluate((id) => window.procnet.network.getPositions([id])[id], alone.id);
+		assert.ok(Math.hypot(pos.x - at.x, pos.y - at.y) < 1500, 'expanded far from the group');
+		assert.equal(await page.evaluate((id) => window.procnet.nodes.get(id), g.id), null);
+		// Back to programs: the peers are their own programs again.
+		await page.selectOption('#group-by', 'program');
+		await waitFor('db alone by program', async () => {
+			const n = await nodeOfPid(pid);
+			return n && n.kind === 'process' && n.id === groups.program;
+		});
+		assert.equal(await page.evaluate(() => localStorage.getItem('procnet.groupBy')), 'program');
+	});
+
 	it('holds changes while paused and applies them on resume', async () => {
 		await page.click('#btn-pause');
 		const held = await startPeer('held', ['--connect', 'tcp:' + peers.db.tcp + ':1']);
@@ -657,7 +699,7 @@ describe('live map in the browser', {concurrency: false}, () => {
 	it('keeps working on polling when the WebSocket is refused', async () => {
 		const p2 = await ctx.newPage();
 		p2.on('pageerror', (e) => consoleErrors.push('page error (polling): ' + e.message));
-		await p2.routeWebSocket(/\/api\/stream$/, (ws) => ws.close());
+		await p2.routeWebSocket(/\/api\/stream(\?.*)?$/, (ws) => ws.close());
 		await p2.goto(webdUrl);
 		await waitFor('polling mode with the graph', () => p2.evaluate(() =>
 		    window.procnet && window.procnet.stream.mode === 'polling' &&
