@@ -18,6 +18,7 @@
 #define NAME_MAX_LEN	256
 
 struct centry {
+	char runtime[16];
 	char id[CGROUP_ID_MAX];
 	char name[NAME_MAX_LEN];
 	int64_t miss_ms;	/* when looked up in vain; 0 = found */
@@ -218,10 +219,11 @@ container_name(struct container_names *cn, const char *runtime,
 	bool ok = false;
 	size_t i;
 
-	if (!safe_id(id))
+	if (!safe_id(id) || strlen(runtime) >= sizeof(e->runtime))
 		return "";
 	for (i = 0; i < cn->n; i++)
-		if (strcmp(cn->ents[i].id, id) == 0) {
+		if (strcmp(cn->ents[i].id, id) == 0 &&
+		    strcmp(cn->ents[i].runtime, runtime) == 0) {
 			e = &cn->ents[i];
 			break;
 		}
@@ -234,6 +236,7 @@ container_name(struct container_names *cn, const char *runtime,
 		e = &cn->ents[cn->n++];
 		memset(e, 0, sizeof(*e));
 		memcpy(e->id, id, strlen(id) + 1);
+		memcpy(e->runtime, runtime, strlen(runtime) + 1);
 	}
 	e->name[0] = '\0';
 	if (strcmp(runtime, "docker") == 0)

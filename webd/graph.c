@@ -361,13 +361,13 @@ graph_new_like(const struct graph *src)
 void *
 graph_alloc(struct graph *g, size_t n)
 {
-	return graph_arena_alloc(g->priv, n);
+	return arena_alloc(g->priv, n);
 }
 
 const char *
 graph_strdup(struct graph *g, const char *s)
 {
-	return graph_arena_strdup(g->priv, s);
+	return arena_strdup(g->priv, s);
 }
 
 const struct graph_node *
