@@ -540,41 +540,55 @@ describe('live map in the browser', {concurrency: false}, () => {
 
 	it('groups by the selector, expands a group in place, and goes back', async () => {
 		const pid = peers.db.pid;
+		// What is drawn for a pid, as plain values.
+		const drawn = () => page.evaluate((pid) => {
+			const l = window.procnet.nodes.get({filter: (n) => n.pid === pid ||
+			    (Array.isArray(n.pids) && n.pids.includes(pid))});
+			if (!l.length)
+				return null;
+			const n = l[0];
+			const at = window.procnet.network.getPositions([n.id])[n.id];
+			return {id: n.id, kind: n.kind, count: n.count || 0, label: String(n.label),
+			    groupKey: n.groupKey || null, x: at ? at.x : null, y: at ? at.y : null};
+		}, pid);
 		// webd gives every process its group per mode
 		const groups = await page.evaluate((pid) => {
 			for (const n of window.procnet.model.nodes.values())
 				if (n.pid === pid)
-					return n.groups;
-			return null;
-		}, pid);
+					return JSON.stringify(n.groups || null);
+			return 'null';
+		}, pid).then(JSON.parse);
 		assert.ok(groups && groups.program && groups.user && groups.service && groups.container,
 		    'no groups on the db peer: ' + JSON.stringify(groups));
 		assert.equal(await page.inputValue('#group-by'), 'program');
-		// Every peer runs as one user: by user they are one node.
-		await page.selectOption('#group-by', 'user');
-		const g = await waitFor('a user group holding the db peer', async () => {
-			const n = await nodeOfPid(pid);
-			return n && n.kind === 'group' && n.count >= 5 ? n : null;
-		});
-		assert.equal(g.id, 'g:' + groups.user);
-		assert.match(g.label, new RegExp('×' + g.count));
-		assert.match(await page.textContent('#status'), /by user/);
-		// Double-click expands it where it was.
-		const at = await page.evaluate((id) => window.procnet.network.getPositions([id])[id], g.id);
-		await page.evaluate((id) => window.procnet.network.emit('doubleClick',
-		    {nodes: [id], edges: []}), g.id);
-		const alone = await waitFor('the db peer drawn alone', async () => {
-			const n = await nodeOfPid(pid);
-			return n && n.kind === 'process' ? n : null;
-		});
-		assert.equal(alone.groupKey, groups.user);
-		const pos = await page.evaluate((id) => window.procnet.network.getPositions([id])[id], alone.id);
-		assert.ok(Math.hypot(pos.x - at.x, pos.y - at.y) < 1500, 'expanded far from the group');
-		assert.equal(await page.evaluate((id) => window.procnet.nodes.get(id), g.id), null);
-		// Back to programs: the peers are their own programs again.
-		await page.selectOption('#group-by', 'program');
+		try {
+			// Every peer runs as one user: by user they are one node.
+			await page.selectOption('#group-by', 'user');
+			const g = await waitFor('a user group holding the db peer', async () => {
+				const n = await drawn();
+				return n && n.kind === 'group' && n.count >= 5 ? n : null;
+			});
+			assert.equal(g.id, 'g:' + groups.user);
+			assert.match(g.label, new RegExp('×' + g.count));
+			assert.match(await page.textContent('#status'), /by user/);
+			// Double-click expands it where it was.
+			await page.evaluate((id) => window.procnet.network.emit('doubleClick',
+			    {nodes: [id], edges: []}), g.id);
+			const alone = await waitFor('the db peer drawn alone', async () => {
+				const n = await drawn();
+				return n && n.kind === 'process' ? n : null;
+			});
+			assert.equal(alone.groupKey, groups.user);
+			assert.ok(Math.hypot(alone.x - g.x, alone.y - g.y) < 1500,
+			    'expanded far from the group: ' + JSON.stringify([g, alone]));
+			assert.equal(await page.evaluate((id) => Boolean(window.procnet.nodes.get(id)), g.id),
+			    false);
+		} finally {
+			// Back to programs: the peers are their own programs again.
+			await page.selectOption('#group-by', 'program');
+		}
 		await waitFor('db alone by program', async () => {
-			const n = await nodeOfPid(pid);
+			const n = await drawn();
 			return n && n.kind === 'process' && n.id === groups.program;
 		});
 		assert.equal(await page.evaluate(() => localStorage.getItem('procnet.groupBy')), 'program');

@@ -30,8 +30,13 @@ export const layoutGlue = {
 			let ps = [];
 			if (it.kind === 'group')
 				ps = it.members.map((id) => positions[id]).filter(Boolean);
-			else if (it.name !== undefined && positions['g:' + it.name])
-				ps = [positions['g:' + it.name]];
+			else {
+				// by mode (groupKey) or, above 150 processes, by name
+				const g = [it.groupKey, it.name].find((k) => k !== undefined &&
+				    positions['g:' + k]);
+				if (g !== undefined)
+					ps = [positions['g:' + g]];
+			}
 			if (ps.length) {
 				let x = 0, y = 0;
 				for (const p of ps) {
