@@ -154,7 +154,11 @@ process_node(struct build *b, long pi)
 	    arena_strdup(b->priv, res.type);
 	n->label = res.label == p->name ? p->name :
 	    arena_strdup(b->priv, res.label);
-	if (n->id == NULL || n->type == NULL || n->label == NULL)
+	/* a copy too: the rules may be reloaded while this graph lives */
+	n->rule_group = res.group[0] != '\0' ?
+	    arena_strdup(b->priv, res.group) : "";
+	if (n->id == NULL || n->type == NULL || n->label == NULL ||
+	    n->rule_group == NULL)
 		return -ENOMEM;
 	b->proc_node[pi] = ni;
 	return ni;

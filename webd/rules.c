@@ -42,7 +42,7 @@
 #define RULES_OPEN_FLAGS	(O_RDONLY | O_BINARY | O_CLOEXEC | O_NONBLOCK)
 
 const char *const field_names[F_MAX] = {
-	"match_pid", "match_name", "match_cmd", "type", "label",
+	"match_pid", "match_name", "match_cmd", "type", "label", "group",
 };
 
 const char *const kind_words[VAL_MAX] = {
@@ -176,7 +176,7 @@ ld_begin_rule(struct loader *ld, struct loc pos, enum val_kind kind)
 			pos = js_locate(ld->buf, ld->len, idx, NULL, false);
 		err_set(ld->err, ld->name, pos,
 		    "rule %zu: expected a mapping of match_pid/match_name/"
-		    "match_cmd, type and label, found %s", idx + 1,
+		    "match_cmd, type, label and group, found %s", idx + 1,
 		    kind_words[kind]);
 		return -EINVAL;
 	}
@@ -261,7 +261,8 @@ ld_field(struct loader *ld, const char *key, struct loc key_pos,
 			    best);
 		else
 			snprintf(hint, sizeof(hint), "; known fields are "
-			    "match_pid, match_name, match_cmd, type, label");
+			    "match_pid, match_name, match_cmd, type, label, "
+			    "group");
 		printable(shown, sizeof(shown), key);
 		if (ld->json)
 			key_pos = js_locate(ld->buf, ld->len, idx, key, false);
@@ -367,6 +368,7 @@ rules_free(struct rules *r)
 		matcher_free(&r->v[i].cmd);
 		free(r->v[i].type);
 		free(r->v[i].label);
+		free(r->v[i].group);
 	}
 	free(r->v);
 	pcre2_match_context_free(r->mctx);

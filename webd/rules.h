@@ -1,6 +1,6 @@
 /*
  * Rules that type processes: a YAML or JSON list of
- *   { match_pid, match_name, match_cmd, type (required), label }.
+ *   { match_pid, match_name, match_cmd, type (required), label, group }.
  * match_name is an exact name, match_cmd a substring; either may be a PCRE2
  * regex written /pattern/ or /pattern/i.  Every match field given must
  * match; the first matching rule wins; no match gives type "app" and the
@@ -72,6 +72,7 @@ const char *rules_source(const struct rules *r);	/* file name given to load */
 struct rules_result {
 	const char *type;	/* never NULL */
 	const char *label;	/* never NULL */
+	const char *group;	/* the rule's group: name, "" none; never NULL */
 	int rule;		/* index of the matching rule, -1 for the default */
 };
 

@@ -103,6 +103,8 @@ compile_rules(struct loader *ld, struct rules *rs)
 			ru->label = raw->sval[F_LABEL];
 			raw->sval[F_LABEL] = NULL;
 		}
+		ru->group = raw->sval[F_GROUP];
+		raw->sval[F_GROUP] = NULL;
 	}
 	rs->mctx = pcre2_match_context_create(NULL);
 	if (rs->mctx == NULL)
@@ -160,6 +162,7 @@ rules_match(const struct rules *r, const struct snap_process *p,
 
 	res->type = RULES_DEFAULT_TYPE;
 	res->label = p->name ? p->name : "";
+	res->group = "";
 	res->rule = -1;
 	for (size_t i = 0; r != NULL && i < r->n; i++) {
 		const struct rule *ru = &r->v[i];
@@ -175,6 +178,8 @@ rules_match(const struct rules *r, const struct snap_process *p,
 		res->type = ru->type;
 		if (ru->label != NULL)
 			res->label = ru->label;
+		if (ru->group != NULL)
+			res->group = ru->group;
 		res->rule = (int)i;
 		break;
 	}

@@ -22,6 +22,7 @@ enum field {
 	F_MATCH_CMD,
 	F_TYPE,
 	F_LABEL,
+	F_GROUP,
 	F_MAX
 };
 
@@ -56,6 +57,7 @@ struct rule {
 	struct matcher name, cmd;
 	char *type;
 	char *label;		/* NULL: the process name */
+	char *group;		/* a named group (group.h); NULL none */
 };
 
 struct rules {

@@ -256,6 +256,7 @@ struct yrule {
 	char *match_cmd;
 	char *type;
 	char *label;
+	char *group;
 };
 
 static const cyaml_schema_field_t yrule_fields[] = {
@@ -269,6 +270,8 @@ static const cyaml_schema_field_t yrule_fields[] = {
 	    1, RULES_MAX_STRING),
 	CYAML_FIELD_STRING_PTR("label", CYAML_FLAG_POINTER |
 	    CYAML_FLAG_OPTIONAL, struct yrule, label, 0, RULES_MAX_STRING),
+	CYAML_FIELD_STRING_PTR("group", CYAML_FLAG_POINTER |
+	    CYAML_FLAG_OPTIONAL, struct yrule, group, 1, RULES_MAX_STRING),
 	CYAML_FIELD_END
 };
 
@@ -338,7 +341,7 @@ rules_yaml_values(struct loader *ld)
 	for (unsigned i = 0; i < count; i++) {
 		struct raw_rule *r = &ld->raw[i];
 		char *s[F_MAX] = { NULL, v[i].match_name, v[i].match_cmd,
-		    v[i].type, v[i].label };
+		    v[i].type, v[i].label, v[i].group };
 
 		r->has[F_MATCH_PID] = v[i].match_pid != NULL;
 		if (v[i].match_pid != NULL)

@@ -17,6 +17,7 @@
 #include "graph.h"
 #include "graph_json.h"
 #include "group.h"
+#include "rules.h"
 #include "snapfix.h"
 
 static void
@@ -287,6 +288,46 @@ test_json(void **state)
 	graph_free(g);
 }
 
+/* A rule's group: the processes it matches are one node in program mode,
+ * even from different trees; other modes keep their own keys. */
+static void
+test_rule_group(void **state)
+{
+	static const char yaml[] = "- {match_name: postgres, type: database, "
+	    "group: orders database}\n";
+	struct snapshot_builder *b = snapshot_builder_new();
+	struct rules_error err;
+	struct rules *r = NULL;
+	struct snapshot *s;
+	struct graph *g, *f;
+	const struct graph_node *n;
+
+	(void)state;
+	assert_int_equal(rules_load_buffer(yaml, sizeof(yaml) - 1, "r.yaml",
+	    RULES_FORMAT_YAML, &r, &err), 0);
+	assert_int_equal(snapshot_builder_set_meta(b, "h", "linux", 1, true), 0);
+	proc(b, 100, 1, "postgres", "/usr/bin/postgres", "postgres");
+	proc(b, 400, 1, "postgres", "/usr/bin/postgres", "postgres");
+	snapfix_sock(b, SNAP_PROTO_TCP, SNAP_STATE_LISTEN, 100, "0.0.0.0",
+	    5432, NULL, 0);
+	snapfix_sock(b, SNAP_PROTO_TCP, SNAP_STATE_LISTEN, 400, "0.0.0.0",
+	    5433, NULL, 0);
+	assert_int_equal(snapshot_builder_finish(b, &s), 0);
+	assert_int_equal(graph_build(s, r, NULL, &g), 0);
+	snapshot_unref(s);
+	rules_free(r);		/* the graph keeps its own copies */
+	n = graph_find_node(g, "p:400:1400");
+	assert_string_equal(n->group[GRAPH_GROUP_PROGRAM], "n:orders database");
+	assert_string_equal(n->group[GRAPH_GROUP_USER], "u:postgres");
+	assert_int_equal(graph_group(g, GRAPH_GROUP_PROGRAM, &f), 0);
+	assert_int_equal(f->n_nodes, 1);
+	assert_string_equal(f->nodes[0].id, "n:orders database");
+	assert_string_equal(f->nodes[0].label, "orders database \xc3\x97" "2");
+	assert_int_equal(f->nodes[0].n_listen, 2);
+	graph_free(f);
+	graph_free(g);
+}
+
 static void
 test_query(void **state)
 {
@@ -326,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_self_edge),
 		cmocka_unit_test(test_ppid_loop),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_rule_group),
 		cmocka_unit_test(test_query),
 	};
 

@@ -303,7 +303,7 @@ static const struct bad_case bad_cases[] = {
 	  "'match_name'?" },
 	{ "bad-unknown-field.json", -EINVAL,
 	  "2:23: rule 2: unknown field 'colour'; known fields are match_pid, "
-	  "match_name, match_cmd, type, label" },
+	  "match_name, match_cmd, type, label, group" },
 	{ "bad-pid-type.yaml", -EINVAL,
 	  "1:14: rule 1: match_pid must be an integer, found a string" },
 	{ "bad-pid-string.json", -EINVAL,
@@ -329,10 +329,10 @@ static const struct bad_case bad_cases[] = {
 	  "1:15: rule 1: match_name: empty regex //" },
 	{ "bad-rule-not-mapping.yaml", -EINVAL,
 	  "3:3: rule 2: expected a mapping of match_pid/match_name/match_cmd, "
-	  "type and label, found a string" },
+	  "type, label and group, found a string" },
 	{ "bad-rule-not-mapping.json", -EINVAL,
 	  "1:38: rule 2: expected a mapping of match_pid/match_name/"
-	  "match_cmd, type and label, found a list" },
+	  "match_cmd, type, label and group, found a list" },
 	{ "bad-duplicate.yaml", -EINVAL,
 	  "3:3: rule 1: field 'type' is given twice" },
 	{ "bad-duplicate.json", -EINVAL,
@@ -452,7 +452,7 @@ test_odd_buffers(void **state)
 		{ "[\n  {\"match_name\": \"x\", \"type\": \"app\"},\n  \"oops\"\n]",
 		  RULES_FORMAT_AUTO,
 		  "mem:3:3: rule 2: expected a mapping of match_pid/match_name/"
-		  "match_cmd, type and label, found a string" },
+		  "match_cmd, type, label and group, found a string" },
 		{ "\xEF\xBB\xBF[{\"match_name\": \"x\", \"tpye\": \"app\"}]",
 		  RULES_FORMAT_AUTO,
 		  "mem:1:22: rule 1: unknown field 'tpye'; did you mean 'type'?" },
@@ -616,6 +616,57 @@ test_empty_list_ok(void **state)
 	rules_free(r);
 }
 
+/* `group:` names a group (webd/group.h), in YAML and JSON alike; an empty
+ * or non-string one is refused with its position. */
+static void
+test_group_field(void **state)
+{
+	static const char *const texts[] = {
+		"- {match_name: postgres, type: database, group: orders database}\n"
+		"- {match_name: redis, type: cache}\n",
+		"[{\"match_name\": \"postgres\", \"type\": \"database\", "
+		"\"group\": \"orders database\"},\n"
+		" {\"match_name\": \"redis\", \"type\": \"cache\"}]\n",
+	};
+	struct snap_process p;
+	struct rules_result res;
+	struct rules_error err;
+	struct rules *r = NULL;
+	char msg[2200];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		r = load_text(texts[i], i == 0 ? RULES_FORMAT_YAML :
+		    RULES_FORMAT_JSON);
+		memset(&p, 0, sizeof(p));
+		p.pid = 7;
+		p.name = "postgres";
+		p.cmdline = "postgres -D /srv";
+		rules_match(r, &p, &res);
+		assert_string_equal(res.group, "orders database");
+		p.name = "redis";
+		rules_match(r, &p, &res);
+		assert_string_equal(res.group, "");
+		p.name = "other";
+		rules_match(r, &p, &res);
+		assert_string_equal(res.group, "");
+		rules_free(r);
+	}
+	r = NULL;
+	assert_int_equal(rules_load_buffer("- {match_name: a, type: app}\n"
+	    "- {match_name: b, type: app, group: ''}\n", 69, "g.yaml",
+	    RULES_FORMAT_YAML, &r, &err), -EINVAL);
+	rules_error_format(&err, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "g.yaml:2:"));
+	assert_non_null(strstr(msg, "group"));
+	assert_int_equal(rules_load_buffer("[{\"match_name\": \"a\", "
+	    "\"type\": \"app\", \"group\": 3}]", 48, "g.json",
+	    RULES_FORMAT_JSON, &r, &err), -EINVAL);
+	rules_error_format(&err, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "g.json:1:"));
+	assert_null(r);
+}
+
 int
 main(void)
 {
@@ -631,6 +682,7 @@ main(void)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_known_types),
 		cmocka_unit_test(test_empty_list_ok),
+		cmocka_unit_test(test_group_field),
 	};
 
 	snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures/rules",
