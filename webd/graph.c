@@ -355,6 +355,26 @@ graph_new_like(const struct graph *src)
 		return NULL;
 	}
 	g->priv->snap = snapshot_ref(src->priv->snap);
+	/* the names live in src's memory: copies, so g may outlive src */
+	g->names = NULL;
+	g->n_names = 0;
+	if (src->n_names > 0) {
+		struct graph_name *nm = arena_alloc(g->priv,
+		    src->n_names * sizeof(*nm));
+
+		for (size_t i = 0; nm != NULL && i < src->n_names; i++) {
+			nm[i] = src->names[i];
+			if ((nm[i].name = arena_strdup(g->priv,
+			    src->names[i].name)) == NULL)
+				nm = NULL;
+		}
+		if (nm == NULL) {
+			graph_free(g);
+			return NULL;
+		}
+		g->names = nm;
+		g->n_names = src->n_names;
+	}
 	return g;
 }
 
