@@ -43,6 +43,9 @@ struct collect_opts {
 	 * (tests and old kernels; the backend falls back by itself when
 	 * netlink is refused).  Other backends ignore it. */
 	bool text_tables;
+	/* Linux: the most network namespaces whose sockets are dumped
+	 * (the collector's own always is); 0 = the default (256). */
+	unsigned max_netns;
 };
 
 #define COLLECT_FULL_EVERY_DEFAULT	30u
@@ -62,6 +65,9 @@ struct collect_stats {
 	bool full_pass;			/* owner map rebuilt from scratch */
 	bool fallback;			/* /proc/net text instead of netlink */
 	bool privileged;		/* every process's fds were readable */
+	size_t n_netns;			/* network namespaces dumped (Linux) */
+	size_t n_netns_skipped;		/* seen but past max_netns */
+	size_t n_netns_failed;		/* dumped in vain this sample */
 	uint64_t peak_rss_kb;		/* collector process's peak RSS so far
 					 * (Linux VmHWM, Windows PeakWorkingSetSize) */
 };

@@ -34,6 +34,8 @@
 #include <sys/syscall.h>
 
 #include "clock.h"
+#include "container_linux.h"
+#include "netns_linux.h"
 #include "sockdiag.h"
 
 /* Frees every chunk; the vector is empty after. */
@@ -272,6 +274,11 @@ sample_tables(struct collector *c, const struct collect_opts *o)
 		c->samples_since_full++;
 		mark_changed(c);
 	}
+	/* The dump goes through every namespace: know them first. */
+	if (!o->text_tables && (rc = netns_sample(c, o, full)) != 0) {
+		set_err(c, rc, "network namespaces");
+		return rc;
+	}
 	if ((rc = scan_prepare(c, &job)) != 0) {
 		c->have_map = false;
 		set_err(c, rc, "scanning /proc/*/fd");
@@ -323,6 +330,7 @@ add_process(struct snapshot_builder *b, struct collector *c,
 		d += strlen(d) + 1;
 	}
 	p.argv = c->argv;
+	belongs_fill(r, &p);
 	return snapshot_builder_add_process(b, &p);
 }
 
@@ -388,7 +396,10 @@ build_snapshot(struct collector *c, int64_t time_ms,
 			s->owner = SNAP_OWNER_KERNEL;
 		} else if ((rc = owner_of(c, b, s->inode, &s->pid,
 		    &exited)) == -ENOENT) {
-			s->owner = exited || c->privileged ?
+			/* In a namespace no visible process lives in, its
+			 * holder is out of our sight by design. */
+			s->owner = netns_unseen(c, s->netns) ?
+			    SNAP_OWNER_OTHER_NETNS : exited || c->privileged ?
 			    SNAP_OWNER_EXITED : SNAP_OWNER_NO_PRIVILEGE;
 		} else if (rc != 0) {
 			return rc;
@@ -502,11 +513,20 @@ collector_new(struct collector **out)
 	c->rec_index = inode_map_new(1024);
 	c->owners = inode_map_new(4096);
 	c->unowned = inode_map_new(64);
+	c->containers = container_names_new(NULL);
 	if (c->procfd < 0 || c->iobuf == NULL || c->argv == NULL ||
 	    c->nlbuf == NULL ||
-	    c->rec_index == NULL || c->owners == NULL || c->unowned == NULL) {
+	    c->rec_index == NULL || c->owners == NULL || c->unowned == NULL ||
+	    c->containers == NULL) {
 		collector_free(c);
 		return rc;
+	}
+	/* Without its own namespace's inode the set still dumps that one;
+	 * only running out of memory stops us. */
+	if (netns_set_new(c->procfd, NETNS_RUN_DIR, nl_socket_new,
+	    &c->netns) == -ENOMEM) {
+		collector_free(c);
+		return -ENOMEM;
 	}
 	n = read_file_at(c->procfd, "stat", buf, sizeof(buf));
 	if (n <= 0 || procfs_parse_btime(buf, (size_t)n, &c->btime) != 0)
@@ -545,8 +565,9 @@ collector_free(struct collector *c)
 	free(c->iobuf);
 	free(c->argv);
 	free(c->nlbuf);
-	if (c->nlfd >= 0)
-		close(c->nlfd);
+	/* c->nlfd is borrowed from the set */
+	netns_set_free(c->netns);
+	container_names_free(c->containers);
 	if (c->procfd >= 0)
 		close(c->procfd);
 	free(c);

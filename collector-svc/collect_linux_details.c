@@ -120,6 +120,9 @@ owner_refresh(struct collector *c, struct proc_rec *r, bool full)
 				r->gone = true;
 			return rc;
 		}
+		/* unit and container change with the process, not alone */
+		if ((rc = read_belongs(c, r)) != 0)
+			return rc;
 	}
 	return 0;
 }

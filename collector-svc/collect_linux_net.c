@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 
 #include "clock.h"
+#include "netns_linux.h"
 #include "sockdiag.h"
 
 /* --- socket table ------------------------------------------------- */
@@ -48,12 +49,13 @@ sock_push(void *arg, const struct snap_socket *s)
 	    (sv->chunks[k] = malloc(SOCK_CHUNK * sizeof(*s))) == NULL)
 		return -ENOMEM;
 	sv->chunks[k][sv->n % SOCK_CHUNK] = *s;
+	sv->chunks[k][sv->n % SOCK_CHUNK].netns = sv->netns;
 	sv->n++;
 	return 0;
 }
 
-static int
-nl_open(struct collector *c)
+int
+nl_socket_new(void)
 {
 	int fd, sz = (int)NL_RCVBUF;
 
@@ -64,6 +66,18 @@ nl_open(struct collector *c)
 	 * FORCE works as root, the plain one up to rmem_max otherwise. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	return fd;
+}
+
+/* Only ever for the collector's own namespace: a socket made here lives
+ * in this thread's, which is the collector's. */
+static int
+nl_open(struct collector *c)
+{
+	int fd = nl_socket_new();
+
+	if (fd < 0)
+		return fd;
 	c->nlfd = fd;
 	return 0;
 }
@@ -182,6 +196,74 @@ dump_sockets(struct collector *c, const struct collect_opts *o)
 	return rc;
 }
 
+/* The sockets of one namespace (c->nlfd, or none yet for the own one). */
+static int
+dump_ns(struct collector *c, const struct collect_opts *o)
+{
+	int rc = 0;
+
+	if (o->tcp && !c->no_compat_dump) {
+		rc = nl_dump(c, SNAP_PROTO_TCP, 0);
+		if (rc != 0 && rc != -ENOMEM && rc != -E2BIG &&
+		    !netlink_refusal(rc)) {
+			/* An old or new kernel without the compat request:
+			 * two dumps then. */
+			c->no_compat_dump = true;
+			rc = 0;
+		}
+		if (rc == 0 && c->no_compat_dump) {
+			rc = nl_dump(c, SNAP_PROTO_TCP, 4);
+			if (rc == 0)
+				rc = nl_dump(c, SNAP_PROTO_TCP, 6);
+		}
+	}
+	if (rc == 0 && o->udp) {
+		rc = nl_dump(c, SNAP_PROTO_UDP, 4);
+		if (rc == 0)
+			rc = nl_dump(c, SNAP_PROTO_UDP, 6);
+	}
+	return rc;
+}
+
+/*
+ * Every namespace of the set, the own one first, each through the socket
+ * kept inside it (a failed dump closes it; the set opens a new one next
+ * sample).  The own namespace decides about netlink as before: refused
+ * there, /proc/net is read instead.  Another namespace that fails is left
+ * out of this sample; the sample goes on.
+ */
+static int
+dump_all_ns(struct collector *c, const struct collect_opts *o)
+{
+	size_t i, n = c->netns != NULL ? netns_set_count(c->netns) : 0;
+	int rc;
+
+	if (n == 0) {
+		/* no set (out of memory at start): our own namespace */
+		c->socks.netns = 0;
+		return dump_ns(c, o);
+	}
+	for (i = 0; i < n; i++) {
+		struct netns_ent *e = netns_set_at(c->netns, i);
+		size_t before = c->socks.n;
+
+		if (!e->own && e->fd < 0)
+			continue;	/* could not be entered: open_err says */
+		c->nlfd = e->fd;
+		c->socks.netns = e->ino;
+		rc = dump_ns(c, o);
+		e->fd = c->nlfd;	/* nl_dump may have closed or (own) made it */
+		c->nlfd = -1;
+		if (rc == 0)
+			continue;
+		if (e->own || rc == -ENOMEM || rc == -E2BIG)
+			return rc;
+		c->socks.n = before;
+		c->stats.n_netns_failed++;
+	}
+	return 0;
+}
+
 static int
 dump_tables(struct collector *c, const struct collect_opts *o)
 {
@@ -190,26 +272,7 @@ dump_tables(struct collector *c, const struct collect_opts *o)
 	c->socks.n = 0;
 	c->stats.fallback = false;
 	if (!o->text_tables && !c->netlink_refused) {
-		if (o->tcp && !c->no_compat_dump) {
-			rc = nl_dump(c, SNAP_PROTO_TCP, 0);
-			if (rc != 0 && rc != -ENOMEM && rc != -E2BIG &&
-			    !netlink_refusal(rc)) {
-				/* An old or new kernel without the compat
-				 * request: two dumps then. */
-				c->no_compat_dump = true;
-				rc = 0;
-			}
-			if (rc == 0 && c->no_compat_dump) {
-				rc = nl_dump(c, SNAP_PROTO_TCP, 4);
-				if (rc == 0)
-					rc = nl_dump(c, SNAP_PROTO_TCP, 6);
-			}
-		}
-		if (rc == 0 && o->udp) {
-			rc = nl_dump(c, SNAP_PROTO_UDP, 4);
-			if (rc == 0)
-				rc = nl_dump(c, SNAP_PROTO_UDP, 6);
-		}
+		rc = dump_all_ns(c, o);
 		if (rc == 0)
 			return 0;
 		if (!netlink_refusal(rc)) {
@@ -220,5 +283,7 @@ dump_tables(struct collector *c, const struct collect_opts *o)
 		c->socks.n = 0;
 	}
 	c->stats.fallback = true;
+	/* the text tables are of our own namespace only */
+	c->socks.netns = c->netns != NULL ? netns_set_self(c->netns) : 0;
 	return procnet_dump(c, o);
 }

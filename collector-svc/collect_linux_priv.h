@@ -51,9 +51,15 @@ struct proc_rec {
 	int32_t ppid;
 	uint64_t starttime;	/* ticks after boot; 0 = not read */
 
+	/* Network namespace (inode of /proc/<pid>/ns/net; 0 unknown),
+	 * read once and again on full passes. */
+	uint64_t netns;
+	bool netns_read;
+
 	/* Details cached for (pid, starttime, comm); NULL = not read. */
 	char *details;		/* "user\0exe\0" then each argument NUL-ended */
 	uint32_t details_argc;
+	char *belongs;		/* "unit\0runtime\0id\0name\0", with details */
 	char details_comm[PROCFS_COMM_MAX];
 	uint64_t details_start;
 };
@@ -75,6 +81,7 @@ struct sock_vec {
 	struct snap_socket **chunks;
 	size_t n;		/* sockets */
 	size_t n_chunks;	/* allocated entries of chunks[] */
+	uint64_t netns;		/* namespace of the sockets being pushed */
 };
 
 static inline struct snap_socket *
@@ -83,9 +90,15 @@ sv_at(const struct sock_vec *sv, size_t i)
 	return &sv->chunks[i / SOCK_CHUNK][i % SOCK_CHUNK];
 }
 
+struct netns_set;
+struct container_names;
+
 struct collector {
 	int procfd;		/* /proc, O_DIRECTORY */
-	int nlfd;		/* sock_diag, -1 until first use */
+	int nlfd;		/* sock_diag socket of the namespace being
+				 * dumped (one of netns's), -1 none */
+	struct netns_set *netns;	/* every namespace in use, a socket each */
+	struct container_names *containers;
 	bool netlink_refused;
 	bool no_compat_dump;	/* kernel refused the v4+v6 TCP request */
 	bool fd_count_ok;	/* /proc/<pid>/fd st_size is the fd count */
@@ -154,5 +167,15 @@ int dump_sockets(struct collector *c, const struct collect_opts *o);
 
 /* collect_linux_details.c */
 int owner_refresh(struct collector *c, struct proc_rec *r, bool full);
+
+/* collect_linux_belong.c */
+int netns_sample(struct collector *c, const struct collect_opts *o, bool full);
+bool netns_unseen(struct collector *c, uint64_t netns);
+int read_belongs(struct collector *c, struct proc_rec *r);
+void belongs_fill(const struct proc_rec *r, struct snap_process *p);
+
+/* collect_linux_net.c: a sock_diag socket in the calling thread's
+ * namespace (the fd, or a negative errno) */
+int nl_socket_new(void);
 
 #endif

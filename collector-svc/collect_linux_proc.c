@@ -76,6 +76,8 @@ rec_forget_details(struct proc_rec *r)
 {
 	free(r->details);
 	r->details = NULL;
+	free(r->belongs);
+	r->belongs = NULL;
 }
 
 /* Removes recs[i]; the last record moves into its place. */
@@ -351,6 +353,7 @@ read_stat(struct collector *c, struct proc_rec *r)
 		/* The pid was reused: a different process. */
 		rec_forget_details(r);
 		r->need_scan = true;
+		r->netns_read = false;
 	}
 	memcpy(r->comm, st.comm, sizeof(r->comm));
 	r->ppid = st.ppid;

@@ -62,6 +62,7 @@ enum opt_id {
 	OPT_COLD,
 	OPT_FULL_EVERY,
 	OPT_PROC_NET,
+	OPT_MAX_NETNS,
 	OPT_FOREGROUND,
 	OPT_SOCKET,
 	OPT_MAX
@@ -96,6 +97,9 @@ static const struct opt_def opt_table[] = {
 	  "steady state: full /proc pass at least every N samples (default 30)" },
 	{ "proc-net", no_argument, OPT_PROC_NET, NULL,
 	  "read /proc/net/{tcp,udp}[6] instead of netlink (tests, old kernels)" },
+	{ "max-netns", required_argument, OPT_MAX_NETNS, "N",
+	  "Linux: dump the sockets of at most N network namespaces, our own "
+	  "included (1-4096, default 256)" },
 	{ "foreground", no_argument, OPT_FOREGROUND, NULL,
 	  "daemon mode in the foreground: serve snapshots to subscribers" },
 	{ "socket", required_argument, OPT_SOCKET, "PATH",
@@ -311,6 +315,12 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_PROC_NET:
 			o->collect.text_tables = true;
 			break;
+		case OPT_MAX_NETNS:
+			if (!parse_uint(optarg, 4096u, &o->collect.max_netns) ||
+			    o->collect.max_netns == 0)
+				return usage_error("--max-netns: expected 1-4096, "
+				    "got '%s'", optarg);
+			break;
 		case OPT_FOREGROUND:
 			if ((rc = set_mode(o, MODE_FOREGROUND,
 			    "--foreground")) != 0)
@@ -455,6 +465,7 @@ run_samples(struct options *o)
 	int64_t t0;
 	unsigned i, done = 0;
 	int rc, ret = 0;
+	double first = 0;
 
 	if ((ms = calloc(o->samples, sizeof(*ms))) == NULL) {
 		log_warnx("out of memory");
@@ -482,6 +493,8 @@ run_samples(struct options *o)
 			break;
 		}
 		ms[done++] = (double)(clock_mono_us() - t0) / 1e3;
+		if (done == 1)
+			first = ms[0];	/* the cold one */
 		collector_stats(c, &st);
 		last = s;
 	}
@@ -503,10 +516,12 @@ run_samples(struct options *o)
 		if (p95 > 0)
 			p95--;
 		fprintf(stderr, "{\"samples\":%u,\"median_ms\":%.3f,"
-		    "\"p95_ms\":%.3f,\"max_ms\":%.3f,\"rss_kb\":%llu}\n", done,
-		    done % 2 ? ms[done / 2] : (ms[done / 2 - 1] +
-		    ms[done / 2]) / 2, ms[p95], max,
-		    (unsigned long long)st.peak_rss_kb);
+		    "\"p95_ms\":%.3f,\"max_ms\":%.3f,\"first_ms\":%.3f,"
+		    "\"rss_kb\":%llu,\"netns\":%zu,\"netns_skipped\":%zu}\n",
+		    done, done % 2 ? ms[done / 2] : (ms[done / 2 - 1] +
+		    ms[done / 2]) / 2, ms[p95], max, first,
+		    (unsigned long long)st.peak_rss_kb, st.n_netns,
+		    st.n_netns_skipped);
 	}
 	free(ms);
 	return ret;
