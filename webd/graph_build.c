@@ -56,17 +56,23 @@ is_local(const struct build *b, const struct snap_addr *a)
 
 	/* a peer of 0.0.0.0 / :: is this host (Linux connects those to
 	 * itself) */
+	uint64_t ns;
+
 	if (addr_is_loopback(a) ||
 	    memcmp(a->bytes, zero, a->family == 4 ? 4 : 16) == 0)
+		return true;
+	/* an address of one of this machine's namespaces */
+	if (graph_ns_owner(b, a, &ns))
 		return true;
 	return bsearch(a, b->local, b->n_local, sizeof(*a), addr_cmp_q) != NULL;
 }
 
 static void
-tkey_listener(struct tkey *k, uint8_t proto, const struct snap_addr *a,
-    uint16_t port)
+tkey_listener(struct tkey *k, uint64_t ns, uint8_t proto,
+    const struct snap_addr *a, uint16_t port)
 {
 	memset(k, 0, sizeof(*k));
+	k->ns = ns;
 	k->proto = proto;
 	k->a = *a;
 	k->ap = port;
@@ -76,30 +82,46 @@ tkey_listener(struct tkey *k, uint8_t proto, const struct snap_addr *a,
  * wildcard of its family, then (for IPv4) the IPv6 wildcard, which takes
  * IPv4 too unless IPV6_V6ONLY -- something we cannot see.  -1 if none. */
 static long
-listener_find(const struct build *b, uint8_t proto, const struct snap_addr *a,
-    uint16_t port)
+listener_in(const struct build *b, uint64_t ns, uint8_t proto,
+    const struct snap_addr *a, uint16_t port)
 {
 	struct snap_addr any;
 	struct tkey k;
 	long o;
 
-	if (proto >= SNAP_PROTO_MAX ||
-	    !(b->listen_ports[proto][port >> 3] & (1u << (port & 7))))
-		return -1;
-	tkey_listener(&k, proto, a, port);
+	tkey_listener(&k, ns, proto, a, port);
 	if ((o = kmap_find(&b->listeners, &k)) >= 0)
 		return b->listener_sock[o];
 	memset(&any, 0, sizeof(any));
 	any.family = a->family;
-	tkey_listener(&k, proto, &any, port);
+	tkey_listener(&k, ns, proto, &any, port);
 	if ((o = kmap_find(&b->listeners, &k)) >= 0)
 		return b->listener_sock[o];
 	if (a->family == 4) {
 		any.family = 6;
-		tkey_listener(&k, proto, &any, port);
+		tkey_listener(&k, ns, proto, &any, port);
 		if ((o = kmap_find(&b->listeners, &k)) >= 0)
 			return b->listener_sock[o];
 	}
+	return -1;
+}
+
+/* The listener for (proto, addr, port) as seen from namespace ns: in ns,
+ * else in the namespace the address belongs to (graph_netns.c). */
+static long
+listener_find(const struct build *b, uint64_t ns, uint8_t proto,
+    const struct snap_addr *a, uint16_t port)
+{
+	uint64_t other;
+	long li;
+
+	if (proto >= SNAP_PROTO_MAX ||
+	    !(b->listen_ports[proto][port >> 3] & (1u << (port & 7))))
+		return -1;
+	if ((li = listener_in(b, ns, proto, a, port)) >= 0)
+		return li;
+	if (graph_ns_owner(b, a, &other) && other != ns)
+		return listener_in(b, other, proto, a, port);
 	return -1;
 }
 
@@ -148,6 +170,11 @@ process_node(struct build *b, long pi)
 	n->user = p->user;
 	n->exe = p->exe;
 	n->cmdline = p->cmdline;
+	n->netns = p->netns;
+	n->service = p->service;
+	n->container_runtime = p->container_runtime;
+	n->container_id = p->container_id;
+	n->container_name = p->container_name;
 	rules_match(b->rules, p, &res);
 	/* Copies, so the rules may be reloaded while this graph lives. */
 	n->type = res.rule < 0 ? RULES_DEFAULT_TYPE :
@@ -282,8 +309,8 @@ edge_pair(struct build *b, size_t i, size_t j)
 {
 	const struct xsock *x = &b->xs[i], *y = &b->xs[j];
 	const struct xsock *cli, *srv;
-	bool lx = listener_find(b, x->proto, &x->l, x->lp) >= 0;
-	bool ly = listener_find(b, y->proto, &y->l, y->lp) >= 0;
+	bool lx = listener_find(b, x->ns, x->proto, &x->l, x->lp) >= 0;
+	bool ly = listener_find(b, y->ns, y->proto, &y->l, y->lp) >= 0;
 	uint8_t reason = GRAPH_REASON_PAIR;
 	long from, to;
 
@@ -324,7 +351,7 @@ edge_half(struct build *b, size_t i, long peer)
 	/* A peer socket in the dump proves its address is this host's,
 	 * whatever the (possibly stale) interface list says. */
 	if (peer >= 0 || is_local(b, &x->r)) {
-		li = listener_find(b, x->proto, &x->r, x->rp);
+		li = listener_find(b, x->ns, x->proto, &x->r, x->rp);
 		if (li >= 0 && b->xs[li].proc >= 0) {
 			if ((far = process_node(b, b->xs[li].proc)) < 0)
 				return (int)far;
@@ -337,7 +364,7 @@ edge_half(struct build *b, size_t i, long peer)
 			reason = GRAPH_REASON_LISTENER;
 			if (peer_owner == SNAP_OWNER_KNOWN)
 				peer_owner = b->xs[li].owner;
-		} else if (listener_find(b, x->proto, &x->l, x->lp) >= 0) {
+		} else if (listener_find(b, x->ns, x->proto, &x->l, x->lp) >= 0) {
 			far_is_server = false;
 			reason = GRAPH_REASON_LISTENER;
 		} else {
@@ -349,7 +376,7 @@ edge_half(struct build *b, size_t i, long peer)
 		far = other_node(b, GRAPH_NODE_ENDPOINT, &x->r,
 		    far_is_server ? x->rp : 0, peer_owner);
 	} else {
-		if (listener_find(b, x->proto, &x->l, x->lp) >= 0) {
+		if (listener_find(b, x->ns, x->proto, &x->l, x->lp) >= 0) {
 			far_is_server = false;
 			reason = GRAPH_REASON_LISTENER;
 		} else {
@@ -393,6 +420,7 @@ prepare_sockets(struct build *b)
 		x->lp = so->local_port;
 		x->rp = so->remote_port;
 		x->proto = so->proto;
+		x->ns = so->netns;
 		x->state = so->state < SNAP_STATE_MAX ? so->state :
 		    SNAP_STATE_NONE;
 		x->owner = so->owner < SNAP_OWNER_MAX ? so->owner :
@@ -434,6 +462,7 @@ prepare_sockets(struct build *b)
 
 		if (x->rp != 0) {
 			memset(&k, 0, sizeof(k));
+			k.ns = x->ns;
 			k.proto = x->proto;
 			k.a = x->l;
 			k.ap = x->lp;
@@ -450,7 +479,7 @@ prepare_sockets(struct build *b)
 		if (x->proto != SNAP_PROTO_UDP && x->state != SNAP_STATE_LISTEN)
 			continue;
 		b->listen_ports[x->proto][x->lp >> 3] |= (uint8_t)(1u << (x->lp & 7));
-		tkey_listener(&k, x->proto, &x->l, x->lp);
+		tkey_listener(&k, x->ns, x->proto, &x->l, x->lp);
 		o = kmap_put(&b->listeners, &k, &added);
 		if (added) {
 			b->listener_sock[o] = (uint32_t)i;
@@ -518,6 +547,7 @@ graph_build_release(struct build *b)
 	free(b->edges);
 	free(b->wconns);
 	free(b->listens);
+	graph_ns_release(b);
 }
 
 int
@@ -526,7 +556,8 @@ graph_build_run(struct build *b)
 	size_t n_conn;
 	int r;
 
-	if ((r = prepare_local(b)) < 0 || (r = prepare_sockets(b)) < 0)
+	if ((r = prepare_local(b)) < 0 || (r = prepare_sockets(b)) < 0 ||
+	    (r = graph_ns_prepare(b)) < 0)
 		return r;
 	b->proc_node = malloc((b->s->n_processes ? b->s->n_processes : 1) *
 	    sizeof(*b->proc_node));
@@ -562,6 +593,7 @@ graph_build_run(struct build *b)
 			continue;
 		b->done[i] = true;
 		memset(&k, 0, sizeof(k));
+		k.ns = x->ns;
 		k.proto = x->proto;
 		k.a = x->r;
 		k.ap = x->rp;
@@ -569,6 +601,8 @@ graph_build_run(struct build *b)
 		k.bp = x->lp;
 		if ((o = kmap_find(&b->conns, &k)) >= 0)
 			j = b->conn_sock[o];
+		else
+			j = graph_ns_peer(b, i);	/* over a veth, a bridge */
 		if (j >= 0 && (size_t)j != i) {
 			if (b->done[j])
 				continue;	/* a duplicate of a 4-tuple seen */

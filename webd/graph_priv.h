@@ -48,9 +48,11 @@ struct xsock {
 	uint16_t lp, rp;
 	uint8_t proto, state, owner;
 	long proc;		/* index into snap->processes, -1 when unknown */
+	uint64_t ns;		/* network namespace, 0 unknown */
 };
 
 struct tkey {			/* a socket's 4-tuple, or a listener's 2-tuple */
+	uint64_t ns;		/* in this namespace (0 in graph_netns.c) */
 	struct snap_addr a, b;
 	uint16_t ap, bp;
 	uint8_t proto;
@@ -127,11 +129,29 @@ struct build {
 
 	struct wlisten *listens;
 	size_t n_listens;
+
+	/* several namespaces (graph_netns.c) */
+	bool multi_ns;
+	struct kmap xconns;		/* 4-tuple without namespace */
+	uint32_t *xconn_sock;
+	uint32_t *xconn_n;		/* sockets with that tuple */
+	struct kmap addr_ns;		/* local address -> its namespace */
+	uint64_t *addr_ns_val;
 };
 
 /* graph_names.c: asks opts->name_of for every address of the frozen
  * graph g and labels external nodes by name.  0 or -ENOMEM. */
 int graph_names_apply(struct graph *g, const struct graph_options *opts);
+
+/* graph_netns.c */
+int graph_ns_prepare(struct build *b);
+/* The socket in another namespace whose 4-tuple mirrors xs[i]'s through
+ * shared addresses, -1 none. */
+long graph_ns_peer(const struct build *b, size_t i);
+/* The one namespace using a as a local address (not loopback). */
+bool graph_ns_owner(const struct build *b, const struct snap_addr *a,
+    uint64_t *ns);
+void graph_ns_release(struct build *b);
 
 /* graph_build.c: fills b from its snapshot; the caller then freezes it
  * (graph.c) and releases it either way. */
