@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 
+import netns_case
+
 BEGIN = "<!-- bench:results:begin (written by bench/run.py; do not edit) -->"
 END = "<!-- bench:results:end -->"
 
@@ -655,6 +657,8 @@ def render(results):
             "{:,}".format(g["delta_json_bytes"])))
     else:
         L.append("Not measured: %s" % g.get("error"))
+    if "netns" in results:
+        L += netns_case.render(results["netns"])
     L.append("")
     return "\n".join(L)
 
@@ -689,6 +693,10 @@ def main():
     ap.add_argument("--steady-samples", type=int, default=31)
     ap.add_argument("--steady-interval", default="0.2",
                     help="seconds between steady-state samples")
+    ap.add_argument("--netns", type=int, default=20,
+                    help="namespaces in the network namespace case (0: skip)")
+    ap.add_argument("--netns-conns", type=int, default=500,
+                    help="connections in each of them")
     ap.add_argument("--graph-conns", type=int, default=10000)
     ap.add_argument("--graph-rounds", type=int, default=15)
     ap.add_argument("--rules", default=os.path.join(
@@ -727,6 +735,8 @@ def main():
         die("--rounds: 0..100")
     if not 0 <= args.steady_samples <= 10000:
         die("--steady-samples: 0..10000")
+    if not 0 <= args.netns <= 200 or not 1 <= args.netns_conns <= 20000:
+        die("--netns: 0..200, --netns-conns: 1..20000")
     if not 1 <= args.graph_conns <= 200000 or \
             not 1 <= args.graph_rounds <= 1000:
         die("--graph-conns: 1..200000, --graph-rounds: 1..1000")
@@ -771,6 +781,12 @@ def main():
                                                        else 5)
             results["sizes"].append(run_size(args, n, rounds, tools, tmp,
                                              results["sizes_of"]))
+    if args.netns > 0:
+        log("network namespace case: %d x %d connections"
+            % (args.netns, args.netns_conns))
+        results["netns"] = netns_case.run(args, spawn_measure, log,
+                                          n_ns=args.netns,
+                                          conns=args.netns_conns)
     log("graph timing at %d connections" % args.graph_conns)
     results["graph"] = run_graph(args)
     results["elapsed_s"] = time.monotonic() - t0

@@ -37,7 +37,8 @@ def main():
              "--build", BUILD, "--allow-debug", "--sizes", str(N),
              "--rounds", "1", "--steady-samples", "3",
              "--steady-interval", "0.1", "--graph-conns", "500",
-             "--graph-rounds", "2", "--results-dir", tmp, "--doc", doc],
+             "--graph-rounds", "2", "--netns", "2", "--netns-conns", "20",
+             "--results-dir", tmp, "--doc", doc],
             capture_output=True, text=True, timeout=300)
         check(r.returncode == 0, "run.py exit %d: %s" % (
             r.returncode, r.stderr[-2000:]))
@@ -67,6 +68,13 @@ def main():
         check(st.get("stats", {}).get("samples") == 3,
               "steady state: %s" % st.get("error", st.get("stats")))
         check(st.get("rss_resident_kb", 0) > 0, "no resident RSS readings")
+        ns = res.get("netns", {})
+        check("error" not in ns, "netns case: %s" % ns.get("error"))
+        check(ns.get("steady_all", {}).get("netns", 0) >= 3 and
+              ns.get("steady_own", {}).get("netns") == 1,
+              "netns case dumped %s / %s namespaces" % (
+                  ns.get("steady_all", {}).get("netns"),
+                  ns.get("steady_own", {}).get("netns")))
         g = res.get("graph", {})
         check(g.get("conns") == 500 and g.get("edges", 0) > 0,
               "graph timing: %s" % g.get("error", g))
