@@ -83,6 +83,8 @@ struct graph_member {
 	int32_t pid;
 	uint64_t start_time;	/* Unix ms */
 	const char *name, *cmdline;
+	uint32_t argc;			/* as in graph_node */
+	const char *const *argv;
 };
 
 struct graph_listen {
@@ -102,6 +104,8 @@ struct graph_node {
 	int32_t ppid;
 	uint64_t start_time;	/* Unix ms */
 	const char *name, *user, *exe, *cmdline;
+	uint32_t argc;			/* 0: only cmdline is known (protocol v1) */
+	const char *const *argv;	/* the snapshot's; served redacted */
 	size_t n_listen;
 	const struct graph_listen *listen;	/* sorted, unique */
 	/* What the process belongs to (snapshot v2; "" / 0 unknown) */

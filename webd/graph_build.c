@@ -175,6 +175,8 @@ process_node(struct build *b, long pi)
 	n->container_runtime = p->container_runtime;
 	n->container_id = p->container_id;
 	n->container_name = p->container_name;
+	n->argc = p->argc;
+	n->argv = p->argv;
 	rules_match(b->rules, p, &res);
 	/* Copies, so the rules may be reloaded while this graph lives. */
 	n->type = res.rule < 0 ? RULES_DEFAULT_TYPE :

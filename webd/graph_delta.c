@@ -28,7 +28,8 @@ node_equal(const struct graph *ga, const struct graph_node *a,
 	if (a->pid != b->pid || a->ppid != b->ppid ||
 	    a->start_time != b->start_time || !str_eq(a->name, b->name) ||
 	    !str_eq(a->user, b->user) || !str_eq(a->exe, b->exe) ||
-	    !str_eq(a->cmdline, b->cmdline) || a->n_listen != b->n_listen)
+	    !str_eq(a->cmdline, b->cmdline) || a->argc != b->argc ||
+	    a->n_listen != b->n_listen)
 		return false;
 	for (unsigned m = 0; m < GRAPH_GROUP_MAX; m++)
 		if (!str_eq(a->group[m], b->group[m]))

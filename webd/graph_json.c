@@ -93,7 +93,7 @@ put_members(struct jsonw *b, const struct graph_node *n,
 	jsonw_char(b, '[');
 	for (size_t i = 0; i < n->n_members; i++) {
 		const struct graph_member *m = &n->members[i];
-		char *cmd = NULL;
+		struct redact_args cmd = { 0 };
 
 		if (i > 0)
 			jsonw_char(b, ',');
@@ -106,10 +106,11 @@ put_members(struct jsonw *b, const struct graph_node *n,
 		KEY(b, "name");
 		jsonw_str(b, m->name);
 		KEY(b, "cmdline");
-		if (redact_cmdline(m->cmdline, o->cmdline, &cmd) < 0)
+		if (redact_argv(m->argc, m->argv, m->cmdline, o->cmdline,
+		    &cmd) < 0)
 			b->error = -ENOMEM;
-		jsonw_str(b, cmd);
-		free(cmd);
+		jsonw_str(b, cmd.cmdline != NULL ? cmd.cmdline : "");
+		redact_args_free(&cmd);
 		jsonw_char(b, '}');
 	}
 	jsonw_char(b, ']');
@@ -124,7 +125,7 @@ put_node(struct jsonw *b, const struct graph_node *n,
 	KEY(b, "kind");
 	jsonw_str(b, graph_node_kind_name(n->kind));
 	if (n->kind == GRAPH_NODE_PROCESS) {
-		char *cmd = NULL;
+		struct redact_args cmd = { 0 };
 
 		KEY(b, "pid");
 		jsonw_i64(b, n->pid);
@@ -142,11 +143,21 @@ put_node(struct jsonw *b, const struct graph_node *n,
 		jsonw_str(b, n->user);
 		KEY(b, "exe");
 		jsonw_str(b, n->exe);
-		KEY(b, "cmdline");
-		if (redact_cmdline(n->cmdline, o->cmdline, &cmd) < 0)
+		/* per argument, so a secret with spaces is masked whole */
+		if (redact_argv(n->argc, n->argv, n->cmdline, o->cmdline,
+		    &cmd) < 0)
 			b->error = -ENOMEM;
-		jsonw_str(b, cmd);
-		free(cmd);
+		KEY(b, "cmdline");
+		jsonw_str(b, cmd.cmdline != NULL ? cmd.cmdline : "");
+		KEY(b, "argv");
+		jsonw_char(b, '[');
+		for (uint32_t i = 0; i < cmd.argc; i++) {
+			if (i > 0)
+				jsonw_char(b, ',');
+			jsonw_str(b, cmd.argv[i]);
+		}
+		jsonw_char(b, ']');
+		redact_args_free(&cmd);
 		put_belongs(b, n);
 		put_members(b, n, o);
 		KEY(b, "listen");

@@ -329,6 +329,8 @@ fold_node(struct gctx *c, struct graph_node *out, size_t lo, size_t hi)
 		mem[k - lo].start_time = x->start_time;
 		mem[k - lo].name = x->name;
 		mem[k - lo].cmdline = x->cmdline;
+		mem[k - lo].argc = x->argc;
+		mem[k - lo].argv = x->argv;
 		memcpy(ls + nl, x->listen, x->n_listen * sizeof(*ls));
 		nl += x->n_listen;
 	}

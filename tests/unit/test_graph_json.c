@@ -253,6 +253,71 @@ test_cmdline_modes(void **state)
 	graph_free(g);
 }
 
+/* With argument boundaries (protocol v2) each argument is redacted on its
+ * own and served both joined and as an array; without them the words of
+ * the command line stand in. */
+static void
+test_argv(void **state)
+{
+	static const char *const argv[] = { "mysql", "--password",
+	    "two words", "-h", "db" };
+	static const struct {
+		enum redact_mode mode;
+		const char *cmdline;
+		size_t argc;
+		const char *arg2;
+	} cases[] = {
+		{ REDACT_REDACTED, "mysql --password *** -h db", 5, "***" },
+		{ REDACT_ALL, "mysql --password two words -h db", 5, "two words" },
+		{ REDACT_NONE, "", 0, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct snapshot_builder *b = snap_new();
+		struct snap_process p = { .pid = 10, .ppid = 1,
+		    .start_time = 1010, .user = "bob", .name = "mysql",
+		    .argc = 5, .argv = argv };
+		struct graph_json_opts o = { .cmdline = cases[i].mode };
+		struct graph *g;
+		json_t *root, *n, *a;
+		char *text;
+
+		assert_int_equal(snapshot_builder_add_process(b, &p), 0);
+		sock(b, SNAP_STATE_LISTEN, 10, "0.0.0.0", 3306, NULL, 0);
+		g = build(b, NULL);
+		text = graph_json(g, &o, NULL);
+		root = parse(text);
+		n = find_by_id(json_object_get(root, "nodes"), "p:10:1010");
+		assert_string_equal(sget(n, "cmdline"), cases[i].cmdline);
+		a = json_object_get(n, "argv");
+		assert_true(json_is_array(a));
+		assert_int_equal(json_array_size(a), cases[i].argc);
+		if (cases[i].arg2 != NULL)
+			assert_string_equal(json_string_value(json_array_get(a,
+			    2)), cases[i].arg2);
+		json_decref(root);
+		free(text);
+		graph_free(g);
+	}
+	/* v1: the words */
+	{
+		struct graph *g = sample_graph();
+		struct graph_json_opts o = { .cmdline = REDACT_REDACTED };
+		char *text = graph_json(g, &o, NULL);
+		json_t *root = parse(text), *n, *a;
+
+		n = find_by_id(json_object_get(root, "nodes"), "p:20:1020");
+		a = json_object_get(n, "argv");
+		assert_int_equal(json_array_size(a), 4);
+		assert_string_equal(json_string_value(json_array_get(a, 1)),
+		    "--token=***");
+		json_decref(root);
+		free(text);
+		graph_free(g);
+	}
+}
+
 /* Whatever bytes a process name holds, the document stays valid JSON
  * (jansson rejects invalid UTF-8) and says the same text. */
 static void
@@ -486,6 +551,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_graph_document),
 		cmocka_unit_test(test_cmdline_modes),
+		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_stream_messages),
 		cmocka_unit_test(test_ten_thousand),
