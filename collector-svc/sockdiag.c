@@ -6,12 +6,15 @@
 #include "sockdiag.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -60,6 +63,69 @@ sockdiag_build_request(void *buf, size_t len, int proto, int family,
 	nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nh->nlmsg_seq = seq;
 	return (int)total;
+}
+
+/* The end of a tcp_info field: a kernel's struct must reach it. */
+#define TI_END(f)	(offsetof(struct tcp_info, f) + \
+			    sizeof(((struct tcp_info *)0)->f))
+
+static uint32_t
+get_u32(const unsigned char *p, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+static uint64_t
+get_u64(const unsigned char *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, sizeof(v));
+	return v;
+}
+
+int
+sockdiag_parse_info(const void *attrs, size_t len, struct sockdiag_info *info)
+{
+	const unsigned char *b = attrs;
+	size_t off = 0;
+
+	memset(info, 0, sizeof(*info));
+	while (off < len) {
+		struct rtattr ra;
+		const unsigned char *pl;
+		size_t plen;
+
+		/* the message ends where its last attribute does */
+		if (len - off < sizeof(ra))
+			return -EBADMSG;
+		memcpy(&ra, b + off, sizeof(ra));
+		if (ra.rta_len < sizeof(ra) || ra.rta_len > len - off)
+			return -EBADMSG;
+		pl = b + off + RTA_LENGTH(0);
+		plen = ra.rta_len - RTA_LENGTH(0);
+		off += NL_ALIGN(ra.rta_len) <= len - off ?
+		    NL_ALIGN(ra.rta_len) : ra.rta_len;
+		if (ra.rta_type != INET_DIAG_INFO)
+			continue;
+		/* the struct grew over the years: read what this kernel's
+		 * has, a longer one from a newer kernel is fine */
+		if (plen < TI_END(tcpi_bytes_received))
+			continue;
+		info->rtt_us = get_u32(pl, offsetof(struct tcp_info,
+		    tcpi_rtt));
+		info->total_retrans = get_u32(pl, offsetof(struct tcp_info,
+		    tcpi_total_retrans));
+		info->bytes_acked = get_u64(pl, offsetof(struct tcp_info,
+		    tcpi_bytes_acked));
+		info->bytes_received = get_u64(pl, offsetof(struct tcp_info,
+		    tcpi_bytes_received));
+		info->valid = true;
+	}
+	return 0;
 }
 
 void

@@ -29,6 +29,26 @@
 int sockdiag_build_request(void *buf, size_t len, int proto, int family,
     uint32_t seq);
 
+/* The TCP counters the kernel's tcp_info gives, from a reply's
+ * INET_DIAG_INFO attribute. */
+struct sockdiag_info {
+	bool valid;		/* all four read */
+	uint64_t bytes_acked;	/* sent and acknowledged */
+	uint64_t bytes_received;
+	uint32_t rtt_us;	/* smoothed round-trip time */
+	uint32_t total_retrans;
+};
+
+/*
+ * Walks the netlink attributes that follow an inet_diag_msg (attrs, len
+ * bytes) for INET_DIAG_INFO.  A struct tcp_info shorter than the kernel's
+ * where the counters came in (Linux 4.1: bytes_acked, bytes_received) leaves
+ * info->valid false; no attribute at all is not an error.  Returns 0, or
+ * -EBADMSG when an attribute's length runs past the message.
+ */
+int sockdiag_parse_info(const void *attrs, size_t len,
+    struct sockdiag_info *info);
+
 typedef int (*sockdiag_fn)(void *arg, const struct snap_socket *s);
 
 struct sockdiag_parser {

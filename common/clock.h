@@ -12,5 +12,7 @@ int64_t clock_mono_ms(void);
 int64_t clock_mono_us(void);
 /* Unix time in milliseconds. */
 int64_t clock_real_ms(void);
+/* CPU time of the calling thread in microseconds (0 when unknown). */
+int64_t clock_thread_cpu_us(void);
 
 #endif

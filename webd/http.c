@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "clock.h"
+#include "history_api.h"
 #include "http_fs.h"
 #include "group.h"
 #include "http_policy.h"
@@ -34,6 +36,7 @@ struct http {
 	struct state *state;
 	struct subscriber *sub;
 	struct stream *stream;
+	const char *history_path;	/* NULL: off; the caller's */
 };
 
 /* civetweb's first complaint while starting (port in use ...): mg_start
@@ -150,6 +153,24 @@ route_graph(struct http *h, struct mg_connection *conn, const char *host)
 		code = send_buf(conn, 200, "application/json", v.graph->data,
 		    v.graph->len, host, NULL);
 	state_view_release(&v);
+	return code;
+}
+
+/* /api/graph?at= and /api/history/...: answered from the history file. */
+static int
+route_history(struct http *h, struct mg_connection *conn, const char *route,
+    const char *host)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct history_reply r;
+	int code;
+
+	if (history_api_handle(h->history_path, route, ri->query_string,
+	    clock_real_ms(), &r) != 0)
+		return send_error(conn, 500, "out of memory", NULL);
+	code = send_buf(conn, r.code, "application/json", r.body, r.len, host,
+	    NULL);
+	free(r.body);
 	return code;
 }
 
@@ -312,8 +333,13 @@ begin_request(struct mg_connection *conn)
 	}
 	if (is_upgrade(conn))
 		return send_error(conn, 404, "no WebSocket here", NULL);
+	if (strcmp(rel, "api/graph") == 0 && ri->query_string != NULL &&
+	    *ri->query_string != '\0')
+		return route_history(h, conn, "graph", host);
 	if (strcmp(rel, "api/graph") == 0)
 		return route_graph(h, conn, host);
+	if (strncmp(rel, "api/history/", 12) == 0)
+		return route_history(h, conn, rel + 4, host);
 	if (strcmp(rel, "api/status") == 0)
 		return route_status(h, conn, host);
 	if (strcmp(rel, "api") == 0 || strncmp(rel, "api/", 4) == 0)
@@ -383,6 +409,7 @@ http_start(const struct http_config *c, struct http **out, char *err,
 	h->state = c->state;
 	h->sub = c->sub;
 	h->stream = c->stream;
+	h->history_path = c->history_path;
 	if ((rc = http_fs_canonical(c->web_root, h->web_root,
 	    sizeof(h->web_root))) != 0) {
 		snprintf(err, errlen, "web root %s: %s", c->web_root,

@@ -28,6 +28,7 @@ struct http_config {
 	struct state *state;
 	struct subscriber *sub;
 	struct stream *stream;
+	const char *history_path;	/* NULL: history off; must outlive */
 };
 
 struct http;

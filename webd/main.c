@@ -13,6 +13,7 @@
 #include "graph.h"
 #include "group.h"
 #include "graph_json.h"
+#include "history.h"
 #include "http.h"
 #include "log.h"
 #include "netif.h"
@@ -24,6 +25,7 @@
 #include "service.h"
 #include "signals.h"
 #include "state.h"
+#include "statedir.h"
 #include "stream.h"
 #include "subscriber.h"
 
@@ -235,6 +237,9 @@ serve(const struct webd_options *o, const char *rules_path,
     struct rules *rules)
 {
 	struct webd w = { NULL };
+	struct history *hist = NULL;
+	struct history_config hcfg;
+	char hist_path[4096];
 	struct state_config sc;
 	struct state *st = NULL;
 	struct subscriber_opts so;
@@ -264,6 +269,33 @@ serve(const struct webd_options *o, const char *rules_path,
 		rules_free(rules);
 		return 1;
 	}
+	if (!o->history_off) {
+		memset(&hcfg, 0, sizeof(hcfg));
+		if (o->history != NULL)
+			snprintf(hist_path, sizeof(hist_path), "%s", o->history);
+		else if ((rc = statedir_history_path(hist_path,
+		    sizeof(hist_path))) != 0) {
+			fprintf(stderr, "%s: no place for the history file (%s):"
+			    " give --history PATH or --history none\n", PROG,
+			    strerror(-rc));
+			rules_free(rules);
+			resolver_free(res);
+			return 1;
+		}
+		hcfg.path = hist_path;
+		hcfg.retention_s = o->history_retention_s;
+		hcfg.max_size = o->history_max_size;
+		if ((rc = history_new(&hcfg, &hist)) != 0) {
+			fprintf(stderr, "%s: cannot start the history writer: "
+			    "%s\n", PROG, strerror(-rc));
+			rules_free(rules);
+			resolver_free(res);
+			return 1;
+		}
+		log_info("history in %s (%lld s kept, at most %llu bytes)",
+		    hist_path, (long long)o->history_retention_s,
+		    (unsigned long long)o->history_max_size);
+	}
 	memset(&sc, 0, sizeof(sc));
 	sc.resolver = res;
 	sc.udp = o->udp;
@@ -276,10 +308,12 @@ serve(const struct webd_options *o, const char *rules_path,
 	sc.rules = rules;
 	sc.on_publish = on_publish;
 	sc.user = &w;
+	sc.history = hist;
 	if ((rc = state_new(&sc, &st)) != 0) {
 		fprintf(stderr, "%s: %s\n", PROG, strerror(-rc));
 		rules_free(rules);
 		resolver_free(res);
+		history_free(hist);
 		return 1;
 	}
 	if ((rc = stream_new(st, HTTP_MAX_STREAMS, &w.stream)) != 0) {
@@ -308,6 +342,7 @@ serve(const struct webd_options *o, const char *rules_path,
 	hc.state = st;
 	hc.sub = sub;
 	hc.stream = w.stream;
+	hc.history_path = hist != NULL ? history_path(hist) : NULL;
 	if ((rc = http_start(&hc, &http, err, sizeof(err))) != 0) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		goto out;
@@ -345,6 +380,8 @@ out:
 	stream_free(w.stream);
 	state_free(st);
 	resolver_free(res);	/* after the state, which asks it */
+	/* after the state, which hands it its last graph */
+	history_free(hist);
 	return status;
 }
 

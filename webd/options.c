@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "http_policy.h"
+#include "timeparse.h"
 
 #define DEFAULT_PORT		8765
 #define DEFAULT_INTERVAL	1.0
@@ -23,6 +24,10 @@
  * hour is certainly a typo. */
 #define MIN_INTERVAL		0.05
 #define MAX_INTERVAL		3600.0
+#define DEFAULT_HISTORY_RETENTION_S	(7 * 86400)
+#define DEFAULT_HISTORY_MAX_SIZE	(256ull << 20)
+/* The schema and one minute need some room (history_db.h). */
+#define MIN_HISTORY_MAX_SIZE		(1ull << 20)
 
 enum {
 	OPT_PORT = 256,
@@ -41,6 +46,9 @@ enum {
 	OPT_CMDLINE,
 	OPT_RESOLVE,
 	OPT_RESOLVER,
+	OPT_HISTORY,
+	OPT_HISTORY_RETENTION,
+	OPT_HISTORY_MAX_SIZE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -62,6 +70,9 @@ static const struct option long_opts[] = {
 	{ "cmdline",	required_argument,	NULL, OPT_CMDLINE },
 	{ "resolve",	required_argument,	NULL, OPT_RESOLVE },
 	{ "resolver",	required_argument,	NULL, OPT_RESOLVER },
+	{ "history",	required_argument,	NULL, OPT_HISTORY },
+	{ "history-retention", required_argument, NULL, OPT_HISTORY_RETENTION },
+	{ "history-max-size", required_argument, NULL, OPT_HISTORY_MAX_SIZE },
 	{ "help",	no_argument,		NULL, OPT_HELP },
 	{ "version",	no_argument,		NULL, OPT_VERSION },
 	{ NULL,		0,			NULL, 0 },
@@ -117,6 +128,15 @@ options_usage(FILE *f, const char *prog)
 "                      reverse DNS), local (no DNS queries) or off [on]\n"
 "  --resolver ADDR[:PORT]  DNS server for reverse lookups, a numeric address\n"
 "                      ([v6]:port with a port) [the system's servers]\n"
+"  --history PATH      the history file (SQLite), or none [Linux:\n"
+"                      $STATE_DIRECTORY/history.sqlite, else\n"
+"                      $XDG_STATE_HOME/procnet/history.sqlite, else\n"
+"                      /var/lib/procnet (root) or ~/.local/state/procnet;\n"
+"                      Windows: %%ProgramData%%\\Procnet\\history.sqlite]\n"
+"  --history-retention DURATION  keep history this long: a number and\n"
+"                      s, m, h or d [7d]\n"
+"  --history-max-size SIZE  the history file's size cap, bytes or with\n"
+"                      K, M, G; at least 1M [256M]\n"
 "  --dump              print one graph as JSON and exit\n"
 "  --group MODE        with --dump: process, program, service, container or\n"
 "                      user [program]\n"
@@ -317,6 +337,8 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 	o->log_level = LOG_LEVEL_INFO;
 	o->cmdline = OPTIONS_CMDLINE_REDACTED;
 	o->resolve = OPTIONS_RESOLVE_ON;
+	o->history_retention_s = DEFAULT_HISTORY_RETENTION_S;
+	o->history_max_size = DEFAULT_HISTORY_MAX_SIZE;
 	if ((rc = set_str(&o->bind, DEFAULT_BIND, err, errlen)) != 0)
 		return rc;
 
@@ -449,6 +471,44 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 				return rc;
 			break;
 		}
+		case OPT_HISTORY:
+			if (*optarg == '\0')
+				return fail(err, errlen, "--history: empty path "
+				    "(none turns history off)");
+			if (strlen(optarg) >= OPTIONS_MAX_PATH)
+				return fail(err, errlen, "--history: path too "
+				    "long");
+			o->history_off = strcmp(optarg, "none") == 0;
+			free(o->history);
+			o->history = NULL;
+			if (!o->history_off && (rc = set_str(&o->history,
+			    optarg, err, errlen)) != 0)
+				return rc;
+			break;
+		case OPT_HISTORY_RETENTION: {
+			char why[200];
+
+			if (timeparse_duration(optarg, &o->history_retention_s,
+			    why, sizeof(why)) != 0)
+				return fail(err, errlen, "--history-retention: "
+				    "%s", why);
+			if (o->history_retention_s < 60)
+				return fail(err, errlen, "--history-retention: "
+				    "'%s' is shorter than a minute", optarg);
+			break;
+		}
+		case OPT_HISTORY_MAX_SIZE: {
+			char why[200];
+
+			if (timeparse_size(optarg, &o->history_max_size, why,
+			    sizeof(why)) != 0)
+				return fail(err, errlen, "--history-max-size: %s",
+				    why);
+			if (o->history_max_size < MIN_HISTORY_MAX_SIZE)
+				return fail(err, errlen, "--history-max-size: "
+				    "'%s' is below 1M", optarg);
+			break;
+		}
 		case OPT_HELP:
 			return OPTIONS_HELP;
 		case OPT_VERSION:
@@ -482,5 +542,6 @@ options_clear(struct webd_options *o)
 	free(o->web_root);
 	free(o->resolver);
 	free(o->group);
+	free(o->history);
 	memset(o, 0, sizeof(*o));
 }

@@ -50,6 +50,12 @@ struct webd_options {
 	int resolve;			/* enum options_resolve, default on */
 	char *resolver;			/* "a.b.c.d:53" / "[v6]:53"; NULL =
 					   the system's servers */
+	/* --history: the file; NULL = the default place; history_off for
+	 * "none" */
+	char *history;
+	bool history_off;
+	int64_t history_retention_s;	/* default 7 days */
+	uint64_t history_max_size;	/* bytes, default 256 MiB */
 };
 
 enum options_result {

@@ -77,6 +77,7 @@ struct state {
 
 	void (*on_publish)(void *);
 	void *user;
+	struct history *history;
 };
 
 struct state_buf *
@@ -205,6 +206,7 @@ state_new(const struct state_config *c, struct state **out)
 	st->json = c->json;
 	st->on_publish = c->on_publish;
 	st->user = c->user;
+	st->history = c->history;
 	st->collector = SUBSCRIBER_CONNECTING;
 	if (c->n_svc_ports > 0) {
 		st->svc_ports = calloc(c->n_svc_ports, sizeof(uint16_t));
@@ -241,7 +243,8 @@ state_free(struct state *st)
 	rules_free(st->rules);
 	free(st->rules_path);
 	snapshot_unref(st->last_snap);
-	graph_free(st->prev);
+	/* the last graph is history too */
+	history_offer(st->history, st->prev);
 	for (unsigned m = 0; m < GRAPH_GROUP_MAX; m++) {
 		graph_free(st->prev_mode[m]);
 		state_buf_unref(st->pub[m].graph);
@@ -484,7 +487,8 @@ pipeline_run(struct state *st)
 			st->prev_mode[m] = NULL;
 		}
 	}
-	graph_free(st->prev);
+	/* the writer takes the graph it replaces (and frees it) */
+	history_offer(st->history, st->prev);
 	st->prev = g;
 	return 0;
 fail:
@@ -790,6 +794,9 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 		    "sent_status", (json_int_t)streams->sent_status,
 		    "resyncs", (json_int_t)streams->resyncs,
 		    "dropped", (json_int_t)streams->dropped));
+	json_object_set_new(o, "history", st->history != NULL ?
+	    history_status_json(st->history) : json_pack("{s:s}", "state",
+	    "off"));
 	json_object_set_new(o, "icons", json_boolean(st->icons));
 	json_object_set_new(o, "names", names_status(st->resolver));
 	json_object_set_new(o, "options", json_pack("{s:b, s:b}",

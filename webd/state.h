@@ -21,6 +21,7 @@
 
 #include "graph.h"
 #include "graph_json.h"
+#include "history.h"
 #include "resolver.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -58,6 +59,9 @@ struct state_config {
 	 * publication: a sample or a collector state change. */
 	void (*on_publish)(void *user);
 	void *user;
+	/* Where each graph goes when the next replaces it (NULL: history
+	 * off); not owned, and must outlive the state. */
+	struct history *history;
 };
 
 struct state;

@@ -15,6 +15,8 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/rtnetlink.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -326,6 +328,111 @@ test_parse_malformed(void **state)
 	assert_int_equal(p.n_skipped, 1);
 }
 
+/* An INET_DIAG_INFO attribute of plen bytes of a tcp_info with known
+ * counters, after an unrelated attribute, into a; returns the length. */
+static size_t
+info_attrs(unsigned char *a, size_t cap, size_t plen)
+{
+	struct tcp_info ti;
+	struct rtattr ra;
+	size_t off = 0;
+	uint8_t tos = 0x10;
+
+	memset(&ti, 0, sizeof(ti));
+	ti.tcpi_rtt = 1234;
+	ti.tcpi_total_retrans = 7;
+	ti.tcpi_bytes_acked = 10485760ULL;
+	ti.tcpi_bytes_received = 1048576ULL;
+	assert_true(plen <= sizeof(ti));
+	assert_true(RTA_SPACE(1) + RTA_SPACE(plen) <= cap);
+	memset(a, 0, cap);
+	/* INET_DIAG_TOS first: skipped */
+	ra.rta_len = RTA_LENGTH(1);
+	ra.rta_type = INET_DIAG_TOS;
+	memcpy(a + off, &ra, sizeof(ra));
+	memcpy(a + off + RTA_LENGTH(0), &tos, 1);
+	off += RTA_SPACE(1);
+	ra.rta_len = (unsigned short)RTA_LENGTH(plen);
+	ra.rta_type = INET_DIAG_INFO;
+	memcpy(a + off, &ra, sizeof(ra));
+	memcpy(a + off + RTA_LENGTH(0), &ti, plen);
+	return off + RTA_LENGTH(plen);
+}
+
+static void
+test_info(void **state)
+{
+	unsigned char a[512];
+	struct sockdiag_info info;
+	size_t len;
+
+	(void)state;
+	memset(a, 0, sizeof(a));
+	/* none: valid stays false, not an error */
+	assert_int_equal(sockdiag_parse_info(a, 0, &info), 0);
+	assert_false(info.valid);
+
+	len = info_attrs(a, sizeof(a), sizeof(struct tcp_info));
+	assert_int_equal(sockdiag_parse_info(a, len, &info), 0);
+	assert_true(info.valid);
+	assert_int_equal(info.rtt_us, 1234);
+	assert_int_equal(info.total_retrans, 7);
+	assert_int_equal(info.bytes_acked, 10485760ULL);
+	assert_int_equal(info.bytes_received, 1048576ULL);
+
+	/* exactly up to bytes_received (a Linux 4.1-4.5 kernel): enough */
+	len = info_attrs(a, sizeof(a), offsetof(struct tcp_info,
+	    tcpi_bytes_received) + 8);
+	assert_int_equal(sockdiag_parse_info(a, len, &info), 0);
+	assert_true(info.valid);
+	assert_int_equal(info.bytes_received, 1048576ULL);
+
+	/* an older kernel's struct, without the byte counters: not valid,
+	 * and nothing read past it */
+	len = info_attrs(a, sizeof(a), offsetof(struct tcp_info,
+	    tcpi_bytes_acked));
+	assert_int_equal(sockdiag_parse_info(a, len, &info), 0);
+	assert_false(info.valid);
+	assert_int_equal(info.rtt_us, 0);
+}
+
+static void
+test_info_malformed(void **state)
+{
+	unsigned char a[512];
+	struct sockdiag_info info;
+	struct rtattr ra;
+	size_t len, cut;
+
+	(void)state;
+	len = info_attrs(a, sizeof(a), sizeof(struct tcp_info));
+	/* every truncation is malformed, none reads past the end (ASan) */
+	for (cut = 1; cut < len; cut++) {
+		unsigned char *copy = malloc(cut);
+		int rc;
+
+		assert_non_null(copy);
+		memcpy(copy, a, cut);
+		rc = sockdiag_parse_info(copy, cut, &info);
+		/* a cut right after the first attribute, padded or not, is
+		 * a whole list */
+		if (cut == RTA_LENGTH(1) || cut == RTA_SPACE(1))
+			assert_int_equal(rc, 0);
+		else
+			assert_int_equal(rc, -EBADMSG);
+		free(copy);
+	}
+	/* a length below the header */
+	ra.rta_len = 2;
+	ra.rta_type = INET_DIAG_INFO;
+	memcpy(a, &ra, sizeof(ra));
+	assert_int_equal(sockdiag_parse_info(a, 64, &info), -EBADMSG);
+	/* a length past the end */
+	ra.rta_len = 400;
+	memcpy(a, &ra, sizeof(ra));
+	assert_int_equal(sockdiag_parse_info(a, 64, &info), -EBADMSG);
+}
+
 int
 main(void)
 {
@@ -335,6 +442,8 @@ main(void)
 		cmocka_unit_test(test_parse_udp_and_split),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_info_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
