@@ -11,6 +11,7 @@ import {Filters} from './js/filters.js';
 import {Search} from './js/search.js';
 import {StatusBar} from './js/statusbar.js';
 import {Table} from './js/table.js';
+import {TimeBar} from './js/timebar.js';
 import {buildLegend} from './js/legend.js';
 import {$} from './js/dom.js';
 import {TICK_MS} from './js/config.js';
@@ -24,6 +25,7 @@ new Filters(view);
 new Search(view, details);
 new Table(view, details);
 buildLegend(view);
+const timebar = new TimeBar(view, model);
 
 const stats = view.stats;
 stats.lastApplyMs = 0;
@@ -42,6 +44,9 @@ function onMessage(msg) {
 		status.update();
 		return;
 	} else
+		return;
+	// Showing the past: the live model moves on unseen until "back to live".
+	if (timebar.showingPast)
 		return;
 	view.dirty = true;
 	view.render();
@@ -102,7 +107,7 @@ document.addEventListener('keydown', (ev) => {
 });
 
 window.procnet = {network: view.network, nodes: view.nodes, edges: view.edges, model, view,
-    stream, stats};
+    stream, stats, timebar};
 
 status.update();
 stream.start();

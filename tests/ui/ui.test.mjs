@@ -7,7 +7,7 @@
 
 import {describe, it, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {createRequire} from 'node:module';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -282,7 +282,7 @@ describe('live map in the browser', {concurrency: false}, () => {
 		const port = await freePort();
 		webdArgs = ['--collector', sock, '--port', String(port), '--web-root',
 		    path.join(BUILD, 'web', 'root'), '--udp', '--rules', rules, '--interval', '0.5',
-		    '--icons-dir', icons];
+		    '--icons-dir', icons, '--history', path.join(tmp, 'history.sqlite')];
 		webdUrl = 'http://127.0.0.1:' + port + '/';
 		await startWebd();
 
@@ -726,6 +726,74 @@ describe('live map in the browser', {concurrency: false}, () => {
 	});
 
 
+
+	it('time bar: a past minute with what vanished since, sparklines, back to live', async () => {
+		// A past minute with a process that is gone now, talking to the db,
+		// written into webd's history file beside webd (WAL lets both).
+		const db = await nodeOfPid(peers.db.pid);
+		const file = path.join(tmp, 'history.sqlite');
+		await waitFor('the history file', () => fs.existsSync(file));
+		const minute = Math.floor(Date.now() / 60000) - 5;
+		const py = spawnSync('python3', ['-c', `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+m, key = int(sys.argv[2]), sys.argv[3]
+for k, name in (("p:99999:1", "gone-proc"), (key, "db")):
+    db.execute("INSERT INTO nodes(key, kind, label, name, pid, start_ms, first_ms, last_ms)"
+               " VALUES(?, 0, ?, ?, 99999, 1, ?, ?) ON CONFLICT(key) DO UPDATE SET"
+               " first_ms=min(first_ms, excluded.first_ms)",
+               (k, name, name, m * 60000, m * 60000 + 59000))
+ids = [db.execute("SELECT id FROM nodes WHERE key=?", (k,)).fetchone()[0]
+       for k in ("p:99999:1", key)]
+db.execute("INSERT INTO edge_minutes VALUES(?,?,?,1,?,3,3,1,5000,700)",
+           (m, ids[0], ids[1], int(sys.argv[4])))
+db.commit()
+`, file, String(minute), db.id, String(peers.db.tcp)], {encoding: 'utf8'});
+		assert.equal(py.status, 0, py.stderr);
+
+		await page.evaluate(() => window.procnet.timebar.refreshRange());
+		await waitFor('the time bar', async () => !(await page.isHidden('#timebar')));
+		await page.evaluate((t) => {
+			const s = document.getElementById('tb-range');
+			s.value = String(t);
+			s.dispatchEvent(new Event('change'));
+		}, minute * 60000);
+		const gone = await waitFor('the vanished process drawn', () => page.evaluate(() =>
+		    window.procnet.nodes.get('p:99999:1')));
+		assert.equal(gone.hist, 'vanished');
+		const e = await page.evaluate((dbid) => window.procnet.edges.get({
+		    filter: (x) => x.from === 'p:99999:1' && x.to === dbid}), db.id);
+		assert.equal(e.length, 1, 'the past edge');
+		assert.equal(e[0].hist, 'vanished');
+		assert.match(await page.textContent('#tb-note'), /\d+ appeared · \d+ vanished since/);
+		assert.match(await page.textContent('#tb-when'), /\d\d:\d\d/);
+		assert.equal(await page.isDisabled('#tb-live'), false);
+		// live items the past did not have are marked as appeared
+		assert.ok(await page.evaluate(() => window.procnet.nodes.get({
+		    filter: (n) => n.hist === 'appeared'}).length > 0));
+
+		// the edge's details: a sparkline from the history
+		await page.evaluate((id) => {
+			window.procnet.network.selectEdges([id]);
+			window.procnet.view.network.emit('click', {nodes: [], edges: [id]});
+		}, e[0].id);
+		await page.waitForSelector('#details:not([hidden])');
+		await waitFor('the sparkline', () => page.evaluate(() => {
+			const c = document.querySelector('#details .spark-canvas');
+			return c && Number(c.dataset.points) >= 1;
+		}));
+		assert.match(await page.textContent('#details .spark-cap'), /Bytes per minute/);
+		fs.mkdirSync(ARTIFACTS, {recursive: true});
+		await page.screenshot({path: path.join(ARTIFACTS, 'ui-history.png')});
+
+		await page.click('#tb-live');
+		await waitFor('live again without the vanished process', () => page.evaluate(() =>
+		    window.procnet.nodes.get('p:99999:1') === null && !window.procnet.timebar.showingPast));
+		assert.equal(await page.textContent('#tb-when'), 'Live');
+		assert.equal(await page.isDisabled('#tb-live'), true);
+		await waitFor('db drawn live', () => nodeOfPid(peers.db.pid));
+		await page.keyboard.press('Escape');
+	});
 
 	it('logged no console errors throughout', () => {
 		assert.deepEqual(consoleErrors, []);

@@ -3,6 +3,7 @@
 
 import {el, clear, $, ellipsize} from './dom.js';
 import {MAX_CONNS_SHOWN} from './config.js';
+import {sparkBox} from './sparkline.js';
 import {listenText, reasonText, statesText, nodeName, kv, connTable, focusNode,
     addrNameText, containerText} from './format.js';
 
@@ -121,6 +122,8 @@ export class Details {
 			    ['pinned', v.pins.has(n.id) ? 'yes (drag to move, Unpin to release)' : ''],
 			]));
 		}
+		if (n.kind !== 'group')
+			this.box.append(sparkBox('node', n.id, v.historyAt));
 		const edges = [];
 		for (const s of v.shownE.values()) {
 			if (s.item.from === n.id || s.item.to === n.id)
@@ -145,6 +148,8 @@ export class Details {
 		    ['states', statesText(e.states)],
 		    ['direction', reasonText(e.reason)],
 		]));
+		if (Array.isArray(e.rawIds) && e.rawIds.length === 1)
+			this.box.append(sparkBox('edge', e.rawIds[0], v.historyAt));
 		this.box.append(el('h3', {text: 'Connections'}), connTable(v.connsOf(e.id), e.count, v.model));
 	}
 }

@@ -92,6 +92,26 @@ export class GraphView {
 		this.listeners.push(fn);
 	}
 
+	// Shows another model (the time bar's past minute, or live again):
+	// what it holds is not "new" and what it lacks does not fade out.
+	switchModel(m) {
+		this.model = m;
+		this.firstSeen.clear();
+		for (const id of m.nodes.keys())
+			this.firstSeen.set(id, 0);
+		for (const id of m.edges.keys())
+			this.firstSeen.set(id, 0);
+		this.ghostN.clear();
+		this.ghostE.clear();
+		this.noGhosts = true;
+		this.dirty = true;
+		const paused = this.paused;
+		this.paused = false;
+		this.render();
+		this.paused = paused;
+		this.noGhosts = false;
+	}
+
 	// ---- deriving what to draw -------------------------------------
 
 	compute() {
@@ -244,7 +264,7 @@ export class GraphView {
 		// Closed items linger as ghosts; items folded into or out of a group
 		// are not closed and go at once.
 		for (const [id, s] of this.shownN) {
-			if (vn.has(id) || this.ghostN.has(id) || s.item.closing)
+			if (this.noGhosts || vn.has(id) || this.ghostN.has(id) || s.item.closing)
 				continue;
 			if (s.base.members.every((n) => !m.nodes.has(n.id)))
 				this.ghostN.set(id, {since: now, base: s.base});
@@ -255,7 +275,7 @@ export class GraphView {
 		}
 		const nodeThere = (id) => vn.has(id) || this.ghostN.has(id);
 		for (const [id, s] of this.shownE) {
-			if (ve.has(id) || this.ghostE.has(id) || s.item.closing)
+			if (this.noGhosts || ve.has(id) || this.ghostE.has(id) || s.item.closing)
 				continue;
 			if (s.base.rawIds.every((r) => !m.edges.has(r)) && nodeThere(s.base.from) &&
 			    nodeThere(s.base.to))

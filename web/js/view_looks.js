@@ -5,6 +5,7 @@
 import {EDGE, HIGHLIGHT_MS, FADE_MS, LABEL_MAX, FALLBACK_TYPE} from './config.js';
 import {iconFor} from './icons.js';
 import {ellipsize} from './dom.js';
+import {histLook} from './timebar.js';
 
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
@@ -81,6 +82,8 @@ export const looks = {
 			fresh: fresh,
 			closing: !!ghost,
 		});
+		if (b.raw && b.raw.hist)
+			histLook(it, b.raw.hist);
 		return it;
 	},
 
@@ -135,6 +138,8 @@ export const looks = {
 			fresh,
 			closing: !!ghost,
 		});
+		if (b.raws.length === 1 && b.raw && b.raw.hist)
+			histLook(it, b.raw.hist);
 		return it;
 	},
 
