@@ -65,6 +65,32 @@ sockdiag_build_request(void *buf, size_t len, int proto, int family,
 	return (int)total;
 }
 
+int
+sockdiag_request_info(void *req, size_t len)
+{
+	struct nlmsghdr *nh = req;
+
+	if (len < sizeof(*nh))
+		return -EINVAL;
+	if (nh->nlmsg_type == TCPDIAG_GETSOCK &&
+	    len >= NLMSG_LENGTH(sizeof(struct inet_diag_req))) {
+		struct inet_diag_req *r = NLMSG_DATA(nh);
+
+		r->idiag_ext |= 1u << (INET_DIAG_INFO - 1);
+		return 0;
+	}
+	if (nh->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+	    len >= NLMSG_LENGTH(sizeof(struct inet_diag_req_v2))) {
+		struct inet_diag_req_v2 *r = NLMSG_DATA(nh);
+
+		if (r->sdiag_protocol != IPPROTO_TCP)
+			return -EINVAL;
+		r->idiag_ext |= 1u << (INET_DIAG_INFO - 1);
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* The end of a tcp_info field: a kernel's struct must reach it. */
 #define TI_END(f)	(offsetof(struct tcp_info, f) + \
 			    sizeof(((struct tcp_info *)0)->f))
@@ -229,6 +255,17 @@ sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 			if (convert(p, &m, &s) != 0) {
 				p->n_skipped++;
 				continue;
+			}
+			/* attributes (asked-for extensions) follow the message */
+			if (plen > NL_ALIGN(sizeof(m))) {
+				struct sockdiag_info info;
+
+				if (sockdiag_parse_info(payload +
+				    NL_ALIGN(sizeof(m)), plen - NL_ALIGN(sizeof(m)),
+				    &info) != 0)
+					return -EBADMSG;
+				if (info.valid && p->proto == SNAP_PROTO_TCP)
+					p->n_info++;
 			}
 			p->n_sockets++;
 			if ((rc = fn(arg, &s)) != 0)

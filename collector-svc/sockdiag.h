@@ -29,6 +29,10 @@
 int sockdiag_build_request(void *buf, size_t len, int proto, int family,
     uint32_t seq);
 
+/* Asks a TCP request built above for each socket's tcp_info too
+ * (INET_DIAG_INFO): 0, or -EINVAL for a UDP or unknown request. */
+int sockdiag_request_info(void *req, size_t len);
+
 /* The TCP counters the kernel's tcp_info gives, from a reply's
  * INET_DIAG_INFO attribute. */
 struct sockdiag_info {
@@ -56,6 +60,7 @@ struct sockdiag_parser {
 	int proto;		/* what the sockets are */
 	size_t n_sockets;	/* handed to fn */
 	size_t n_skipped;	/* well-formed but not for us (odd family/state) */
+	size_t n_info;		/* sockets that came with a usable tcp_info */
 	bool done;
 };
 

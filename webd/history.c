@@ -492,8 +492,13 @@ check_file(struct history *h)
 	int rc;
 
 	h->next_check_ms = clock_mono_ms() + CHECK_MS;
-	if (h->db == NULL || (rc = hdb_check_file(h->db)) == 0)
+	if (h->db == NULL)
 		return;
+	if ((rc = hdb_check_file(h->db)) == 0) {
+		/* size and range move with pruning and other writers too */
+		refresh_counts(h);
+		return;
+	}
 	close_file(h);
 	if (rc == -EBADMSG) {
 		snprintf(text, sizeof(text), "%s was overwritten while webd "

@@ -750,6 +750,11 @@ db.execute("INSERT INTO edge_minutes VALUES(?,?,?,1,?,3,3,1,5000,700)",
 db.commit()
 `, file, String(minute), db.id, String(peers.db.tcp)], {encoding: 'utf8'});
 		assert.equal(py.status, 0, py.stderr);
+		// webd looks at its file's range every few seconds
+		await waitFor('the past minute in the status', async () => {
+			const h = (await (await fetch(webdUrl + 'api/status')).json()).history;
+			return h.oldest_ms !== null && h.oldest_ms <= minute * 60000;
+		});
 
 		await page.evaluate(() => window.procnet.timebar.refreshRange());
 		await waitFor('the time bar', async () => !(await page.isHidden('#timebar')));

@@ -433,6 +433,63 @@ test_info_malformed(void **state)
 	assert_int_equal(sockdiag_parse_info(a, 64, &info), -EBADMSG);
 }
 
+static void
+test_info_in_dump(void **state)
+{
+	unsigned char msg[1024], attrs[512], req[SOCKDIAG_REQ_MAX];
+	struct inet_diag_msg m;
+	struct sockdiag_parser p;
+	struct got g;
+	struct buf b;
+	size_t alen;
+	int len;
+
+	(void)state;
+	/* the request asks for tcp_info: both request kinds, TCP only */
+	len = sockdiag_build_request(req, sizeof(req), SNAP_PROTO_TCP, 0, 1);
+	assert_int_equal(sockdiag_request_info(req, (size_t)len), 0);
+	assert_int_equal(((struct inet_diag_req *)NLMSG_DATA((struct nlmsghdr *)
+	    req))->idiag_ext, 1u << (INET_DIAG_INFO - 1));
+	len = sockdiag_build_request(req, sizeof(req), SNAP_PROTO_TCP, 6, 1);
+	assert_int_equal(sockdiag_request_info(req, (size_t)len), 0);
+	assert_int_equal(((struct inet_diag_req_v2 *)NLMSG_DATA(
+	    (struct nlmsghdr *)req))->idiag_ext, 1u << (INET_DIAG_INFO - 1));
+	len = sockdiag_build_request(req, sizeof(req), SNAP_PROTO_UDP, 4, 1);
+	assert_int_equal(sockdiag_request_info(req, (size_t)len), -EINVAL);
+	assert_int_equal(sockdiag_request_info(req, 4), -EINVAL);
+
+	/* a socket with its tcp_info after it */
+	memset(&m, 0, sizeof(m));
+	m.idiag_family = AF_INET;
+	m.idiag_state = 1;
+	m.idiag_inode = 77;
+	alen = info_attrs(attrs, sizeof(attrs), sizeof(struct tcp_info));
+	memcpy(msg, &m, sizeof(m));
+	memcpy(msg + NLMSG_ALIGN(sizeof(m)), attrs, alen);
+	memset(&b, 0, sizeof(b));
+	memset(&g, 0, sizeof(g));
+	add_raw(&b, SOCK_DIAG_BY_FAMILY, SEQ, msg, NLMSG_ALIGN(sizeof(m)) + alen);
+	add_done(&b, SEQ, 0);
+	sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g), 1);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(p.n_info, 1);
+
+	/* an attribute running past its message: malformed */
+	{
+		struct rtattr ra = { .rta_len = 600, .rta_type = INET_DIAG_INFO };
+
+		memcpy(msg + NLMSG_ALIGN(sizeof(m)), &ra, sizeof(ra));
+		memset(&b, 0, sizeof(b));
+		memset(&g, 0, sizeof(g));
+		add_raw(&b, SOCK_DIAG_BY_FAMILY, SEQ, msg,
+		    NLMSG_ALIGN(sizeof(m)) + 64);
+		sockdiag_parser_init(&p, SNAP_PROTO_TCP, SEQ);
+		assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g),
+		    -EBADMSG);
+	}
+}
+
 int
 main(void)
 {
@@ -444,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_info_malformed),
+		cmocka_unit_test(test_info_in_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
