@@ -171,6 +171,17 @@ def tools_for(args, psutil_py):
         tools.insert(2, ("dump", "netlink dump alone (`procnet-bench-floor "
                          "-d`): the floor of a steady-state sample",
                          [args.floor, "-d"]))
+    if os.access(args.dump, os.X_OK):
+        # the price of tcp_info (issue 16): the collector's TCP dump with
+        # and without INET_DIAG_INFO, and ss the same two ways
+        tools += [
+            ("dump_tcp", "TCP dump alone, sock_diag parser "
+             "(`procnet-bench-dump`)", [args.dump]),
+            ("dump_tcp_info", "TCP dump with tcp_info "
+             "(`procnet-bench-dump -i`)", [args.dump, "-i"]),
+            ("ss_t", "`ss -tan`", [ss, "-tan"]),
+            ("ss_ti", "`ss -tani` (with tcp_info)", [ss, "-tani"]),
+        ]
     if psutil_py:
         tools.append(("psutil", "psutil `net_connections()` + name/cmdline",
                       [psutil_py, "-c", PSUTIL_PROBE]))
@@ -343,10 +354,120 @@ def run_size(args, n, rounds, tools, tmp, sizes):
         if args.steady_samples > 0:
             log("N=%d: steady state (%d samples)" % (n, args.steady_samples))
             res["steady"] = run_steady(args, n, tmp)
+        if n == 10000 and args.history_s > 0:
+            log("N=%d: webd with history for %d s" % (n, args.history_s))
+            res["history"] = run_history_live(args, tmp)
     finally:
         res["loadavg_end"] = os.getloadavg()[0]
         fx.stop()
     return res
+
+
+def http_json(port, path):
+    import urllib.request
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                timeout=30) as r:
+        return json.loads(r.read())
+
+
+def proc_cpu_s(pid):
+    """user + sys of a running process, from /proc/<pid>/stat."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf(
+            "SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def run_history_live(args, tmp):
+    """The collector daemon and webd with --history on the population for
+    args.history_s seconds (1 s samples): the writer thread's CPU time
+    (/api/status history.cpu_s) over the wall time is its share of a core."""
+    import socket as so
+    sock = os.path.join(tmp, "hist-collector.sock")
+    hfile = os.path.join(tmp, "history.sqlite")
+    s = so.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    procs = []
+    res = {"seconds": args.history_s}
+    try:
+        procs.append(subprocess.Popen(
+            [args.collector, "--foreground", "--socket", sock],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(tmp, "hist-collector.err"), "w")))
+        deadline = time.monotonic() + 30
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        webd = subprocess.Popen(
+            [args.webd, "--port", str(port), "--collector", sock,
+             "--web-root", args.web_root, "--interval", "1",
+             "--history", hfile],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(tmp, "hist-webd.err"), "w"))
+        procs.append(webd)
+        st = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                st = http_json(port, "/api/status")
+                if st["sample"]["seq"] >= 3:
+                    break
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.5)
+        else:
+            res["error"] = "webd did not start: " + tail(
+                os.path.join(tmp, "hist-webd.err"))
+            return res
+        h0, w0, t0 = st["history"], proc_cpu_s(webd.pid), time.monotonic()
+        time.sleep(args.history_s)
+        st = http_json(port, "/api/status")
+        h1, w1, t1 = st["history"], proc_cpu_s(webd.pid), time.monotonic()
+        wall = t1 - t0
+        res.update({
+            "wall_s": wall,
+            "writer_cpu_s": h1["cpu_s"] - h0["cpu_s"],
+            "core_pct": (h1["cpu_s"] - h0["cpu_s"]) / wall * 100,
+            "webd_cpu_s": (w1 - w0) if w0 is not None and w1 is not None
+            else None,
+            "samples": h1["samples"] - h0["samples"],
+            "samples_dropped": h1["samples_dropped"],
+            "minutes_written": h1["minutes_written"] - h0["minutes_written"],
+            "last_write_ms": h1["last_write_ms"],
+            "size_bytes": h1["size_bytes"],
+            "state": h1["state"],
+            "edges": st["counts"]["edges"],
+            "sockets": st["counts"]["sockets"],
+        })
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+    return res
+
+
+def run_history_growth(args, tmp):
+    """The file's growth: a day of 1 000 edges through the real writer."""
+    if not os.access(args.history_prog, os.X_OK):
+        return {"error": "procnet-bench-history not built"}
+    f = os.path.join(tmp, "growth.sqlite")
+    r = subprocess.run([args.history_prog, "-e", "1000", "-m", "1440",
+                        "-f", f], capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": r.stderr.strip()[-300:]}
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"error": "bad output %r" % r.stdout[-200:]}
 
 
 def run_graph(args):
@@ -530,6 +651,34 @@ def targets(results):
         ok, meas = None, "n/a (%s)" % g.get("error", "not run")
     out.append(("webd build + delta + encode at %dk ≤ 50 ms"
                 % (results.get("graph_conns", 10000) // 1000), meas, ok))
+    h = (by_n.get(10000) or {}).get("history") or {}
+    if "core_pct" in h:
+        ok = h["core_pct"] <= 1.0
+        meas = ("history writer thread %.2f s CPU over %.0f s = %.3f%% of a "
+                "core (%d samples, %d minutes written, last write %s ms, "
+                "%d edges, %d sockets; all of webd: %s s CPU)" % (
+                    h["writer_cpu_s"], h["wall_s"], h["core_pct"],
+                    h["samples"], h["minutes_written"],
+                    fmt_ms(h["last_write_ms"]), h["edges"], h["sockets"],
+                    "%.2f" % h["webd_cpu_s"] if h.get("webd_cpu_s")
+                    is not None else "n/a"))
+    else:
+        ok, meas = None, "n/a (%s)" % h.get("error", "not run")
+    out.append(("history writing ≤ 1% of a core at 10k connections (issue "
+                "16)", meas, ok))
+    g = results.get("history_growth", {})
+    if "bytes_per_1000_edges_day" in g:
+        meas = ("%.1f MB per 1 000 edges per day (every edge in every "
+                "minute: %d edges × %d minutes = %s bytes); a minute's write "
+                "%.1f ms CPU (median)" % (
+                    g["bytes_per_1000_edges_day"] / 1e6, g["edges"],
+                    g["minutes"], "{:,}".format(g["bytes"]),
+                    g["minute_write_cpu_ms_median"]))
+        ok = True
+    else:
+        ok, meas = None, "n/a (%s)" % g.get("error", "not run")
+    out.append(("history file growth stated per 1 000 edges per day",
+                meas, ok))
     return out
 
 
@@ -630,6 +779,29 @@ def render(results):
                 L.append("Steady state `%s`: %s" % (st["argv"],
                                                     st.get("error")))
         L.append("")
+    L.append("### tcp_info in the socket dump (issue 16)")
+    L.append("")
+    L.append("The collector's TCP dump (one request for IPv4 and IPv6, "
+             "parsed by `sockdiag.c`) without and with `INET_DIAG_INFO`, "
+             "and `ss` the same two ways, in the same interleaved rounds as "
+             "above; medians.")
+    L.append("")
+    L.append("| N | dump wall / CPU ms | with tcp_info wall / CPU ms | "
+             "extra CPU | `ss -tan` wall / CPU ms | `ss -tani` wall / CPU ms |")
+    L.append("|---|---|---|---|---|---|")
+    for r in results["sizes"]:
+        t = r["tools"]
+        d, di = t.get("dump_tcp", {}), t.get("dump_tcp_info", {})
+        a, ai = t.get("ss_t", {}), t.get("ss_ti", {})
+        extra = ("+%.0f%%" % ((di["cpu_ms"] / d["cpu_ms"] - 1) * 100)
+                 if d.get("cpu_ms") and di.get("cpu_ms") else "n/a")
+        L.append("| %s | %s / %s | %s / %s | %s | %s / %s | %s / %s |" % (
+            "{:,}".format(r["n"]), fmt_ms(d.get("wall_ms")),
+            fmt_ms(d.get("cpu_ms")), fmt_ms(di.get("wall_ms")),
+            fmt_ms(di.get("cpu_ms")), extra, fmt_ms(a.get("wall_ms")),
+            fmt_ms(a.get("cpu_ms")), fmt_ms(ai.get("wall_ms")),
+            fmt_ms(ai.get("cpu_ms"))))
+    L.append("")
     g = results.get("graph", {})
     L.append("### webd graph at %s connections (in process)" %
              "{:,}".format(results.get("graph_conns", 10000)))
@@ -710,6 +882,9 @@ def main():
     ap.add_argument("--results-dir", default=os.path.join(src, "bench",
                                                           "results"),
                     help="where the full JSON goes [bench/results]")
+    ap.add_argument("--history-seconds", dest="history_s", type=int,
+                    default=150, help="how long webd writes history on the "
+                    "10k population (0: skip) [150]")
     ap.add_argument("--allow-debug", action="store_true",
                     help="measure a non-release build anyway")
     args = ap.parse_args()
@@ -720,6 +895,10 @@ def main():
     args.graph = os.path.join(build, "bench", "procnet-bench-graph")
     args.sizes_prog = os.path.join(build, "bench", "procnet-bench-sizes")
     args.floor = os.path.join(build, "bench", "procnet-bench-floor")
+    args.dump = os.path.join(build, "bench", "procnet-bench-dump")
+    args.history_prog = os.path.join(build, "bench", "procnet-bench-history")
+    args.webd = os.path.join(build, "webd", "procnet-webd")
+    args.web_root = os.path.join(build, "web", "root")
     global SPAWN
     SPAWN = os.path.join(build, "bench", "procnet-bench-spawn")
     for p in (args.collector, args.fixture, SPAWN):
@@ -781,6 +960,8 @@ def main():
                                                        else 5)
             results["sizes"].append(run_size(args, n, rounds, tools, tmp,
                                              results["sizes_of"]))
+        log("history file growth (1 000 edges, a day of minutes)")
+        results["history_growth"] = run_history_growth(args, tmp)
     if args.netns > 0:
         log("network namespace case: %d x %d connections"
             % (args.netns, args.netns_conns))

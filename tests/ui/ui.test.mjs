@@ -745,7 +745,7 @@ for k, name in (("p:99999:1", "gone-proc"), (key, "db")):
                (k, name, name, m * 60000, m * 60000 + 59000))
 ids = [db.execute("SELECT id FROM nodes WHERE key=?", (k,)).fetchone()[0]
        for k in ("p:99999:1", key)]
-db.execute("INSERT INTO edge_minutes VALUES(?,?,?,1,?,3,3,1,5000,700)",
+db.execute("INSERT INTO edge_minutes VALUES(?,?,?,0,?,3,3,1,5000,700)",
            (m, ids[0], ids[1], int(sys.argv[4])))
 db.commit()
 `, file, String(minute), db.id, String(peers.db.tcp)], {encoding: 'utf8'});

@@ -150,7 +150,11 @@ export class Details {
 		]));
 		if (Array.isArray(e.rawIds) && e.rawIds.length === 1)
 			this.box.append(sparkBox('edge', e.rawIds[0], v.historyAt));
-		this.box.append(el('h3', {text: 'Connections'}), connTable(v.connsOf(e.id), e.count, v.model));
+		if (e.reason === 'history')
+			this.box.append(el('p', {class: 'muted',
+			    text: 'A past minute: the history keeps counts, not each connection.'}));
+		else
+			this.box.append(el('h3', {text: 'Connections'}), connTable(v.connsOf(e.id), e.count, v.model));
 	}
 }
 
