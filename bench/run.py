@@ -456,12 +456,14 @@ def run_history_live(args, tmp):
 
 
 def run_history_growth(args, tmp):
-    """The file's growth: a day of 1 000 edges through the real writer."""
+    """The file's growth: a day (--history-minutes) of 1 000 edges through
+    the real writer."""
     if not os.access(args.history_prog, os.X_OK):
         return {"error": "procnet-bench-history not built"}
     f = os.path.join(tmp, "growth.sqlite")
-    r = subprocess.run([args.history_prog, "-e", "1000", "-m", "1440",
-                        "-f", f], capture_output=True, text=True)
+    r = subprocess.run([args.history_prog, "-e", "1000", "-m",
+                        str(args.history_minutes), "-f", f],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         return {"error": r.stderr.strip()[-300:]}
     try:
@@ -885,6 +887,9 @@ def main():
     ap.add_argument("--history-seconds", dest="history_s", type=int,
                     default=150, help="how long webd writes history on the "
                     "10k population (0: skip) [150]")
+    ap.add_argument("--history-minutes", type=int, default=1440,
+                    help="minutes of 1 000 edges written for the history "
+                    "file's growth [1440]")
     ap.add_argument("--allow-debug", action="store_true",
                     help="measure a non-release build anyway")
     args = ap.parse_args()
@@ -916,6 +921,9 @@ def main():
         die("--steady-samples: 0..10000")
     if not 0 <= args.netns <= 200 or not 1 <= args.netns_conns <= 20000:
         die("--netns: 0..200, --netns-conns: 1..20000")
+    if not 1 <= args.history_minutes <= 100000 or \
+            not 0 <= args.history_s <= 3600:
+        die("--history-minutes: 1..100000, --history-seconds: 0..3600")
     if not 1 <= args.graph_conns <= 200000 or \
             not 1 <= args.graph_rounds <= 1000:
         die("--graph-conns: 1..200000, --graph-rounds: 1..1000")

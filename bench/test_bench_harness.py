@@ -38,6 +38,7 @@ def main():
              "--rounds", "1", "--steady-samples", "3",
              "--steady-interval", "0.1", "--graph-conns", "500",
              "--graph-rounds", "2", "--netns", "2", "--netns-conns", "20",
+             "--history-minutes", "3", "--history-seconds", "0",
              "--results-dir", tmp, "--doc", doc],
             capture_output=True, text=True, timeout=300)
         check(r.returncode == 0, "run.py exit %d: %s" % (
@@ -49,10 +50,14 @@ def main():
         with open(files[0]) as f:
             res = json.load(f)
         size = res["sizes"][0]
-        for key in ("collector", "ss_p", "ss", "cat"):
+        for key in ("collector", "ss_p", "ss", "cat", "dump_tcp",
+                    "dump_tcp_info", "ss_t", "ss_ti"):
             t = size["tools"].get(key, {})
             check(t.get("runs") == 1 and "error" not in t,
                   "tool %s: %s" % (key, t.get("error", t.get("runs"))))
+        hg = res.get("history_growth", {})
+        check(hg.get("minutes") == 3 and hg.get("bytes", 0) > 0,
+              "history growth: %s" % hg)
         v = size.get("collector_view", {})
         check("error" not in v, "collector view: %s" % v.get("error"))
         check(v.get("fixture_established") == 2 * N,

@@ -526,6 +526,11 @@ write_minute(struct history *h)
 
 	if (h->minute == 0)
 		return;
+	/* Look at the file first: the checkpoint after the write would copy
+	 * its pages back over a header someone overwrote, hiding the damage
+	 * (and whatever else was overwritten outside those pages). */
+	if (h->db != NULL)
+		check_file(h);
 	if (h->db == NULL && clock_mono_ms() >= h->next_open_ms)
 		open_file(h);
 	if (h->db == NULL) {

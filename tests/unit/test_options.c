@@ -174,6 +174,13 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "--history", "", "empty path" },
+	{ "--history-retention", "7", "not a duration" },
+	{ "--history-retention", "7w", "unknown unit" },
+	{ "--history-retention", "30s", "shorter than a minute" },
+	{ "--history-max-size", "100K", "below 1M" },
+	{ "--history-max-size", "2T", "not a size" },
+	{ "--history-max-size", "5000G", "larger than 1 TiB" },
 	{ "--port", "0",		"--port" },
 	{ "--port", "65536",		"--port" },
 	{ "--port", "-1",		"--port" },
@@ -293,7 +300,8 @@ test_usage_lists_all(void **state)
 	static const char *names[] = { "--port", "--interval", "--rules",
 	    "--p2p-only", "--udp", "--svc-ports", "--icons-dir", "--bind",
 	    "--collector", "--web-root", "--log-level", "--dump",
-	    "--cmdline", "--help" };
+	    "--cmdline", "--history", "--history-retention",
+	    "--history-max-size", "--help" };
 	char buf[8192], dir[512], path[600];
 	FILE *f;
 	size_t n;
@@ -314,6 +322,33 @@ test_usage_lists_all(void **state)
 			fail_msg("usage lacks %s", names[i]);
 }
 
+static void
+test_history(void **state)
+{
+	struct webd_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), NULL), OPTIONS_RUN);
+	assert_null(o.history);
+	assert_false(o.history_off);
+	assert_int_equal(o.history_retention_s, 7 * 86400);
+	assert_int_equal(o.history_max_size, 256ull << 20);
+	options_clear(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--history", "/x/h.db",
+	    "--history-retention", "12h", "--history-max-size", "1G", NULL),
+	    OPTIONS_RUN);
+	assert_string_equal(o.history, "/x/h.db");
+	assert_int_equal(o.history_retention_s, 12 * 3600);
+	assert_int_equal(o.history_max_size, 1ull << 30);
+	options_clear(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--history", "none",
+	    NULL), OPTIONS_RUN);
+	assert_true(o.history_off);
+	assert_null(o.history);
+	options_clear(&o);
+}
+
 int
 main(void)
 {
@@ -325,6 +360,7 @@ main(void)
 		cmocka_unit_test(test_too_many_ports),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_usage_lists_all),
+		cmocka_unit_test(test_history),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

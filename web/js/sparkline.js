@@ -8,11 +8,18 @@ import {el} from './dom.js';
 const CACHE_MS = 30000;
 const SPAN_MS = 3600 * 1000;
 const W = 260, H = 44;
-const cache = new Map();	// query -> {t, data}
+const cache = new Map();	// query -> {t, data} or {t, error}
+let available = false;		// the time bar says whether webd keeps history
+
+// Set from /api/status by the time bar: without a history there is
+// nothing to ask for (and every request would be a 404).
+export function setHistoryAvailable(on) {
+	available = Boolean(on);
+}
 
 export function sparkBox(kind, id, at) {
 	const box = el('div', {class: 'spark'});
-	if (typeof id !== 'string' || !id || id.startsWith('g:'))
+	if (!available || typeof id !== 'string' || !id || id.startsWith('g:'))
 		return box;
 	const end = at !== null && at !== undefined ? at + SPAN_MS / 2 : Date.now();
 	const from = Math.floor((end - SPAN_MS) / 60000) * 60000;
@@ -22,9 +29,16 @@ export function sparkBox(kind, id, at) {
 	const canvas = el('canvas', {width: String(W), height: String(H), class: 'spark-canvas'});
 	const cap = el('div', {class: 'spark-cap muted', text: 'Traffic, last hour: loading…'});
 	box.append(canvas, cap);
-	const hit = cache.get(q);
-	if (hit && Date.now() - hit.t < CACHE_MS && at === undefined) {
-		draw(canvas, cap, hit.data, from, to, at);
+	// the panel redraws on every live change: one request per item and
+	// half minute, failures included
+	const key = q.replace(/&from=.*$/, '');
+	const hit = cache.get(key);
+	if (hit && Date.now() - hit.t < CACHE_MS) {
+		if (hit.error) {
+			cap.textContent = 'No history: ' + hit.error;
+			canvas.hidden = true;
+		} else
+			draw(canvas, cap, hit.data, hit.from, hit.to, at);
 		return box;
 	}
 	fetch('/api/history/series?' + q, {cache: 'no-store'})
@@ -32,16 +46,26 @@ export function sparkBox(kind, id, at) {
 			throw new Error(b && b.error ? b.error : 'HTTP ' + r.status);
 		}))
 		.then((data) => {
-			cache.set(q, {t: Date.now(), data});
-			if (cache.size > 200)
-				cache.delete(cache.keys().next().value);
+			remember(key, {t: Date.now(), data, from, to});
 			draw(canvas, cap, data, from, to, at);
 		})
 		.catch((e) => {
+			remember(key, {t: Date.now(), error: e.message});
 			cap.textContent = 'No history: ' + e.message;
 			canvas.hidden = true;
 		});
 	return box;
+}
+
+function remember(key, v) {
+	cache.set(key, v);
+	if (cache.size > 200)
+		cache.delete(cache.keys().next().value);
+}
+
+// Forgets what was fetched (the time bar moved: another range).
+export function forgetSparklines() {
+	cache.clear();
 }
 
 function draw(canvas, cap, data, from, to, at) {

@@ -5,6 +5,7 @@
 
 import {el, clear, $} from './dom.js';
 import {Model} from './model.js';
+import {setHistoryAvailable, forgetSparklines} from './sparkline.js';
 
 const SPAN_MS = 24 * 3600 * 1000;	// how far back the bar reaches at most
 const STATUS_MS = 30000;		// how often the history range is asked
@@ -51,6 +52,7 @@ export class TimeBar {
 		} catch (e) {
 			return;
 		}
+		setHistoryAvailable(h && h.state !== 'off' && typeof h.oldest_ms === 'number');
 		if (!h || h.state === 'off' || typeof h.oldest_ms !== 'number') {
 			// nothing to go back to (yet)
 			this.box.hidden = this.at === null;
@@ -93,6 +95,7 @@ export class TimeBar {
 			return;
 		this.at = t;
 		this.view.historyAt = t;
+		forgetSparklines();
 		const past = new Model();
 		past.applyFull(g);
 		const {appeared, vanished} = markSince(past, this.live);
@@ -112,6 +115,7 @@ export class TimeBar {
 			return;
 		this.at = null;
 		this.view.historyAt = null;
+		forgetSparklines();
 		this.view.switchModel(this.live);
 		this.slider.value = this.slider.max;
 		this.showLabel(Number(this.slider.max));
