@@ -535,7 +535,7 @@ hdb_check_file(struct hdb *db)
 	 * alone cannot tell a replaced file, the header still can */
 	if (st.st_ino != 0 && (st.st_ino != db->st.st_ino ||
 	    st.st_dev != db->st.st_dev))
-		return -ESTALE;
+		return -EEXIST;
 	if ((f = fopen(db->path, "rb")) == NULL)
 		return errno == ENOENT ? -ENOENT : 0;
 	n = fread(head, 1, sizeof(head), f);

@@ -102,7 +102,7 @@ int hdb_range(struct hdb *db, int64_t *oldest, int64_t *newest);
 
 /*
  * Whether the file at the path is still the one this handle writes and
- * still starts like an SQLite file: 0, -ENOENT (deleted), -ESTALE
+ * still starts like an SQLite file: 0, -ENOENT (deleted), -EEXIST
  * (replaced by another file) or -EBADMSG (its header was overwritten).
  */
 int hdb_check_file(struct hdb *db);

@@ -380,7 +380,7 @@ test_file_faults(void **state)
 	assert_int_equal(hdb_check_file(db), -ENOENT);
 	assert_non_null(fp = fopen(path, "wb"));
 	fclose(fp);
-	assert_int_equal(hdb_check_file(db), -ESTALE);
+	assert_int_equal(hdb_check_file(db), -EEXIST);
 	hdb_close(db);
 	unlink(path);
 
