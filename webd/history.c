@@ -511,8 +511,9 @@ check_file(struct history *h)
 	else
 		snprintf(text, sizeof(text), "%s was replaced by another file "
 		    "while webd ran: writing to that one now", h->path);
-	note_problem(h, text);
+	/* the new file first, so that once the status tells, it is there */
 	open_file(h);
+	note_problem(h, text);
 }
 
 static void
@@ -570,8 +571,8 @@ write_minute(struct history *h)
 		    h->path);
 		close_file(h);
 		move_aside(h);
-		note_problem(h, text);
 		open_file(h);
+		note_problem(h, text);
 		return;
 	}
 	if (rc != 0) {
