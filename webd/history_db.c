@@ -460,11 +460,24 @@ hdb_shrink(struct hdb *db, char *err, size_t errlen)
 		if ((uint64_t)(pages - free_pages) * 100 <=
 		    db->max_pages * SOFT_PERCENT)
 			break;
-		if ((n = hdb_prune_step(db, INT64_MAX, err, errlen)) < 0)
-			return n;
-		if (n == 0)
+		/* a whole backlog at start: the oldest minutes in chunks,
+		 * never the newest, the nodes they leave behind once after */
+		rc = exec(db->db, "DELETE FROM edge_minutes WHERE minute IN "
+		    "(SELECT DISTINCT minute FROM edge_minutes WHERE minute < "
+		    "(SELECT max(minute) FROM edge_minutes) ORDER BY minute "
+		    "LIMIT 32)");
+		if (rc != SQLITE_OK)
+			return sql_fail(db, db->db, rc, "shrinking", err,
+			    errlen);
+		if ((n = sqlite3_changes(db->db)) == 0)
 			break;
 	}
+	rc = exec(db->db, "DELETE FROM nodes WHERE last_ms < "
+	    "(SELECT ifnull(min(minute), 0) * 60000 FROM edge_minutes) AND "
+	    "id NOT IN (SELECT src FROM edge_minutes) AND id NOT IN "
+	    "(SELECT dst FROM edge_minutes)");
+	if (rc != SQLITE_OK)
+		return sql_fail(db, db->db, rc, "shrinking", err, errlen);
 	if ((rc = exec(db->db, "VACUUM")) != SQLITE_OK)
 		return sql_fail(db, db->db, rc, "shrinking (VACUUM)", err,
 		    errlen);
