@@ -156,6 +156,23 @@ route_graph(struct http *h, struct mg_connection *conn, const char *host)
 	return code;
 }
 
+/* Whether the raw query string has a parameter called name. */
+static bool
+has_param(const char *q, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (q != NULL && *q != '\0') {
+		if (strncmp(q, name, n) == 0 && (q[n] == '=' || q[n] == '&' ||
+		    q[n] == '\0'))
+			return true;
+		q = strchr(q, '&');
+		if (q != NULL)
+			q++;
+	}
+	return false;
+}
+
 /* /api/graph?at= and /api/history/...: answered from the history file. */
 static int
 route_history(struct http *h, struct mg_connection *conn, const char *route,
@@ -333,8 +350,8 @@ begin_request(struct mg_connection *conn)
 	}
 	if (is_upgrade(conn))
 		return send_error(conn, 404, "no WebSocket here", NULL);
-	if (strcmp(rel, "api/graph") == 0 && ri->query_string != NULL &&
-	    *ri->query_string != '\0')
+	/* at= asks for the past (history); group= alone for the present */
+	if (strcmp(rel, "api/graph") == 0 && has_param(ri->query_string, "at"))
 		return route_history(h, conn, "graph", host);
 	if (strcmp(rel, "api/graph") == 0)
 		return route_graph(h, conn, host);
