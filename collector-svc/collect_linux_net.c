@@ -99,6 +99,11 @@ nl_dump(struct collector *c, int proto, int family)
 	if ((len = sockdiag_build_request(req, sizeof(req), proto, family,
 	    c->nl_seq)) < 0)
 		return len;
+	/* bytes each way, RTT and retransmits of every TCP socket (issue
+	 * 16; its cost is measured in make bench) */
+	if (proto == SNAP_PROTO_TCP &&
+	    (rc = sockdiag_request_info(req, (size_t)len)) != 0)
+		return rc;
 	while (sendto(c->nlfd, req, (size_t)len, 0, (struct sockaddr *)&sa,
 	    sizeof(sa)) < 0) {
 		if (errno != EINTR)

@@ -264,8 +264,14 @@ sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 				    NL_ALIGN(sizeof(m)), plen - NL_ALIGN(sizeof(m)),
 				    &info) != 0)
 					return -EBADMSG;
-				if (info.valid && p->proto == SNAP_PROTO_TCP)
+				if (info.valid && p->proto == SNAP_PROTO_TCP) {
 					p->n_info++;
+					s.has_info = 1;
+					s.bytes_sent = info.bytes_acked;
+					s.bytes_received = info.bytes_received;
+					s.rtt_us = info.rtt_us;
+					s.retrans = info.total_retrans;
+				}
 			}
 			p->n_sockets++;
 			if ((rc = fn(arg, &s)) != 0)

@@ -68,7 +68,8 @@ void sockdiag_parser_init(struct sockdiag_parser *p, int proto, uint32_t seq);
 
 /*
  * Parses one buffer of a dump as recv() returned it, calling fn for every
- * socket (pid -1, owner unset).  Returns 0 when more is to come, 1 when the
+ * socket (pid -1, owner unset; has_info and the byte counters, RTT and
+ * retransmits set when a TCP socket came with its tcp_info).  Returns 0 when more is to come, 1 when the
  * dump ended (NLMSG_DONE), the kernel's negative error from NLMSG_ERROR or
  * a failed DONE, -EBADMSG for a malformed or truncated message, or what fn
  * returned when non-zero.

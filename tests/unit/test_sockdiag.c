@@ -474,6 +474,11 @@ test_info_in_dump(void **state)
 	assert_int_equal(sockdiag_parse(&p, b.b, b.len, collect, &g), 1);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(p.n_info, 1);
+	assert_int_equal(g.s[0].has_info, 1);
+	assert_int_equal(g.s[0].bytes_sent, 10485760ULL);
+	assert_int_equal(g.s[0].bytes_received, 1048576ULL);
+	assert_int_equal(g.s[0].rtt_us, 1234);
+	assert_int_equal(g.s[0].retrans, 7);
 
 	/* an attribute running past its message: malformed */
 	{
