@@ -1,28 +1,54 @@
 /*
- * signals on Windows: Ctrl-C, Ctrl-Break and console close stop the
- * daemon.  There is no SIGHUP; the rules file is reloaded when it changes.
+ * signals on Windows: Ctrl-C, Ctrl-Break and console close stop a webd
+ * running in a console.  Logoff and shutdown do not: Windows sends
+ * CTRL_LOGOFF_EVENT to every service whenever *any* user logs off, and a
+ * service learns of shutdown from the SCM (SERVICE_CONTROL_SHUTDOWN, which
+ * common/service_win.c turns into signals_request_stop).  Those two are
+ * passed on unhandled; the default handler of a service process does not
+ * end it for them.  There is no SIGHUP; the rules file is reloaded when it
+ * changes.
  */
 #include "signals.h"
+#include "signals_win.h"
 
 #include <windows.h>
 
 static volatile LONG stop_flag;
 static HANDLE wake;
 
-static BOOL WINAPI
-on_ctrl(DWORD type)
+static void
+request_stop(void)
 {
-	(void)type;
 	InterlockedExchange(&stop_flag, 1);
 	if (wake != NULL)
 		SetEvent(wake);
-	return TRUE;
+}
+
+int
+signals_win_ctrl(unsigned long type)
+{
+	switch (type) {
+	case CTRL_C_EVENT:
+	case CTRL_BREAK_EVENT:
+	case CTRL_CLOSE_EVENT:
+		request_stop();
+		return 1;
+	default:	/* CTRL_LOGOFF_EVENT, CTRL_SHUTDOWN_EVENT, future ones */
+		return 0;
+	}
+}
+
+static BOOL WINAPI
+on_ctrl(DWORD type)
+{
+	return signals_win_ctrl(type) ? TRUE : FALSE;
 }
 
 int
 signals_init(void)
 {
-	wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+	if (wake == NULL)
+		wake = CreateEventW(NULL, FALSE, FALSE, NULL);
 	if (!SetConsoleCtrlHandler(on_ctrl, TRUE))
 		return -1;
 	return 0;
@@ -52,5 +78,5 @@ signals_wait(int ms)
 void
 signals_request_stop(void)
 {
-	on_ctrl(CTRL_CLOSE_EVENT);
+	request_stop();
 }
