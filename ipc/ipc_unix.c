@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -404,6 +405,41 @@ ipc_conn_peer(struct ipc_conn *c, char *buf, size_t len)
 	snprintf(buf, len, "pid=%ld uid=%lu gid=%lu", (long)uc.pid,
 	    (unsigned long)uc.uid, (unsigned long)uc.gid);
 	return 0;
+}
+
+int
+ipc_conn_check_server(struct ipc_conn *c, const char *account, char *why,
+    size_t len)
+{
+	struct ucred uc;
+	struct passwd *pw;
+	socklen_t sl = sizeof(uc);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) < 0) {
+		int r = neg_errno();
+
+		snprintf(why, len, "cannot tell who serves the socket: %s",
+		    strerror(-r));
+		return r;
+	}
+	if (account == NULL) {
+		if (uc.uid == 0 || uc.uid == geteuid())
+			return 0;
+		snprintf(why, len, "pid %ld runs as uid %lu, neither root nor "
+		    "uid %lu", (long)uc.pid, (unsigned long)uc.uid,
+		    (unsigned long)geteuid());
+		return -EPERM;
+	}
+	if ((pw = getpwnam(account)) == NULL) {
+		snprintf(why, len, "no such user '%s'", account);
+		return -EINVAL;
+	}
+	if (uc.uid == pw->pw_uid)
+		return 0;
+	snprintf(why, len, "pid %ld runs as uid %lu, not %s (uid %lu)",
+	    (long)uc.pid, (unsigned long)uc.uid, account,
+	    (unsigned long)pw->pw_uid);
+	return -EPERM;
 }
 
 void

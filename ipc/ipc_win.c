@@ -6,12 +6,16 @@
  *
  * The server always keeps one instance waiting in ConnectNamedPipe: a
  * client that comes between two accepts finds the pipe busy (and waits),
- * never missing.  The first instance is created with
- * FILE_FLAG_FIRST_PIPE_INSTANCE so a second server (or a squatter who
- * created the name first) is refused; all instances reject remote clients
- * and carry the DACL below.
+ * never missing.  The next instance is created before a connected one is
+ * handed out, so the name never has zero instances while the server is
+ * open: were it to vanish for a moment, anyone could create it and answer
+ * webd.  A name that already exists at open (a second server, or a
+ * squatter) is refused, by opening it first and by
+ * FILE_FLAG_FIRST_PIPE_INSTANCE for the race; all instances reject remote
+ * clients and carry the DACL below.
  */
 #include "transport.h"
+#include "ipc_win_priv.h"
 #include "wstr_win.h"
 
 #include <windows.h>
@@ -26,14 +30,16 @@
 #define PIPE_PREFIX		"\\\\.\\pipe\\"
 #define PIPE_BUF_SIZE		(64u * 1024u)
 /*
- * SYSTEM and Administrators: full control.  LocalService (the account of
- * the procnet-webd service): read and write data, 0x12019b, which is
- * FILE_GENERIC_READ | FILE_GENERIC_WRITE without FILE_APPEND_DATA -- on a
- * pipe that bit is FILE_CREATE_PIPE_INSTANCE, and a client holding it
- * could add its own instances and answer other clients.  "P": nothing
- * inherited, so nobody else has any access.  docs/windows.md.
+ * SYSTEM and Administrators: full control.  The procnetwebd service, by
+ * its service SID (NT SERVICE\procnetwebd, not all of LocalService, so no
+ * other LocalService service reads unredacted command lines): read and
+ * write data, 0x12019b, which is FILE_GENERIC_READ | FILE_GENERIC_WRITE
+ * without FILE_APPEND_DATA -- on a pipe that bit is
+ * FILE_CREATE_PIPE_INSTANCE, and a client holding it could add its own
+ * instances and answer other clients.  "P": nothing inherited, so nobody
+ * else has any access.  docs/windows.md.
  */
-#define PIPE_SDDL_BASE		L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;LS)"
+#define PIPE_SDDL_ADMINS	L"D:P(A;;FA;;;SY)(A;;FA;;;BA)"
 #define PIPE_CLIENT_RIGHTS	L"0x12019b"
 #define DEFAULT_GROUP		"procnet"
 
@@ -41,10 +47,13 @@ struct ipc_server {
 	wchar_t *name;
 	PSECURITY_DESCRIPTOR sd;
 	SECURITY_ATTRIBUTES sa;
-	HANDLE pending;			/* instance in ConnectNamedPipe, or NULL */
+	HANDLE pending;			/* the instance we accept on; never
+					 * NULL once open */
 	OVERLAPPED ov;			/* its connect; ov.hEvent is ours */
+	bool listening;			/* pending is in ConnectNamedPipe */
 	bool connected;			/* pending already has a client */
 };
+
 
 struct ipc_conn {
 	HANDLE h;
@@ -52,6 +61,12 @@ struct ipc_conn {
 	HANDLE stop_ev;			/* set by ipc_conn_shutdown */
 	bool server_side;
 };
+
+HANDLE
+ipc_win_conn_handle(const struct ipc_conn *c)
+{
+	return c->h;
+}
 
 /* The one place Win32 errors become errno codes for this file. */
 static int
@@ -130,14 +145,21 @@ endpoint_wide(const char *endpoint, wchar_t **out)
 static int
 build_sd(const char *group, PSECURITY_DESCRIPTOR *out)
 {
-	wchar_t sddl[512], *wgroup, *sidstr = NULL, dom[256], name[300];
+	wchar_t sddl[600], base[300], svcsid[100], *wgroup, *sidstr = NULL;
+	wchar_t dom[256], name[300];
 	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
 	BYTE sidbuf[SECURITY_MAX_SID_SIZE];
 	DWORD sidlen = sizeof(sidbuf), domlen = 256;
 	DWORD hostlen = MAX_COMPUTERNAME_LENGTH + 1;
 	SID_NAME_USE use;
+	int rc;
 
-	_snwprintf(sddl, 512, L"%ls", PIPE_SDDL_BASE);
+	if ((rc = ipc_win_service_sid(IPC_CLIENT_SERVICE, svcsid, 100)) != 0)
+		return rc;
+	_snwprintf(base, 300, L"%ls(A;;%ls;;;%ls)", PIPE_SDDL_ADMINS,
+	    PIPE_CLIENT_RIGHTS, svcsid);
+	base[299] = L'\0';
+	_snwprintf(sddl, 600, L"%ls", base);
 	if (group == NULL)
 		group = DEFAULT_GROUP;
 	if (group[0] != '\0' && (wgroup = wstr_from_utf8(group)) != NULL) {
@@ -154,13 +176,13 @@ build_sd(const char *group, PSECURITY_DESCRIPTOR *out)
 		    &domlen, &use) && (use == SidTypeGroup ||
 		    use == SidTypeAlias || use == SidTypeWellKnownGroup) &&
 		    ConvertSidToStringSidW(sidbuf, &sidstr)) {
-			_snwprintf(sddl, 512, L"%ls(A;;%ls;;;%ls)",
-			    PIPE_SDDL_BASE, PIPE_CLIENT_RIGHTS, sidstr);
+			_snwprintf(sddl, 600, L"%ls(A;;%ls;;;%ls)", base,
+			    PIPE_CLIENT_RIGHTS, sidstr);
 			LocalFree(sidstr);
 		}
 		free(wgroup);
 	}
-	sddl[511] = L'\0';
+	sddl[599] = L'\0';
 	if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl,
 	    SDDL_REVISION_1, out, NULL))
 		return win_errno(GetLastError());
@@ -186,6 +208,7 @@ start_connect(struct ipc_server *srv)
 {
 	ResetEvent(srv->ov.hEvent);
 	srv->connected = false;
+	srv->listening = false;
 	if (ConnectNamedPipe(srv->pending, &srv->ov))
 		srv->connected = true;	/* rare: overlapped usually pends */
 	else {
@@ -199,22 +222,30 @@ start_connect(struct ipc_server *srv)
 			return win_errno(GetLastError());
 		}
 	}
+	srv->listening = true;
 	return 0;
 }
 
+/* The first instance, after making sure nobody holds the name:
+ * WaitNamedPipe finds an existing pipe (free or busy) without taking one
+ * of its instances, so the holder can still be asked who it is. */
 static int
-open_pending(struct ipc_server *srv, bool first)
+open_first(struct ipc_server *srv)
 {
 	DWORD err;
 	int rc;
 
-	srv->pending = new_instance(srv, first);
+	if (WaitNamedPipeW(srv->name, 1))
+		return -EADDRINUSE;
+	err = GetLastError();
+	if (err == ERROR_SEM_TIMEOUT || err == ERROR_PIPE_BUSY)
+		return -EADDRINUSE;
+	srv->pending = new_instance(srv, true);
 	if (srv->pending == INVALID_HANDLE_VALUE) {
 		srv->pending = NULL;
 		err = GetLastError();
 		/* FILE_FLAG_FIRST_PIPE_INSTANCE refused: the name is taken. */
-		if (first && (err == ERROR_ACCESS_DENIED ||
-		    err == ERROR_PIPE_BUSY))
+		if (err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY)
 			return -EADDRINUSE;
 		return win_errno(err);
 	}
@@ -245,7 +276,7 @@ ipc_server_open(const char *endpoint, const struct ipc_server_opts *opts,
 		rc = win_errno(GetLastError());
 		goto fail;
 	}
-	if ((rc = open_pending(srv, true)) != 0)
+	if ((rc = open_first(srv)) != 0)
 		goto fail;
 	*out = srv;
 	return 0;
@@ -279,11 +310,11 @@ ipc_server_accept(struct ipc_server *srv, int timeout_ms,
     struct ipc_conn **out)
 {
 	struct ipc_conn *c;
+	HANDLE next;
 	DWORD w, n;
-	HANDLE h;
 	int rc;
 
-	if (srv->pending == NULL && (rc = open_pending(srv, false)) != 0)
+	if (!srv->listening && (rc = start_connect(srv)) != 0)
 		return rc;
 	if (!srv->connected) {
 		w = WaitForSingleObject(srv->ov.hEvent,
@@ -293,27 +324,32 @@ ipc_server_accept(struct ipc_server *srv, int timeout_ms,
 		if (w != WAIT_OBJECT_0)
 			return win_errno(GetLastError());
 		if (!GetOverlappedResult(srv->pending, &srv->ov, &n, FALSE)) {
-			/* The client came and went: reuse the instance. */
+			/* The client came and went: reuse the instance (a
+			 * failure is retried by the next call; the instance
+			 * stays, so the name does). */
 			DisconnectNamedPipe(srv->pending);
-			if ((rc = start_connect(srv)) != 0) {
-				CloseHandle(srv->pending);
-				srv->pending = NULL;
+			srv->listening = false;
+			if ((rc = start_connect(srv)) != 0)
 				return rc;
-			}
 			return -ETIMEDOUT;
 		}
+		srv->connected = true;
 	}
-	h = srv->pending;
-	srv->pending = NULL;
-	srv->connected = false;
-	if ((c = conn_new(h, true)) == NULL) {
-		CloseHandle(h);
+	/* The next instance exists before the connected one is handed out,
+	 * so the name never has zero instances.  When it cannot be made
+	 * now, the client stays connected here and the next call tries
+	 * again. */
+	next = new_instance(srv, false);
+	if (next == INVALID_HANDLE_VALUE)
+		return win_errno(GetLastError());
+	if ((c = conn_new(srv->pending, true)) == NULL) {
+		CloseHandle(next);
 		return -ENOMEM;
 	}
-	/* The next instance waits before this call returns, so the pipe name
-	 * never disappears while the server runs.  A failure here is retried
-	 * by the next accept. */
-	(void)open_pending(srv, false);
+	srv->pending = next;
+	srv->connected = false;
+	srv->listening = false;
+	(void)start_connect(srv);	/* retried by the next call */
 	*out = c;
 	return 0;
 }
@@ -329,7 +365,7 @@ ipc_server_close(struct ipc_server *srv)
 		/* Only a connect still in flight is cancelled and waited for:
 		 * one that ended with ERROR_PIPE_CONNECTED never signals the
 		 * event, so waiting on it would hang the close for good. */
-		if (!srv->connected) {
+		if (srv->listening && !srv->connected) {
 			CancelIoEx(srv->pending, &srv->ov);
 			GetOverlappedResult(srv->pending, &srv->ov, &n, TRUE);
 		}

@@ -51,7 +51,9 @@ struct ipc_server_opts {
  * missing (mode 0750 with the group, else 0700), replaces a stale socket
  * left by a crash (nobody answers a connect), refuses with -EADDRINUSE
  * when another server answers, -EEXIST when the path is not a socket.
- * Windows: FILE_FLAG_FIRST_PIPE_INSTANCE gives the same refusal.
+ * Windows: -EADDRINUSE when the pipe name already exists (checked by
+ * opening it, then FILE_FLAG_FIRST_PIPE_INSTANCE for the race); while the
+ * server is open, at least one instance of the name always exists.
  * opts may be NULL.  *out is written only on success.  Unix: the socket is
  * bound under a tight umask, which is process-wide for that moment: open
  * the server before starting threads that create files.
@@ -98,6 +100,27 @@ int ipc_conn_wait_readable(struct ipc_conn *c, int timeout_ms);
  * Always NUL-terminates buf; "unknown" when the OS will not say.
  */
 int ipc_conn_peer(struct ipc_conn *c, char *buf, size_t len);
+
+/*
+ * Client side: is the server on c who it should be?  A named pipe's name
+ * can be created first by anyone while the collector is down, and whoever
+ * holds it would feed us made-up data.  account NULL: the platform's
+ * collector (Windows: LocalSystem; Unix: root or this process's own user);
+ * otherwise an account name (Windows "DOMAIN\\name" or a SID string
+ * "S-1-5-..."; Unix a user name).  Windows reads the server process's
+ * token, or where that process cannot be opened the pipe's owner (which
+ * only the creator's own account, or Administrators, can be).  0 when it
+ * matches; -EPERM when not, and -EACCES / -EIO when it cannot be told
+ * (both a refusal); why always says what was found, with the pid.
+ */
+int ipc_conn_check_server(struct ipc_conn *c, const char *account,
+    char *why, size_t len);
+
+/*
+ * Who serves endpoint right now, as ipc_conn_peer() text ("pid=123"), for
+ * the log when ipc_server_open() says -EADDRINUSE.  -ENOENT when nobody.
+ */
+int ipc_endpoint_owner(const char *endpoint, char *buf, size_t len);
 
 /*
  * Makes every blocked and later read/write/wait on c fail promptly

@@ -20,9 +20,13 @@
 #include <string.h>
 
 #include "transport.h"
+#include "ipc_win_priv.h"
 
-/* What ipc_win.c means the pipe's DACL to be (docs/windows.md). */
-#define WANT_SDDL "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;LS)"
+/* What ipc_win.c means the pipe's DACL to be (docs/windows.md): webd's
+ * service SID NT SERVICE\procnetwebd, worked out independently (SHA-1 of
+ * "PROCNETWEBD" in UTF-16LE as five little-endian numbers). */
+#define WEBD_SID "S-1-5-80-3777129986-558812580-1413062468-239889822-726858214"
+#define WANT_SDDL "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;" WEBD_SID ")"
 
 static void
 pipe_name(char *buf, size_t len)
@@ -299,6 +303,123 @@ test_pipe_dacl_with_group(void **state)
 	check_dacl("BUILTIN\\Users", WANT_SDDL "(A;;0x12019b;;;BU)");
 }
 
+/* The service SID derivation against a SID Windows documents. */
+static void
+test_service_sid(void **state)
+{
+	wchar_t sid[100], tiny[10];
+
+	(void)state;
+	assert_int_equal(ipc_win_service_sid("TrustedInstaller", sid, 100), 0);
+	assert_int_equal(wcscmp(sid, L"S-1-5-80-956008885-3418522649-"
+	    "1831038044-1853292631-2271478464"), 0);
+	/* Case does not matter: the name is upper-cased first. */
+	assert_int_equal(ipc_win_service_sid("PROCNETWEBD", sid, 100), 0);
+	assert_int_equal(wcscmp(sid, L"" WEBD_SID), 0);
+	assert_int_equal(ipc_win_service_sid("procnetwebd", tiny, 10),
+	    -ENAMETOOLONG);
+	assert_int_equal(ipc_win_service_sid("", sid, 100), -EINVAL);
+}
+
+/* Someone else holds the name first (a squatter, or a second collector):
+ * the server refuses with -EADDRINUSE (under Wine too, which does not
+ * enforce FILE_FLAG_FIRST_PIPE_INSTANCE), and ipc_endpoint_owner names
+ * the holder's pid for the log. */
+static void
+test_squatted_name_refused_and_owner_named(void **state)
+{
+	struct ipc_server *first, *second = NULL;
+	char name[128], who[IPC_PEER_MAX], want[64];
+
+	(void)state;
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, NULL, &first), 0);
+	assert_int_equal(ipc_server_open(name, NULL, &second), -EADDRINUSE);
+	assert_null(second);
+	assert_int_equal(ipc_endpoint_owner(name, who, sizeof(who)), 0);
+	snprintf(want, sizeof(want), "pid=%lu",
+	    (unsigned long)GetCurrentProcessId());
+	assert_string_equal(who, want);
+	ipc_server_close(first);
+	assert_int_equal(ipc_endpoint_owner(name, who, sizeof(who)), -ENOENT);
+}
+
+/* The name never has zero instances while the server is open: after the
+ * only client was accepted and hung up, the name still exists (nobody
+ * else can create it) and a new client connects without another accept
+ * having run first. */
+static void
+test_instance_count_never_zero(void **state)
+{
+	struct ipc_server *srv, *other = NULL;
+	struct ipc_conn *cl, *sv, *cl2;
+	char name[128];
+
+	(void)state;
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, NULL, &srv), 0);
+	assert_int_equal(ipc_connect(name, 2000, &cl), 0);
+	assert_int_equal(ipc_server_accept(srv, 2000, &sv), 0);
+	ipc_conn_close(cl);
+	ipc_conn_close(sv);
+	assert_int_equal(ipc_server_open(name, NULL, &other), -EADDRINUSE);
+	assert_int_equal(ipc_connect(name, 2000, &cl2), 0);
+	ipc_conn_close(cl2);
+	ipc_server_close(srv);
+}
+
+/* This process's user as a SID string. */
+static void
+own_sid(char *buf, size_t len)
+{
+	BYTE tu[256];
+	DWORD n;
+	HANDLE t;
+	wchar_t *str;
+
+	assert_true(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t));
+	assert_true(GetTokenInformation(t, TokenUser, tu, sizeof(tu), &n));
+	CloseHandle(t);
+	assert_true(ConvertSidToStringSidW(((TOKEN_USER *)tu)->User.Sid,
+	    &str));
+	WideCharToMultiByte(CP_UTF8, 0, str, -1, buf, (int)len, NULL, NULL);
+	LocalFree(str);
+}
+
+/* A server that is not LocalSystem (this test, standing in for a
+ * squatter) is refused by default, with its pid and account in the
+ * reason; naming its account as the expected one accepts it. */
+static void
+test_check_server_identity(void **state)
+{
+	struct ipc_server *srv;
+	struct ipc_conn *cl;
+	char name[128], why[512], sid[200], pid[32];
+
+	(void)state;
+	own_sid(sid, sizeof(sid));
+	pipe_name(name, sizeof(name));
+	assert_int_equal(ipc_server_open(name, NULL, &srv), 0);
+	assert_int_equal(ipc_connect(name, 2000, &cl), 0);
+	why[0] = '\0';
+	if (strcmp(sid, "S-1-5-18") != 0) {
+		assert_int_equal(ipc_conn_check_server(cl, NULL, why,
+		    sizeof(why)), -EPERM);
+		snprintf(pid, sizeof(pid), "pid %lu ",
+		    (unsigned long)GetCurrentProcessId());
+		assert_non_null(strstr(why, pid));
+		assert_non_null(strstr(why, sid));
+		assert_non_null(strstr(why, "S-1-5-18"));
+	}
+	assert_int_equal(ipc_conn_check_server(cl, sid, why, sizeof(why)), 0);
+	/* An account that does not exist is a refusal, not a pass. */
+	assert_true(ipc_conn_check_server(cl, "procnet-no-such-user-x", why,
+	    sizeof(why)) < 0);
+	print_message("check_server: own SID %s; refusal: %s\n", sid, why);
+	ipc_conn_close(cl);
+	ipc_server_close(srv);
+}
+
 int
 main(void)
 {
@@ -314,6 +435,10 @@ main(void)
 		cmocka_unit_test(test_pipe_dacl),
 		cmocka_unit_test(test_pipe_dacl_missing_group),
 		cmocka_unit_test(test_pipe_dacl_with_group),
+		cmocka_unit_test(test_service_sid),
+		cmocka_unit_test(test_squatted_name_refused_and_owner_named),
+		cmocka_unit_test(test_instance_count_never_zero),
+		cmocka_unit_test(test_check_server_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
