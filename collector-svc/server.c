@@ -5,6 +5,7 @@
  * never across sampling or I/O.
  */
 #include "server_priv.h"
+#include "service.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -378,8 +379,15 @@ server_run(const struct server_opts *o)
 		return r;
 	}
 	r = ipc_server_open(endpoint, &io, &srv);
-	if (r == -EADDRINUSE)
-		log_warnx("%s: another collector is serving it", endpoint);
+	if (r == -EADDRINUSE) {
+		char who[IPC_PEER_MAX];
+
+		/* A second collector, or someone squatting the name to feed
+		 * webd made-up data: either way, say who. */
+		ipc_endpoint_owner(endpoint, who, sizeof(who));
+		log_errx("%s: already served by %s: another collector, or "
+		    "a squatter; not starting", endpoint, who);
+	}
 	else if (r == -EEXIST)
 		log_warnx("%s: exists and is not a socket; not touching it",
 		    endpoint);
@@ -406,6 +414,7 @@ server_run(const struct server_opts *o)
 		return -r;
 	}
 	log_info("listening on %s (max %u clients)", endpoint, s.max_clients);
+	service_ready();	/* Windows service: RUNNING from here */
 
 	while (!stopping()) {
 		reap(&s, false);

@@ -39,6 +39,10 @@ void log_to_eventlog(int on);
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
+/* An error the program goes on from (usually by returning a failure
+ * status): like fatalx without the exit.  Windows services: an Event Log
+ * error. */
+void log_errx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 
 /*

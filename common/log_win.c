@@ -1,9 +1,13 @@
 /*
  * Windows log sink: stderr in console mode; as a service (log_to_eventlog)
  * warnings and errors also go to the Application Event Log under the
- * program's ident, since a service's stderr goes nowhere.
+ * program's ident, since a service's stderr goes nowhere.  Each event is
+ * one of the message table's ids (messages.mc, linked into the program)
+ * with the whole line as its one insertion string.
  */
 #include "log.h"
+#include "log_win.h"
+#include "messages.h"
 #include "progpath.h"
 #include "wstr_win.h"
 
@@ -16,26 +20,34 @@
 
 static HANDLE event_source;
 
-/* The event source is the program's file name without ".exe", which is
- * also the ident the daemons pass to log_init(). */
-static wchar_t *
-event_source_name(void)
+int
+log_win_source(wchar_t *buf, size_t len)
 {
 	char path[4096], *base, *dot;
+	wchar_t *w;
+	int rc;
 
-	if (progpath_exe(path, sizeof(path)) != 0)
-		return _wcsdup(L"procnet");
+	if ((rc = progpath_exe(path, sizeof(path))) != 0)
+		return rc;
 	base = strrchr(path, '\\');
 	base = base != NULL ? base + 1 : path;
 	if ((dot = strrchr(base, '.')) != NULL)
 		*dot = '\0';
-	return wstr_from_utf8(base);
+	if ((w = wstr_from_utf8(base)) == NULL)
+		return -ENOMEM;
+	if (wcslen(w) + 1 > len) {
+		free(w);
+		return -ENAMETOOLONG;
+	}
+	wcscpy(buf, w);
+	free(w);
+	return 0;
 }
 
 void
 log_to_eventlog(int on)
 {
-	wchar_t *name;
+	wchar_t name[256];
 
 	if (!on) {
 		if (event_source != NULL)
@@ -43,10 +55,11 @@ log_to_eventlog(int on)
 		event_source = NULL;
 		return;
 	}
-	if (event_source != NULL || (name = event_source_name()) == NULL)
+	if (event_source != NULL)
 		return;
+	if (log_win_source(name, 256) != 0)
+		wcscpy(name, L"procnet");
 	event_source = RegisterEventSourceW(NULL, name);
-	free(name);
 }
 
 void
@@ -55,17 +68,23 @@ log_platform_write(enum log_level level, const char *line)
 	const wchar_t *strings[1];
 	wchar_t *wline;
 	WORD type;
+	DWORD id;
 
 	fprintf(stderr, "%s\n", line);
 	fflush(stderr);
 	if (event_source == NULL || level > LOG_LEVEL_WARN)
 		return;
-	type = level == LOG_LEVEL_ERROR ? EVENTLOG_ERROR_TYPE :
-	    EVENTLOG_WARNING_TYPE;
+	if (level == LOG_LEVEL_ERROR) {
+		type = EVENTLOG_ERROR_TYPE;
+		id = MSG_PROCNET_ERROR;
+	} else {
+		type = EVENTLOG_WARNING_TYPE;
+		id = MSG_PROCNET_WARNING;
+	}
 	if ((wline = wstr_from_utf8(line)) == NULL)
 		return;
 	strings[0] = wline;
-	ReportEventW(event_source, type, 0, 0, NULL, 1, 0, strings, NULL);
+	ReportEventW(event_source, type, 0, id, NULL, 1, 0, strings, NULL);
 	free(wline);
 }
 

@@ -24,6 +24,10 @@ struct service_def {
 	const char *description;
 	const char *account;		/* NULL: LocalSystem; else e.g.
 					 * "NT AUTHORITY\\LocalService" */
+	/* Windows: give the process the service SID NT SERVICE\<name>
+	 * (SID type unrestricted), so an ACL can name this service alone
+	 * rather than every service of its account. */
+	int service_sid;
 	const char *const *default_args;/* NULL-terminated; may be NULL */
 	/* The program proper; argv[0] is the program, the rest its options. */
 	int (*main)(int argc, char **argv);
@@ -48,6 +52,22 @@ int service_dispatch(const struct service_def *d, int argc, char **argv,
  */
 int service_main(const struct service_def *d, int argc, char **argv,
     void (*report)(int status, const char *msg));
+
+/*
+ * The program calls this once it really serves (the collector: its
+ * endpoint is open; webd: its port is open and the first collector
+ * attempt is done).  Windows, under the SCM: START_PENDING (with a
+ * checkpoint every second) becomes RUNNING; a program that returns
+ * before this ends START_PENDING in STOPPED with its exit status as the
+ * service-specific code.  Elsewhere, and in a console, nothing.
+ */
+void service_ready(void);
+
+/* Windows install: restart after a failure (a crash, or a stop with an
+ * error status): after 5 s, 30 s, then 60 s; the count resets after a
+ * day.  The MSI sets the same (packaging/windows/build-msi.sh). */
+#define SERVICE_RESTART_DELAYS_MS	{ 5000, 30000, 60000 }
+#define SERVICE_FAILURE_RESET_S		86400
 
 /* Platform parts (service_unix.c / service_win.c). */
 int service_platform_install(const struct service_def *d, int argc,

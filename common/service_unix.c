@@ -29,6 +29,12 @@ service_platform_uninstall(const struct service_def *d, char *msg,
 	return -ENOTSUP;
 }
 
+void
+service_ready(void)
+{
+	/* systemd units are Type=simple: nothing to tell. */
+}
+
 int
 service_platform_run(const struct service_def *d, int argc, char **argv,
     char *msg, size_t msglen)

@@ -43,6 +43,7 @@
 #define DUMP_TIMEOUT_MS	10000
 #define RULES_POLL_MS	1000
 #define TICK_MS		200
+#define FIRST_ATTEMPT_WAIT_MS	15000
 
 /* options_cmdline -> redact_mode */
 static enum redact_mode
@@ -99,13 +100,13 @@ load_rules(const char *arg, char *path, size_t pathlen, struct rules **out)
 	if (rules_resolve(arg, PROCNET_SYSCONFDIR[0] != '\0' ?
 	    PROCNET_SYSCONFDIR : NULL, progdir[0] != '\0' ? progdir : NULL,
 	    path, pathlen, &err) != 0) {
-		fprintf(stderr, "%s: --rules: %s\n", PROG,
+		log_errx("--rules: %s",
 		    rules_error_format(&err, msg, sizeof(msg)));
 		return -1;
 	}
 	memset(&err, 0, sizeof(err));
 	if (rules_load(path, out, &err) != 0) {
-		fprintf(stderr, "%s: bad rules file: %s\n", PROG,
+		log_errx("bad rules file: %s",
 		    rules_error_format(&err, msg, sizeof(msg)));
 		return -1;
 	}
@@ -155,8 +156,8 @@ dump(const struct webd_options *o, struct rules *rules)
 		    "program, service, container, user\n", PROG, o->group);
 		return 2;
 	}
-	rc = subscriber_fetch_once(o->collector, o->udp, DUMP_TIMEOUT_MS,
-	    &snap, errbuf, sizeof(errbuf));
+	rc = subscriber_fetch_once(o->collector, o->collector_account, o->udp,
+	    DUMP_TIMEOUT_MS, &snap, errbuf, sizeof(errbuf));
 	if (rc != 0) {
 		fprintf(stderr, "%s: --dump: no snapshot from the collector: "
 		    "%s\n", PROG, errbuf);
@@ -252,15 +253,14 @@ serve(const struct webd_options *o, const char *rules_path,
 	int rc, since_poll = 0, status = 1;
 
 	if ((web_root = pick_web_root(o)) == NULL) {
-		fprintf(stderr, "%s: no web root: neither %s/web nor %s exists; "
-		    "build the UI or pass --web-root\n", PROG, PROCNET_DATADIR,
+		log_errx("no web root: neither %s/web nor %s exists; "
+		    "build the UI or pass --web-root", PROCNET_DATADIR,
 		    PROCNET_BUILD_WEB_DIR);
 		rules_free(rules);
 		return 1;
 	}
 	if ((rc = signals_init()) != 0) {
-		fprintf(stderr, "%s: cannot set up signals: %s\n", PROG,
-		    strerror(-rc));
+		log_errx("cannot set up signals: %s", strerror(-rc));
 		rules_free(rules);
 		return 1;
 	}
@@ -310,27 +310,28 @@ serve(const struct webd_options *o, const char *rules_path,
 	sc.user = &w;
 	sc.history = hist;
 	if ((rc = state_new(&sc, &st)) != 0) {
-		fprintf(stderr, "%s: %s\n", PROG, strerror(-rc));
+		log_errx("%s", strerror(-rc));
 		rules_free(rules);
 		resolver_free(res);
 		history_free(hist);
 		return 1;
 	}
 	if ((rc = stream_new(st, HTTP_MAX_STREAMS, &w.stream)) != 0) {
-		fprintf(stderr, "%s: %s\n", PROG, strerror(-rc));
+		log_errx("%s", strerror(-rc));
 		goto out;
 	}
 
 	memset(&so, 0, sizeof(so));
 	so.endpoint = o->collector;
+	so.account = o->collector_account;
 	so.interval_ms = (uint32_t)(o->interval * 1000.0 + 0.5);
 	so.udp = o->udp;
 	so.on_snapshot = state_on_snapshot;
 	so.on_state = state_on_collector;
 	so.user = st;
 	if ((rc = subscriber_start(&so, &sub)) != 0) {
-		fprintf(stderr, "%s: cannot start the collector subscriber: "
-		    "%s\n", PROG, strerror(-rc));
+		log_errx("cannot start the collector subscriber: %s",
+		    strerror(-rc));
 		goto out;
 	}
 
@@ -344,7 +345,7 @@ serve(const struct webd_options *o, const char *rules_path,
 	hc.stream = w.stream;
 	hc.history_path = hist != NULL ? history_path(hist) : NULL;
 	if ((rc = http_start(&hc, &http, err, sizeof(err))) != 0) {
-		fprintf(stderr, "%s: %s\n", PROG, err);
+		log_errx("%s", err);
 		goto out;
 	}
 	if (strchr(o->bind, ':') != NULL)
@@ -355,6 +356,10 @@ serve(const struct webd_options *o, const char *rules_path,
 		    web_root);
 	if (rules_path != NULL)
 		log_info("rules from %s", rules_path);
+	/* The port is open; the subscriber's first attempt, which says
+	 * whether the collector is there, is made before RUNNING. */
+	subscriber_wait_attempt(sub, FIRST_ATTEMPT_WAIT_MS);
+	service_ready();
 
 	while (!signals_stop_requested()) {
 		bool force = signals_take_reload();
@@ -396,7 +401,7 @@ webd_main(int argc, char **argv)
 	log_init(PROG, LOG_LEVEL_INFO);
 	rc = options_parse(argc, argv, &o, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "%s: %s\n", PROG, err);
+		log_errx("%s", err);
 		options_clear(&o);
 		return 2;
 	}

@@ -49,6 +49,7 @@ enum {
 	OPT_HISTORY,
 	OPT_HISTORY_RETENTION,
 	OPT_HISTORY_MAX_SIZE,
+	OPT_COLLECTOR_ACCOUNT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -63,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "icons-dir",	required_argument,	NULL, OPT_ICONS_DIR },
 	{ "bind",	required_argument,	NULL, OPT_BIND },
 	{ "collector",	required_argument,	NULL, OPT_COLLECTOR },
+	{ "collector-account", required_argument, NULL, OPT_COLLECTOR_ACCOUNT },
 	{ "web-root",	required_argument,	NULL, OPT_WEB_ROOT },
 	{ "log-level",	required_argument,	NULL, OPT_LOG_LEVEL },
 	{ "dump",	no_argument,		NULL, OPT_DUMP },
@@ -120,6 +122,9 @@ options_usage(FILE *f, const char *prog)
 "  --collector EP      collector endpoint (socket path / pipe name)\n"
 "                      [/run/procnet/collector.sock as root, else\n"
 "                      $XDG_RUNTIME_DIR/procnet/collector.sock]\n"
+"  --collector-account NAME  the account the collector must run as, else\n"
+"                      webd refuses it [Windows: LocalSystem; Unix: root\n"
+"                      or webd's own user]\n"
 "  --web-root DIR      directory of the UI files [installed data directory]\n"
 "  --log-level LEVEL   error, warn, info or debug [info]\n"
 "  --cmdline MODE      command lines served: all, redacted (secrets masked)\n"
@@ -410,6 +415,14 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 			    errlen)) != 0)
 				return rc;
 			break;
+		case OPT_COLLECTOR_ACCOUNT:
+			if (*optarg == '\0' || strlen(optarg) >= 256)
+				return fail(err, errlen, "--collector-account: "
+				    "must be 1-255 characters");
+			if ((rc = set_str(&o->collector_account, optarg, err,
+			    errlen)) != 0)
+				return rc;
+			break;
 		case OPT_WEB_ROOT:
 			if ((rc = set_str(&o->web_root, optarg, err,
 			    errlen)) != 0)
@@ -539,6 +552,7 @@ options_clear(struct webd_options *o)
 	free(o->icons_dir);
 	free(o->bind);
 	free(o->collector);
+	free(o->collector_account);
 	free(o->web_root);
 	free(o->resolver);
 	free(o->group);

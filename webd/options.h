@@ -42,6 +42,8 @@ struct webd_options {
 	char *icons_dir;		/* existing directory, or NULL */
 	char *bind;			/* numeric IPv4/IPv6 address */
 	char *collector;		/* endpoint; NULL = platform default */
+	char *collector_account;	/* who must serve it; NULL = platform
+					 * default (ipc_conn_check_server) */
 	char *web_root;			/* existing directory, or NULL = default */
 	int log_level;			/* enum log_level */
 	bool dump;

@@ -172,7 +172,8 @@ collector_said(struct ipc_conn *c, const struct frame_header *h,
  */
 static int
 session_open(struct subscriber *owner, const char *endpoint,
-    uint32_t interval_ms, bool udp, int connect_ms, int64_t deadline,
+    const char *account, uint32_t interval_ms, bool udp, int connect_ms,
+    int64_t deadline,
     struct ipc_conn **out, uint16_t *version, char *err, size_t errlen)
 {
 	uint8_t buf[FRAME_SMALL_MAX], *p;
@@ -191,6 +192,18 @@ session_open(struct subscriber *owner, const char *endpoint,
 		    r == -ENOENT || r == -ECONNREFUSED ?
 		    " (is procnet-collector running?)" : "");
 		return r;
+	}
+	/* Before a byte is read: whoever holds the name while the collector
+	 * is down must not feed us. */
+	{
+		char why[512];
+
+		if ((r = ipc_conn_check_server(c, account, why,
+		    sizeof(why))) < 0) {
+			seterr(err, errlen, "%s: refused: %s", endpoint, why);
+			ipc_conn_close(c);
+			return r;
+		}
 	}
 	if (owner != NULL) {
 		pthread_mutex_lock(&owner->mu);
@@ -354,12 +367,19 @@ session(struct subscriber *s)
 	uint16_t v;
 	int quiet;
 
-	if (session_open(s, s->endpoint, s->o.interval_ms, s->o.udp,
+	if (session_open(s, s->endpoint, s->o.account, s->o.interval_ms,
+	    s->o.udp,
 	    CONNECT_TIMEOUT_MS, -1, &c, &v, err, sizeof(err)) < 0) {
 		set_state(s, SUBSCRIBER_CONNECTING, err);
+		pthread_mutex_lock(&s->mu);
+		s->st.n_attempts++;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
 		return false;
 	}
 	pthread_mutex_lock(&s->mu);
+	s->st.n_attempts++;
+	pthread_cond_broadcast(&s->cv);
 	s->st.version = v;
 	s->st.n_connects++;
 	pthread_mutex_unlock(&s->mu);
@@ -450,6 +470,27 @@ subscriber_start(const struct subscriber_opts *o, struct subscriber **out)
 	return 0;
 }
 
+int
+subscriber_wait_attempt(struct subscriber *s, int timeout_ms)
+{
+	struct timespec ts;
+	int r = 0;
+
+	clock_gettime(s->cv_clock, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (s->st.n_attempts == 0 && !atomic_load(&s->stop) && r == 0)
+		r = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	r = s->st.n_attempts > 0 ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
 void
 subscriber_stop(struct subscriber *s)
 {
@@ -489,8 +530,8 @@ subscriber_state(struct subscriber *s, struct subscriber_status *out)
 }
 
 int
-subscriber_fetch_once(const char *endpoint, bool udp, int timeout_ms,
-    struct snapshot **out, char *errbuf, size_t errlen)
+subscriber_fetch_once(const char *endpoint, const char *account, bool udp,
+    int timeout_ms, struct snapshot **out, char *errbuf, size_t errlen)
 {
 	char ep[IPC_ENDPOINT_MAX];
 	struct ipc_conn *c;
@@ -509,7 +550,7 @@ subscriber_fetch_once(const char *endpoint, bool udp, int timeout_ms,
 	}
 	deadline = timeout_ms < 0 ? -1 :
 	    clock_mono_ms() + timeout_ms;
-	r = session_open(NULL, endpoint, FETCH_INTERVAL_MS, udp,
+	r = session_open(NULL, endpoint, account, FETCH_INTERVAL_MS, udp,
 	    timeout_ms < 0 ? -1 : timeout_ms, deadline, &c, &v, errbuf,
 	    errlen);
 	if (r < 0)

@@ -29,6 +29,9 @@ enum subscriber_state {
 
 struct subscriber_opts {
 	const char *endpoint;	/* NULL: ipc_default_endpoint() */
+	/* Who must serve it (ipc_conn_check_server); NULL: the platform's
+	 * collector account.  A server that is not is dropped. */
+	const char *account;
 	uint32_t interval_ms;	/* wanted; the collector clamps to 100..60000 */
 	bool udp;		/* ask for UDP sockets too */
 	/*
@@ -52,6 +55,7 @@ struct subscriber_status {
 	int64_t last_receive_ms;	/* wall clock it arrived, Unix ms, 0: none */
 	uint64_t n_snapshots;		/* received since start */
 	uint64_t n_connects;		/* successful handshakes since start */
+	uint64_t n_attempts;		/* sessions tried since start */
 	uint16_t version;		/* negotiated protocol version, 0: none */
 };
 
@@ -63,6 +67,10 @@ struct subscriber;
  * (negative). */
 int subscriber_start(const struct subscriber_opts *o, struct subscriber **out);
 
+/* Waits up to timeout_ms until the first attempt to reach the collector
+ * has ended (connected or failed), so a service says it is started only
+ * once it knows.  0, or -ETIMEDOUT. */
+int subscriber_wait_attempt(struct subscriber *s, int timeout_ms);
 /* Stops the thread (promptly: blocked I/O is interrupted), drops the
  * latest snapshot, frees.  NULL is fine. */
 void subscriber_stop(struct subscriber *s);
@@ -83,7 +91,8 @@ const char *subscriber_state_name(unsigned state);
  * call.  On failure returns a negative code and a human-readable reason
  * in errbuf (always NUL-ended).  endpoint NULL: the default one.
  */
-int subscriber_fetch_once(const char *endpoint, bool udp, int timeout_ms,
+int subscriber_fetch_once(const char *endpoint, const char *account,
+    bool udp, int timeout_ms,
     struct snapshot **out, char *errbuf, size_t errlen);
 
 #endif

@@ -157,6 +157,33 @@ msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 1410 WH
 msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 5850 WHERE \`Action\` = 'CA_QuoteServicePaths'"
 msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 1950 WHERE \`Action\` = 'CA_WaitServicesStopped'"
 
+# Recovery, as "procnet-* install" sets it (common/service.h): restart
+# after 5 s, 30 s, 60 s, failure count reset after a day, also when a
+# service stops with an error status (the failure-actions flag); webd's
+# service SID unrestricted, so the pipe's DACL can name NT SERVICE\procnetwebd.
+# Windows Installer 5 runs these in MsiConfigureServices (after
+# InstallServices).  Event 1 = on install (a reinstall is 4; an upgrade
+# installs afresh).
+msibuild "$out" -q "CREATE TABLE \`MsiServiceConfig\` (\`MsiServiceConfig\` CHAR(72) NOT NULL, \`Name\` CHAR(255) NOT NULL, \`Event\` SHORT NOT NULL, \`ConfigType\` LONG NOT NULL, \`Argument\` CHAR(0), \`Component_\` CHAR(72) NOT NULL PRIMARY KEY \`MsiServiceConfig\`)"
+msibuild "$out" -q "CREATE TABLE \`MsiServiceConfigFailureActions\` (\`MsiServiceConfigFailureActions\` CHAR(72) NOT NULL, \`Name\` CHAR(255) NOT NULL, \`Event\` SHORT NOT NULL, \`ResetPeriod\` LONG, \`RebootMessage\` CHAR(0), \`Command\` CHAR(0), \`Actions\` CHAR(0), \`DelayActions\` CHAR(0), \`Component_\` CHAR(72) NOT NULL PRIMARY KEY \`MsiServiceConfigFailureActions\`)"
+# ConfigType 4 = SERVICE_CONFIG_FAILURE_ACTIONS_FLAG (1 = on),
+# 5 = SERVICE_CONFIG_SERVICE_SID_INFO (1 = SERVICE_SID_TYPE_UNRESTRICTED).
+msibuild "$out" -q "INSERT INTO \`MsiServiceConfig\` (\`MsiServiceConfig\`, \`Name\`, \`Event\`, \`ConfigType\`, \`Argument\`, \`Component_\`) VALUES ('MSC_CollectorFlag', 'procnetcollector', 1, 4, '1', 'C_Collector')"
+msibuild "$out" -q "INSERT INTO \`MsiServiceConfig\` (\`MsiServiceConfig\`, \`Name\`, \`Event\`, \`ConfigType\`, \`Argument\`, \`Component_\`) VALUES ('MSC_WebdFlag', 'procnetwebd', 1, 4, '1', 'C_Webd')"
+msibuild "$out" -q "INSERT INTO \`MsiServiceConfig\` (\`MsiServiceConfig\`, \`Name\`, \`Event\`, \`ConfigType\`, \`Argument\`, \`Component_\`) VALUES ('MSC_WebdSid', 'procnetwebd', 1, 5, '1', 'C_Webd')"
+# Actions: 1 = SC_ACTION_RESTART, delays in ms, separated by [~].
+for svc in Collector:procnetcollector Webd:procnetwebd; do
+	msibuild "$out" -q "INSERT INTO \`MsiServiceConfigFailureActions\` (\`MsiServiceConfigFailureActions\`, \`Name\`, \`Event\`, \`ResetPeriod\`, \`Actions\`, \`DelayActions\`, \`Component_\`) VALUES ('MSFA_${svc%%:*}', '${svc#*:}', 1, 86400, '1[~]1[~]1', '5000[~]30000[~]60000', 'C_${svc%%:*}')"
+done
+msibuild "$out" -q "INSERT INTO \`InstallExecuteSequence\` (\`Action\`, \`Sequence\`) VALUES ('MsiConfigureServices', 5870)"
+# The Event Log sources' message file as REG_EXPAND_SZ ("#%"), which is
+# what the Event Log reads; wixl writes type="expandable" as a plain
+# string, and a trailing backslash on the key.
+for svc in Collector:procnet-collector Webd:procnet-webd; do
+	msibuild "$out" -q "UPDATE \`Registry\` SET \`Value\` = '#%[#F_${svc%%:*}]', \`Key\` = 'SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\${svc#*:}' WHERE \`Component_\` = 'C_${svc%%:*}' AND \`Name\` = 'EventMessageFile'"
+	msibuild "$out" -q "UPDATE \`Registry\` SET \`Key\` = 'SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\${svc#*:}' WHERE \`Component_\` = 'C_${svc%%:*}' AND \`Name\` = 'TypesSupported'"
+done
+
 # --- check the tables that matter -------------------------------------------------
 msiinfo export "$out" Component | tr -d '\r' >"$work/Component.idt"
 n_user=$(awk -F '\t' '$3 == "DATADIR" || $3 == "DATAICONSDIR"' "$work/Component.idt" | wc -l)
@@ -186,5 +213,12 @@ grep -q "^CA_QuoteServicePaths	3090	F_SvcPath	quote " "$work/CustomAction.idt" |
 # impersonation (2048); 3154 the same + continue on error (64).
 grep -q "^CA_WaitServicesStopped	3154	F_SvcPath	wait-stopped " "$work/CustomAction.idt" ||
     die "the wait-for-stopped-services custom action is missing"
+
+msiinfo export "$out" MsiServiceConfigFailureActions | tr -d '\r' >"$work/MsiServiceConfigFailureActions.idt"
+[ "$(grep -c '	1	86400	.*1\[~\]1\[~\]1	5000\[~\]30000\[~\]60000	C_' "$work/MsiServiceConfigFailureActions.idt")" = 2 ] ||
+    die "MsiServiceConfigFailureActions rows are not as intended"
+[ "$(seq_of InstallServices)" -lt "$(seq_of MsiConfigureServices)" ] &&
+    [ "$(seq_of MsiConfigureServices)" -lt "$(seq_of StartServices)" ] ||
+    die "MsiConfigureServices not between InstallServices and StartServices"
 
 echo "build-msi: $out (version $version, ProductCode $product_code, port $port)"

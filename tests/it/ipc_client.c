@@ -93,7 +93,7 @@ main(int argc, char **argv)
 		struct snapshot *s;
 		char err[256];
 
-		r = subscriber_fetch_once(o.endpoint, o.udp, (int)seconds * 1000,
+		r = subscriber_fetch_once(o.endpoint, NULL, o.udp, (int)seconds * 1000,
 		    &s, err, sizeof(err));
 		if (r < 0) {
 			printf("error %s\n", err);

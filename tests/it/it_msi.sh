@@ -42,21 +42,6 @@ trap cleanup EXIT
 winpath() { echo "Z:$1" | tr / '\\'; }	# Linux path -> Wine path
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-# --- two versions ---------------------------------------------------------------
-v1=$(meson introspect "$build" --projectinfo 2>/dev/null |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])' 2>/dev/null)
-echo "$v1" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$' || { bad "no project version in $build ('$v1')"; finish; }
-v2=$(echo "$v1" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
-build_msi() {	# build_msi VERSION OUT -> prints the ProductCode
-	"$src/packaging/windows/build-msi.sh" --build "$build" --version "$1" \
-	    --port "$port" --out "$2" >"$work/build-$1.log" 2>&1 || {
-		cat "$work/build-$1.log"; return 1; }
-	sed -n 's/.*ProductCode \({[^}]*}\).*/\1/p' "$work/build-$1.log"
-}
-pc1=$(build_msi "$v1" "$work/v1.msi") && ok "MSI $v1 built" || { bad "MSI $v1 built"; finish; }
-pc2=$(build_msi "$v2" "$work/v2.msi") && ok "MSI $v2 built" || { bad "MSI $v2 built"; finish; }
-check "each version has its own ProductCode" [ -n "$pc1" -a -n "$pc2" -a "$pc1" != "$pc2" ]
-
 # --- a prefix with a persistent server (services live between commands) ---------
 wineboot -i >"$work/wineboot.log" 2>&1
 # The services.exe left by prefix creation loses services created by an
@@ -65,6 +50,45 @@ wineboot -i >"$work/wineboot.log" 2>&1
 wineserver -k >/dev/null 2>&1
 wineserver -w >/dev/null 2>&1
 wineserver -p
+
+# Under Wine every process, the services too, runs as one user, never
+# LocalSystem: webd is told that account, as an admin would for a
+# collector under another account (docs/windows.md).
+wine_user=$(wine "$build/tests/it_win_helper.exe" whoami 2>/dev/null </dev/null | tr -d '\r')
+check "Wine's user SID known ($wine_user)" [ -n "$wine_user" ]
+
+# --- two versions ---------------------------------------------------------------
+v1=$(meson introspect "$build" --projectinfo 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])' 2>/dev/null)
+echo "$v1" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$' || { bad "no project version in $build ('$v1')"; finish; }
+v2=$(echo "$v1" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
+build_msi() {	# build_msi VERSION OUT -> prints the ProductCode
+	"$src/packaging/windows/build-msi.sh" --build "$build" --version "$1" \
+	    --port "$port" --out "$2" \
+	    --webd-args "--collector-account $wine_user" >"$work/build-$1.log" 2>&1 || {
+		cat "$work/build-$1.log"; return 1; }
+	sed -n 's/.*ProductCode \({[^}]*}\).*/\1/p' "$work/build-$1.log"
+}
+pc1=$(build_msi "$v1" "$work/v1.msi") && ok "MSI $v1 built" || { bad "MSI $v1 built"; finish; }
+pc2=$(build_msi "$v2" "$work/v2.msi") && ok "MSI $v2 built" || { bad "MSI $v2 built"; finish; }
+check "each version has its own ProductCode" [ -n "$pc1" -a -n "$pc2" -a "$pc1" != "$pc2" ]
+
+# --- the tables wixl cannot write, read back with msiinfo -----------------------
+table() { msiinfo export "$work/v1.msi" "$1" 2>/dev/null | tr -d '\r'; }
+for s in Collector:procnetcollector Webd:procnetwebd; do
+	check "MsiServiceConfigFailureActions: ${s#*:} restarts after 5/30/60 s, reset after a day" \
+	    bash -c "printf '%s\n' \"\$1\" | grep -qx 'MSFA_${s%%:*}	${s#*:}	1	86400			1\[~\]1\[~\]1	5000\[~\]30000\[~\]60000	C_${s%%:*}'" _ "$(table MsiServiceConfigFailureActions)"
+	check "MsiServiceConfig: ${s#*:} fails over on non-crash failures (flag, type 4)" \
+	    bash -c "printf '%s\n' \"\$1\" | grep -qx 'MSC_${s%%:*}Flag	${s#*:}	1	4	1	C_${s%%:*}'" _ "$(table MsiServiceConfig)"
+	check "Registry: Event Log source procnet-${s%%:*} -> its exe, REG_EXPAND_SZ" \
+	    bash -c "printf '%s\n' \"\$1\" | grep -q 'EventLog.Application.procnet-[a-z]*	EventMessageFile	#%\[#F_${s%%:*}\]	C_${s%%:*}'" _ "$(table Registry)"
+done
+check "MsiServiceConfig: procnetwebd has an unrestricted service SID (type 5)" \
+    bash -c "printf '%s\n' \"\$1\" | grep -qx 'MSC_WebdSid	procnetwebd	1	5	1	C_Webd'" _ "$(table MsiServiceConfig)"
+check "MsiConfigureServices is sequenced" \
+    bash -c "printf '%s\n' \"\$1\" | grep -q '^MsiConfigureServices		5870'" _ "$(table InstallExecuteSequence)"
+check "CA_WaitServicesStopped only on uninstall, with its file installed" \
+    bash -c "printf '%s\n' \"\$1\" | grep -qF 'CA_WaitServicesStopped	REMOVE~=\"ALL\" AND ?C_SvcPath=3	1950'" _ "$(table InstallExecuteSequence)"
 
 c=$WINEPREFIX/drive_c
 pf="$c/Program Files/ProcnetLive"
@@ -143,6 +167,13 @@ check_installed() {	# check_installed LABEL
 	    [ "$(reg_value "$svc_key\\procnetwebd" ObjectName)" = 'NT AUTHORITY\LocalService' ]
 	check "$l: both auto-start" \
 	    [ "$(reg_value "$svc_key\\procnetcollector" Start)$(reg_value "$svc_key\\procnetwebd" Start)" = 0x20x2 ]
+	local src
+	for src in procnet-collector procnet-webd; do
+		check "$l: Event Log source $src registered with its message file" \
+		    [ "$(reg_value "HKLM\\System\\CurrentControlSet\\Services\\EventLog\\Application\\$src" EventMessageFile)" = "C:\\Program Files\\ProcnetLive\\$src.exe" ]
+		check "$l: ... TypesSupported 7" \
+		    [ "$(reg_value "HKLM\\System\\CurrentControlSet\\Services\\EventLog\\Application\\$src" TypesSupported)" = 0x7 ]
+	done
 	check "$l: display name 'Procnet Live Collector'" \
 	    [ "$(reg_value "$svc_key\\procnetcollector" DisplayName)" = "Procnet Live Collector" ]
 	# The classic weakness: an unquoted path with a space in it.

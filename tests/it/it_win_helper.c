@@ -1,6 +1,8 @@
 /*
  * Helper for tests/it_windows.py, run under Wine:
  *	it_win_helper peer SECONDS
+ *	it_win_helper squat PIPE SECONDS	holds PIPE first, prints its pid
+ *	it_win_helper whoami		this process's user SID
  *		opens a loopback TCP listener, a client connected to it and a
  *		bound UDP socket, prints {"pid":..,"listen":..,"client":..,
  *		"udp":..} on one line, then moves a byte on each every 300 ms
@@ -153,6 +155,59 @@ junk(const char *pipe)
 	return 0;
 }
 
+/* Holds the pipe name before the collector, as a squatter would: prints
+ * its pid, then answers every client with bytes that are not the
+ * protocol, for SECONDS. */
+static int
+squat(const char *pipe, int seconds)
+{
+	static const char lie[32] = "fabricated data";
+	ULONGLONG end = GetTickCount64() + (ULONGLONG)seconds * 1000;
+	wchar_t wname[512];
+	DWORD n;
+	HANDLE h;
+
+	if (MultiByteToWideChar(CP_UTF8, 0, pipe, -1, wname, 512) == 0)
+		return fail("pipe name");
+	printf("%lu\n", (unsigned long)GetCurrentProcessId());
+	fflush(stdout);
+	while (GetTickCount64() < end) {
+		h = CreateNamedPipeW(wname, PIPE_ACCESS_DUPLEX,
+		    PIPE_TYPE_BYTE | PIPE_WAIT, PIPE_UNLIMITED_INSTANCES,
+		    4096, 4096, 0, NULL);
+		if (h == INVALID_HANDLE_VALUE)
+			return fail("CreateNamedPipeW");
+		if (ConnectNamedPipe(h, NULL) ||
+		    GetLastError() == ERROR_PIPE_CONNECTED)
+			WriteFile(h, lie, sizeof(lie), &n, NULL);
+		FlushFileBuffers(h);
+		DisconnectNamedPipe(h);
+		CloseHandle(h);
+	}
+	return 0;
+}
+
+/* This process's user as a SID string: under Wine every process, the
+ * services included, runs as that one user. */
+static int
+whoami(void)
+{
+	BYTE tu[256];
+	DWORD n;
+	HANDLE t;
+	wchar_t *str;
+
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &t) ||
+	    !GetTokenInformation(t, TokenUser, tu, sizeof(tu), &n))
+		return fail("GetTokenInformation");
+	CloseHandle(t);
+	if (!ConvertSidToStringSidW(((TOKEN_USER *)tu)->User.Sid, &str))
+		return fail("ConvertSidToStringSidW");
+	printf("%ls\n", str);
+	LocalFree(str);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,7 +217,11 @@ main(int argc, char **argv)
 		return sddl(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "junk") == 0)
 		return junk(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "squat") == 0)
+		return squat(argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 60);
+	if (argc == 2 && strcmp(argv[1], "whoami") == 0)
+		return whoami();
 	fprintf(stderr, "usage: it_win_helper peer SECONDS | sddl PIPE | "
-	    "junk PIPE\n");
+	    "junk PIPE | squat PIPE SECONDS | whoami\n");
 	return 2;
 }

@@ -38,7 +38,9 @@ PIPE = r"\\.\pipe\procnet-collector"
 # What ipc_win.c means the DACL to be: SYSTEM and Administrators full
 # access, LocalService read/write without FILE_CREATE_PIPE_INSTANCE,
 # protected (nothing inherited), nobody else.
-WANT_SDDL = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;LS)"
+# webd's service SID, NT SERVICE\procnetwebd (docs/windows.md).
+WEBD_SID = "S-1-5-80-3777129986-558812580-1413062468-239889822-726858214"
+WANT_SDDL = "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;%s)" % WEBD_SID
 SERVICE_WAIT_S = 180
 GRAPH_WAIT_S = 900
 WEBD_INTERVAL_S = 60
@@ -225,10 +227,74 @@ def main():
                            stdin=subprocess.DEVNULL, stdout=f, stderr=f)
         cleanup_services()
 
-        log("sc create / sc start procnetcollector")
+        log("sc create procnetcollector")
         binpath = '"%s" run --foreground' % winpath(COLLECTOR)
         wine("sc", "create", "procnetcollector", "binPath=", binpath,
              "start=", "demand", "DisplayName=", "Procnet Live Collector")
+
+        # Under Wine every process runs as one user, never LocalSystem:
+        # webd is told that account (--collector-account), as an admin
+        # would for a collector run under another account.
+        wine_user = wine(HELPER, "whoami").stdout.strip()
+        log("Wine's user (the collector's account here): %s" % wine_user)
+
+        log("a squatter holds the pipe name before the collector")
+        squat_out = os.path.join(tmp, "squat.out")
+        with open(squat_out, "wb") as f:
+            squatter = subprocess.Popen(["wine", HELPER, "squat", PIPE,
+                                         "600"], env=ENV,
+                                        stdin=subprocess.DEVNULL, stdout=f,
+                                        stderr=subprocess.DEVNULL)
+        try:
+            squat_pid = read_line(squat_out, SERVICE_WAIT_S).strip()
+            # webd refuses it (the squatter is not LocalSystem) and says
+            # why, with its pid; it never reads the squatter's bytes.
+            cp = wine(WEBD, "--dump", "--collector", PIPE, check=False,
+                      timeout=SERVICE_WAIT_S)
+            if cp.returncode == 0 or "refused: pid %s " % squat_pid \
+                    not in cp.stderr:
+                fail("webd did not refuse the squatter (pid %s): exit %d, "
+                     "%r" % (squat_pid, cp.returncode, cp.stderr[-400:]))
+            log("webd refused it: %s" % cp.stderr.strip()[-200:])
+            # ... also when told the account the squatter really runs
+            # as?  No: that is the admin's explicit choice; but a wrong
+            # account must still be refused.
+            cp = wine(WEBD, "--dump", "--collector", PIPE,
+                      "--collector-account", WEBD_SID, check=False,
+                      timeout=SERVICE_WAIT_S)
+            if cp.returncode == 0 or "refused" not in cp.stderr:
+                fail("webd took the squatter as %s: %r" % (
+                    WEBD_SID, cp.stderr[-400:]))
+            # The collector will not start on a squatted name: STOPPED
+            # with a service-specific code, an Event Log error naming
+            # the squatter's pid.
+            wine("sc", "start", "procnetcollector", check=False)
+            time.sleep(2)
+            stopped, _ = wait_state("procnetcollector", "STOPPED",
+                                    SERVICE_WAIT_S)
+            q = wine("sc", "query", "procnetcollector").stdout
+            if not stopped or "1066" not in q:
+                fail("collector on a squatted name: not STOPPED with a "
+                     "service-specific exit code: %s" % q)
+            want = "already served by pid=%s" % squat_pid
+            end = time.monotonic() + SERVICE_WAIT_S
+            lines = []
+            while time.monotonic() < end and not lines:
+                with open(services_log, errors="replace") as f:
+                    lines = [l for l in f if "eventlog:ReportEventW" in l
+                             and want in l]
+                time.sleep(0.5)
+            if not lines:
+                fail("no Event Log error naming the squatter (%s) in %s" %
+                     (want, services_log))
+            log("Event Log: %s" % lines[0].strip()[:200])
+        finally:
+            squatter.kill()
+            squatter.wait()
+        # The squatter's Wine process may outlive its wine launcher a
+        # moment; the start below is retried.
+        time.sleep(2)
+        log("sc start procnetcollector")
         start_service("procnetcollector")
 
         log("pipe DACL")
@@ -280,7 +346,7 @@ def main():
         # take a minute (the default allows 33 s).
         wine(WEBD, "install", "--port", str(port), "--web-root",
              winpath(WEB_ROOT), "--interval", str(WEBD_INTERVAL_S),
-             "--udp")
+             "--udp", "--collector-account", wine_user)
         reg = wine("reg", "query",
                    r"HKLM\System\CurrentControlSet\Services\procnetwebd").stdout
         if "NT AUTHORITY\\LocalService" not in reg:

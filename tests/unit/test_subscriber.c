@@ -199,7 +199,8 @@ test_fetch_once(void **state)
 	struct snapshot *s = NULL;
 	char err[256];
 
-	assert_int_equal(subscriber_fetch_once(f->path, true, 10000, &s, err,
+	assert_int_equal(subscriber_fetch_once(f->path, NULL, true, 10000, &s,
+	    err,
 	    sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_string_equal(s->host, "fakehost");
@@ -215,7 +216,8 @@ test_fetch_once_subscribe_values(void **state)
 	struct snapshot *s = NULL;
 	char err[256];
 
-	assert_int_equal(subscriber_fetch_once(f->path, true, 10000, &s, err,
+	assert_int_equal(subscriber_fetch_once(f->path, NULL, true, 10000, &s,
+	    err,
 	    sizeof(err)), 0);
 	snapshot_unref(s);
 	atomic_store(&f->stop, true);
@@ -248,7 +250,7 @@ test_fetch_once_errors(void **state)
 		struct snapshot *s = NULL;
 		char err[256] = "";
 
-		assert_true(subscriber_fetch_once(f->path, false, 10000, &s,
+		assert_true(subscriber_fetch_once(f->path, NULL, false, 10000, &s,
 		    err, sizeof(err)) < 0);
 		assert_null(s);
 		if (strstr(err, rows[i].text) == NULL)
@@ -268,7 +270,7 @@ test_fetch_once_deadline(void **state)
 	struct snapshot *s = NULL;
 	char err[256] = "";
 
-	assert_int_equal(subscriber_fetch_once(f->path, false, 300, &s, err,
+	assert_int_equal(subscriber_fetch_once(f->path, NULL, false, 300, &s, err,
 	    sizeof(err)), -ETIMEDOUT);
 	assert_null(s);
 	assert_non_null(strstr(err, "SNAPSHOT payload"));
@@ -281,7 +283,7 @@ test_fetch_once_nobody(void **state)
 	struct snapshot *s = NULL;
 	char err[256];
 
-	assert_int_equal(subscriber_fetch_once("/nonexistent/procnet.sock",
+	assert_int_equal(subscriber_fetch_once("/nonexistent/procnet.sock", NULL,
 	    false, 1000, &s, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "is procnet-collector running?"));
 	assert_null(s);
