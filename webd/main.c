@@ -438,14 +438,16 @@ webd_main(int argc, char **argv)
 	return rc;
 }
 
-/* Windows: the service procnetwebd runs as LocalService, an account that
- * may use the collector's pipe and nothing more (docs/windows.md). */
+/* Windows: the service procnetwebd runs as LocalService, with its own
+ * service SID NT SERVICE\procnetwebd, which the collector's pipe grants
+ * (docs/windows.md). */
 static const struct service_def webd_service = {
 	.name = "procnetwebd",
 	.display = "Procnet Live Web UI",
 	.description = "Serves the live process/network map of this "
 	    "computer on http://127.0.0.1:8765/.",
 	.account = "NT AUTHORITY\\LocalService",
+	.service_sid = 1,
 	.main = webd_main,
 	.stop = signals_request_stop,
 };
