@@ -21,6 +21,7 @@
 #include "addrfmt.h"
 #include "clock.h"
 #include "collect.h"
+#include "entry.h"
 #include "log.h"
 #include "server.h"
 #include "service.h"
@@ -698,7 +699,7 @@ static const struct service_def collector_service = {
 };
 
 int
-main(int argc, char **argv)
+procnet_main(int argc, char **argv)
 {
 	/* "install | uninstall | run" first: the service verbs. */
 	log_init(PROG, LOG_LEVEL_INFO);

@@ -6,6 +6,7 @@
  * own error pages go through http_error so they carry our headers too.
  */
 #include "http.h"
+#include "fs.h"
 
 #include <civetweb.h>
 #include <errno.h>
@@ -233,7 +234,7 @@ send_file_within(struct mg_connection *conn, const char *root,
 		return send_error(conn, 404, "no such file", NULL);
 	/* Size and bytes from one open file, so a file replaced meanwhile
 	 * (a rebuild of the UI) cannot make Content-Length lie. */
-	if ((f = fopen(canon, "rb")) == NULL)
+	if ((f = fs_fopen(canon, "rb")) == NULL)
 		return send_error(conn, 404, "no such file", NULL);
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
@@ -444,11 +445,11 @@ http_start(const struct http_config *c, struct http **out, char *err,
 		}
 	} else {
 		char p[CANON_MAX + 8];
-		struct stat st;
+		struct fs_stamp st;
 
 		/* The UI's own icons, when the web root ships some. */
 		snprintf(p, sizeof(p), "%s/icons", h->web_root);
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
+		if (fs_stamp(p, &st) == 0 && st.type == FS_TYPE_DIR &&
 		    http_fs_canonical(p, h->icons_dir, sizeof(h->icons_dir)) != 0)
 			h->icons_dir[0] = '\0';
 	}

@@ -3,6 +3,7 @@
  * alphabet before it touches a path: no separators, no dots.
  */
 #include "icons.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,11 +43,11 @@ icons_file_name(const char *type, char *out, size_t outlen)
 static int
 regular_file(const char *dir, const char *name, char *out, size_t outlen)
 {
-	struct stat st;
+	struct fs_stamp st;
 
 	if ((size_t)snprintf(out, outlen, "%s/%s", dir, name) >= outlen)
 		return -ENAMETOOLONG;
-	if (stat(out, &st) != 0 || !S_ISREG(st.st_mode))
+	if (fs_stamp(out, &st) != 0 || st.type != FS_TYPE_FILE)
 		return -ENOENT;
 	return 0;
 }

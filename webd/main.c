@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "entry.h"
+#include "fs.h"
 #include "graph.h"
 #include "group.h"
 #include "graph_json.h"
@@ -62,10 +64,10 @@ redact_mode_of(int cmdline)
 static bool
 is_dir(const char *p)
 {
-	struct stat st;
+	struct fs_stamp st;
 
-	return p != NULL && *p != '\0' && stat(p, &st) == 0 &&
-	    S_ISDIR(st.st_mode);
+	return p != NULL && *p != '\0' && fs_stamp(p, &st) == 0 &&
+	    st.type == FS_TYPE_DIR;
 }
 
 /* The UI: --web-root, else the installed data directory, else the build
@@ -453,7 +455,7 @@ static const struct service_def webd_service = {
 };
 
 int
-main(int argc, char **argv)
+procnet_main(int argc, char **argv)
 {
 	/* "install | uninstall | run": the service verbs (common/service.h). */
 	log_init(PROG, LOG_LEVEL_INFO);

@@ -4,6 +4,7 @@
  * webd_options; a bad value gives one line a person can act on.
  */
 #include "options.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -246,17 +247,18 @@ trim_separators(char *p)
 static int
 check_dir(const char *opt, char *path, char *err, size_t errlen)
 {
-	struct stat st;
+	struct fs_stamp st;
+	int rc;
 
 	if (*path == '\0')
 		return fail(err, errlen, "%s: empty path", opt);
 	if (strlen(path) >= OPTIONS_MAX_PATH)
 		return fail(err, errlen, "%s: path too long", opt);
 	trim_separators(path);
-	if (stat(path, &st) != 0)
+	if ((rc = fs_stamp(path, &st)) != 0)
 		return fail(err, errlen, "%s: %s: %s", opt, path,
-		    strerror(errno));
-	if (!S_ISDIR(st.st_mode))
+		    strerror(-rc));
+	if (st.type != FS_TYPE_DIR)
 		return fail(err, errlen, "%s: %s: not a directory", opt, path);
 	return 0;
 }

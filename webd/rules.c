@@ -13,6 +13,7 @@
  * Nothing is kept unless all three succeed.
  */
 #include "rules_priv.h"
+#include "fs.h"
 
 #include <sys/stat.h>
 
@@ -27,19 +28,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-/* open() flags under their Windows names where POSIX's are missing:
- * not inherited by children, no text-mode translation, and no flag for
- * what Windows does not have (a FIFO that would block on open). */
-#ifndef O_CLOEXEC
-#define O_CLOEXEC	O_NOINHERIT
-#endif
-#ifndef O_BINARY
-#define O_BINARY	0
-#endif
-#ifndef O_NONBLOCK
-#define O_NONBLOCK	0
-#endif
-#define RULES_OPEN_FLAGS	(O_RDONLY | O_BINARY | O_CLOEXEC | O_NONBLOCK)
 
 const char *const field_names[F_MAX] = {
 	"match_pid", "match_name", "match_cmd", "type", "label", "group",
@@ -489,21 +477,23 @@ rules_load(const char *path, struct rules **out, struct rules_error *err)
 	char *buf;
 	size_t n = 0;
 	ssize_t got;
+	struct fs_stamp fst;
 	struct stat st;
 	int fd, r;
 
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
-	/* before opening: opening a FIFO would block (and O_NONBLOCK covers
-	 * one swapped in after this look) */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+	/* before opening: opening a FIFO would block (and fs_open_read's
+	 * O_NONBLOCK covers one swapped in after this look).  UTF-8 paths
+	 * through fs.h: any characters, on Windows too. */
+	if (fs_stamp(path, &fst) == 0 && fst.type != FS_TYPE_FILE) {
 		err_set(err, path, (struct loc){ 0, 0 }, "not a regular file");
 		return -EINVAL;
 	}
-	if ((fd = open(path, RULES_OPEN_FLAGS)) < 0) {
-		r = -errno;
+	if ((fd = fs_open_read(path)) < 0) {
+		r = fd;
 		err_set(err, path, (struct loc){ 0, 0 }, "cannot open: %s",
-		    strerror(errno));
+		    strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -567,19 +557,19 @@ path_is_absolute(const char *p)
 static bool
 is_readable_file(const char *p, char *note, size_t notelen)
 {
-	struct stat st;
+	struct fs_stamp st;
 	int fd;
 
 	note[0] = '\0';
-	if (stat(p, &st) != 0)
+	if (fs_stamp(p, &st) != 0)
 		return false;
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(note, notelen, " (%s)", S_ISDIR(st.st_mode) ?
+	if (st.type != FS_TYPE_FILE) {
+		snprintf(note, notelen, " (%s)", st.type == FS_TYPE_DIR ?
 		    "a directory" : "not a regular file");
 		return false;
 	}
-	if ((fd = open(p, RULES_OPEN_FLAGS)) < 0) {
-		snprintf(note, notelen, " (%s)", strerror(errno));
+	if ((fd = fs_open_read(p)) < 0) {
+		snprintf(note, notelen, " (%s)", strerror(-fd));
 		return false;
 	}
 	close(fd);

@@ -5,6 +5,7 @@
  * to swap or copy the published references.
  */
 #include "state.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,7 +42,7 @@ struct state {
 	/* under build_lock */
 	struct rules *rules;
 	char *rules_path;
-	struct stat rules_stat;		/* of the file last tried */
+	struct fs_stamp rules_stat;	/* of the file last tried */
 	bool rules_stat_valid;
 	struct snapshot *last_snap;
 	struct graph *prev;		/* process graph */
@@ -219,7 +220,7 @@ state_new(const struct state_config *c, struct state **out)
 	if (c->rules_path != NULL) {
 		if ((st->rules_path = strdup(c->rules_path)) == NULL)
 			goto nomem;
-		if (stat(st->rules_path, &st->rules_stat) == 0)
+		if (fs_stamp(st->rules_path, &st->rules_stat) == 0)
 			st->rules_stat_valid = true;
 		st->n_rules = rules_count(c->rules);
 	}
@@ -582,17 +583,10 @@ state_on_collector(enum subscriber_state s, const char *error, void *user)
 	publish_status(st);
 }
 
-static bool
-stat_changed(const struct stat *a, const struct stat *b)
-{
-	return a->st_mtime != b->st_mtime || a->st_size != b->st_size ||
-	    a->st_ino != b->st_ino || a->st_dev != b->st_dev;
-}
-
 int
 state_check_rules(struct state *st, bool force, char *errbuf, size_t errlen)
 {
-	struct stat sb;
+	struct fs_stamp sb;
 	struct rules *nr = NULL, *old;
 	struct rules_error err;
 	bool have_stat;
@@ -604,11 +598,13 @@ state_check_rules(struct state *st, bool force, char *errbuf, size_t errlen)
 		return 0;
 
 	pthread_mutex_lock(&st->build_lock);
-	have_stat = stat(st->rules_path, &sb) == 0;
+	/* Full-resolution write time and the file's identity (fs.h): a
+	 * same-size edit within a second is still a change. */
+	have_stat = fs_stamp(st->rules_path, &sb) == 0;
 	if (!force) {
 		/* Unchanged, or still missing: nothing to do. */
 		if (have_stat && st->rules_stat_valid &&
-		    !stat_changed(&sb, &st->rules_stat)) {
+		    fs_stamp_same(&sb, &st->rules_stat)) {
 			pthread_mutex_unlock(&st->build_lock);
 			return 0;
 		}
