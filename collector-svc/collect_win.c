@@ -255,13 +255,13 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 		const struct th_proc *tp = th_find(th, n_th, pids[i]);
 		struct proc_info *p = &fresh[n_fresh];
 		struct snap_process sp;
-		int opened;
+		enum proc_open opened;
 
 		if (tp == NULL)
 			continue;	/* exited since the table was read */
 		opened = read_proc(c, pids[i], p);
 		n_fresh++;
-		if (!opened)
+		if (opened == PROC_DENIED)
 			all_open = false;
 		memset(&sp, 0, sizeof(sp));
 		sp.pid = pids[i];

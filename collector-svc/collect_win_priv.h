@@ -78,7 +78,19 @@ int win_errno(DWORD err);
 int collect_sockets(struct collector *c, const struct collect_opts *o);
 
 /* collect_win_proc.c */
-int read_proc(struct collector *c, int32_t pid, struct proc_info *p);
+/* What opening a process for its details came to.  Only DENIED means an
+ * owner's details are hidden from us (the snapshot's "not privileged"); a
+ * process that exited between the table read and the open is GONE. */
+enum proc_open {
+	PROC_OPENED,
+	PROC_DENIED,	/* ERROR_ACCESS_DENIED */
+	PROC_GONE,	/* anything else: no such process (any more) */
+	PROC_OPEN_MAX
+};
+enum proc_open proc_open_outcome(DWORD err);
+/* Fills *p for pid (only the pid unless PROC_OPENED). */
+enum proc_open read_proc(struct collector *c, int32_t pid,
+    struct proc_info *p);
 const struct th_proc *th_find(const struct th_proc *v, size_t n, int32_t pid);
 int toolhelp_list(struct collector *c, struct th_proc **out, size_t *n);
 #endif

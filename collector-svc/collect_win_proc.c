@@ -241,12 +241,20 @@ process_cmdline(struct collector *c, HANDLE proc, int32_t pid)
 	return NULL;
 }
 
+enum proc_open
+proc_open_outcome(DWORD err)
+{
+	/* OpenProcess of a pid that is gone says ERROR_INVALID_PARAMETER;
+	 * only a refusal is about our rights. */
+	return err == ERROR_ACCESS_DENIED ? PROC_DENIED : PROC_GONE;
+}
+
 /*
- * Fills *p for pid.  Returns 1 when the process could be opened (details
- * as far as its token and memory allow), 0 when it could not (p keeps
- * only the pid), -ENOMEM.
+ * Fills *p for pid: details as far as its token and memory allow when
+ * the process could be opened (PROC_OPENED); otherwise p keeps only the
+ * pid, and why not is PROC_DENIED or PROC_GONE.
  */
-int
+enum proc_open
 read_proc(struct collector *c, int32_t pid, struct proc_info *p)
 {
 	const struct proc_info *old;
@@ -258,7 +266,7 @@ read_proc(struct collector *c, int32_t pid, struct proc_info *p)
 	p->pid = pid;
 	h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)pid);
 	if (h == NULL)
-		return 0;
+		return proc_open_outcome(GetLastError());
 	if (GetProcessTimes(h, &ct, &et, &kt, &ut))
 		p->start_time = filetime_unix_ms(&ct);
 	old = cache_find(c, pid);
@@ -274,5 +282,5 @@ read_proc(struct collector *c, int32_t pid, struct proc_info *p)
 		p->user = token_user(c, h);
 	}
 	CloseHandle(h);
-	return 1;
+	return PROC_OPENED;
 }

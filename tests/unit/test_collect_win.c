@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "collect.h"
+#include "collect_win_priv.h"
 
 struct tcp_pair {
 	SOCKET lsn, cli, srv;
@@ -295,6 +296,47 @@ test_own_udp_socket(void **state)
 	closesocket(u);
 }
 
+/* "Not privileged" only when OpenProcess says ERROR_ACCESS_DENIED: a
+ * process that exited between the socket table and the open (here a
+ * child that has run and been reaped) is gone, not hidden. */
+static void
+test_exited_owner_is_gone_not_hidden(void **state)
+{
+	wchar_t cmd[] = L"cmd.exe /c exit 0";
+	STARTUPINFOW si;
+	PROCESS_INFORMATION pi;
+	struct proc_info p;
+	struct collector *c;
+	DWORD pid;
+
+	(void)state;
+	assert_int_equal(proc_open_outcome(ERROR_ACCESS_DENIED), PROC_DENIED);
+	assert_int_equal(proc_open_outcome(ERROR_INVALID_PARAMETER),
+	    PROC_GONE);
+	assert_int_equal(proc_open_outcome(ERROR_NOT_FOUND), PROC_GONE);
+
+	memset(&si, 0, sizeof(si));
+	si.cb = sizeof(si);
+	assert_true(CreateProcessW(NULL, cmd, NULL, NULL, FALSE,
+	    CREATE_NO_WINDOW, NULL, NULL, &si, &pi));
+	pid = pi.dwProcessId;
+	assert_int_equal(WaitForSingleObject(pi.hProcess, 60000),
+	    WAIT_OBJECT_0);
+	CloseHandle(pi.hThread);
+	CloseHandle(pi.hProcess);	/* the last handle: the pid is free */
+
+	assert_int_equal(collector_new(&c), 0);
+	assert_int_equal(read_proc(c, (int32_t)pid, &p), PROC_GONE);
+	assert_int_equal(p.pid, (int32_t)pid);
+	assert_null(p.exe);
+	assert_int_equal(read_proc(c, (int32_t)GetCurrentProcessId(), &p),
+	    PROC_OPENED);
+	free(p.exe);
+	free(p.cmdline);
+	free(p.user);
+	collector_free(c);
+}
+
 int
 main(void)
 {
@@ -302,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_own_tcp_socket_and_details),
 		cmocka_unit_test(test_own_tcp6_socket),
 		cmocka_unit_test(test_own_udp_socket),
+		cmocka_unit_test(test_exited_owner_is_gone_not_hidden),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
