@@ -156,6 +156,8 @@ msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 1410 WH
 # waiting for stopped services between StopServices and DeleteServices.
 msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 5850 WHERE \`Action\` = 'CA_QuoteServicePaths'"
 msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 1950 WHERE \`Action\` = 'CA_WaitServicesStopped'"
+# ProgramData's DACL right after the files are in place.
+msibuild "$out" -q "UPDATE \`InstallExecuteSequence\` SET \`Sequence\` = 4010 WHERE \`Action\` = 'CA_ProtectData'"
 
 # Recovery, as "procnet-* install" sets it (common/service.h): restart
 # after 5 s, 30 s, 60 s, failure count reset after a day, also when a
@@ -201,6 +203,9 @@ seq_of() { awk -F '\t' -v a="$1" '$1 == a { print $3 }' "$work/InstallExecuteSeq
 [ "$(seq_of StopServices)" -lt 1950 ] && [ "$(seq_of DeleteServices)" -gt 1950 ] &&
     [ "$(seq_of CA_WaitServicesStopped)" = 1950 ] ||
     die "CA_WaitServicesStopped not between StopServices and DeleteServices"
+[ "$(seq_of InstallFiles)" -lt 4010 ] && [ "$(seq_of CA_ProtectData)" = 4010 ] &&
+    [ "$(seq_of StartServices)" -gt 4010 ] ||
+    die "CA_ProtectData not between InstallFiles and StartServices"
 msiinfo export "$out" ServiceInstall | tr -d '\r' >"$work/ServiceInstall.idt"
 grep -q "^SI_Collector	procnetcollector	Procnet Live Collector	16	2	.*LocalSystem" "$work/ServiceInstall.idt" ||
     die "collector ServiceInstall row is not as intended"

@@ -16,12 +16,24 @@
  *	re-creating a service that is still STOP_PENDING (or replacing an exe
  *	still running) then fails the upgrade.  Exits 0 when all are stopped;
  *	after SECONDS ends what still runs and exits 1.
+ *
+ *   procnet-svcpath protect-dir DIR
+ *	Gives DIR (C:\ProgramData\ProcnetLive, where webd reads its rules)
+ *	the owner Administrators and a protected DACL: SYSTEM and
+ *	Administrators full control, Users read, inherited by everything in
+ *	it; and resets what is inside to owner Administrators and only those
+ *	inherited entries.  A folder pre-created by a non-admin (who, as its
+ *	owner, could otherwise change its DACL and swap the rules later) is
+ *	taken over.  Right after InstallFiles; exits 1 on failure, which
+ *	rolls the installation back.
  */
 #include "log.h"
 #include "svcpath.h"
 #include "wstr_win.h"
 
 #include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -182,11 +194,103 @@ out:
 	return ret;
 }
 
+/* SYSTEM, Administrators: full; Users: read and execute (0x1200a9 =
+ * FILE_GENERIC_READ | FILE_GENERIC_EXECUTE); to files and subfolders. */
+#define DATA_SDDL	L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)"
+#define PROTECT_DEPTH	8
+
+/* Owner Administrators and nothing but inherited entries, for everything
+ * below dir (depth-limited; links are not followed). */
+static int
+reset_children(const wchar_t *dir, PSID owner, PACL empty, int depth)
+{
+	WIN32_FIND_DATAW fd;
+	wchar_t pat[MAX_PATH * 2], child[MAX_PATH * 2];
+	HANDLE f;
+	DWORD r;
+	int failed = 0;
+
+	_snwprintf(pat, MAX_PATH * 2, L"%ls\\*", dir);
+	pat[MAX_PATH * 2 - 1] = L'\0';
+	if ((f = FindFirstFileW(pat, &fd)) == INVALID_HANDLE_VALUE)
+		return 0;
+	do {
+		if (wcscmp(fd.cFileName, L".") == 0 ||
+		    wcscmp(fd.cFileName, L"..") == 0)
+			continue;
+		_snwprintf(child, MAX_PATH * 2, L"%ls\\%ls", dir,
+		    fd.cFileName);
+		child[MAX_PATH * 2 - 1] = L'\0';
+		r = SetNamedSecurityInfoW(child, SE_FILE_OBJECT,
+		    OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+		    UNPROTECTED_DACL_SECURITY_INFORMATION, owner, NULL, empty,
+		    NULL);
+		if (r != ERROR_SUCCESS) {
+			SetLastError(r);
+			log_warn("%ls: cannot reset its owner and DACL", child);
+			failed = 1;
+		}
+		if ((fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
+		    !(fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
+		    depth > 0 &&
+		    reset_children(child, owner, empty, depth - 1) != 0)
+			failed = 1;
+	} while (FindNextFileW(f, &fd));
+	FindClose(f);
+	return failed;
+}
+
+static int
+protect_dir(const wchar_t *arg)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	wchar_t dir[MAX_PATH * 2];
+	size_t len;
+	BYTE admins[SECURITY_MAX_SID_SIZE];
+	DWORD n = sizeof(admins), r;
+	BOOL present, defaulted;
+	ACL empty;
+	PACL dacl;
+	int rc = 1;
+
+	/* "C:\\ProgramData\\ProcnetLive\\" as the MSI passes it: no trailing
+	 * separator ("C:\\" keeps its own). */
+	_snwprintf(dir, MAX_PATH * 2, L"%ls", arg);
+	dir[MAX_PATH * 2 - 1] = L'\0';
+	len = wcslen(dir);
+	while (len > 3 && (dir[len - 1] == L'\\' || dir[len - 1] == L'/'))
+		dir[--len] = L'\0';
+	if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, admins,
+	    &n) || !ConvertStringSecurityDescriptorToSecurityDescriptorW(
+	    DATA_SDDL, SDDL_REVISION_1, &sd, NULL) ||
+	    !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) ||
+	    !InitializeAcl(&empty, sizeof(empty), ACL_REVISION)) {
+		log_warn("cannot build the security descriptor");
+		goto out;
+	}
+	r = SetNamedSecurityInfoW((wchar_t *)dir, SE_FILE_OBJECT,
+	    OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+	    PROTECTED_DACL_SECURITY_INFORMATION, admins, NULL, dacl, NULL);
+	if (r != ERROR_SUCCESS) {
+		SetLastError(r);
+		log_warn("%ls: cannot set its owner and DACL", dir);
+		goto out;
+	}
+	rc = reset_children(dir, admins, &empty, PROTECT_DEPTH);
+	if (rc == 0)
+		log_info("%ls: owner Administrators, DACL %ls", dir, DATA_SDDL);
+out:
+	if (sd != NULL)
+		LocalFree(sd);
+	return rc;
+}
+
 static int
 usage(void)
 {
 	fprintf(stderr, "usage: procnet-svcpath quote SERVICE...\n"
-	    "       procnet-svcpath wait-stopped SECONDS SERVICE...\n");
+	    "       procnet-svcpath wait-stopped SECONDS SERVICE...\n"
+	    "       procnet-svcpath protect-dir DIR\n");
 	return 2;
 }
 
@@ -203,6 +307,8 @@ wmain(int argc, wchar_t **argv)
 	log_init("procnet-svcpath", LOG_LEVEL_INFO);
 	if (argc < 3)
 		return usage();
+	if (wcscmp(argv[1], L"protect-dir") == 0)
+		return argc == 3 ? protect_dir(argv[2]) : usage();
 	scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
 	if (scm == NULL) {
 		log_warn("cannot open the service control manager");

@@ -194,6 +194,17 @@ check_installed() {	# check_installed LABEL
 	check "$l: web UI with the vis-network bundle" has_ui
 	check "$l: default rules and icons under Program Files" has_defaults
 	check "$l: user rules and 8 icons under ProgramData" has_user_data
+	# Read back: owner Administrators, protected, SYSTEM/Administrators
+	# full, Users read, inherited by what is inside (the rules file too).
+	local sd
+	sd=$(wine "$build/tests/it_win_helper.exe" sddl-path 'C:\ProgramData\ProcnetLive' 2>/dev/null </dev/null | tr -d '\r')
+	echo "  ProgramData\ProcnetLive: $sd"
+	check "$l: ProgramData folder owned by Administrators, protected DACL" \
+	    bash -c 'case "$1" in "O:BAD:P"*"(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)") exit 0;; esac; exit 1' _ "$sd"
+	sd=$(wine "$build/tests/it_win_helper.exe" sddl-path 'C:\ProgramData\ProcnetLive\node_types.yaml' 2>/dev/null </dev/null | tr -d '\r')
+	echo "  ...\node_types.yaml: $sd"
+	check "$l: the rules file: owner Administrators, only inherited entries" \
+	    bash -c 'case "$1" in "O:BAD:"*) case "$1" in *"(A;;"*) exit 1;; esac; exit 0;; esac; exit 1' _ "$sd"
 	local url
 	url=$(find "$c" -name 'Procnet Live.url' 2>/dev/null | head -n 1)
 	check "$l: Start-menu link opens http://localhost:$port/" \

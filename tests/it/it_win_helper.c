@@ -3,6 +3,7 @@
  *	it_win_helper peer SECONDS
  *	it_win_helper squat PIPE SECONDS	holds PIPE first, prints its pid
  *	it_win_helper whoami		this process's user SID
+ *	it_win_helper sddl-path PATH	a file's owner and DACL as SDDL
  *		opens a loopback TCP listener, a client connected to it and a
  *		bound UDP socket, prints {"pid":..,"listen":..,"client":..,
  *		"udp":..} on one line, then moves a byte on each every 300 ms
@@ -187,6 +188,33 @@ squat(const char *pipe, int seconds)
 	return 0;
 }
 
+/* A file or folder's owner and DACL as SDDL. */
+static int
+sddl_path(const char *path)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	wchar_t wpath[1024], *str = NULL;
+	DWORD rc;
+
+	if (MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, 1024) == 0)
+		return fail("path");
+	rc = GetNamedSecurityInfoW(wpath, SE_FILE_OBJECT,
+	    OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL,
+	    NULL, NULL, &sd);
+	if (rc != ERROR_SUCCESS) {
+		SetLastError(rc);
+		return fail("GetNamedSecurityInfoW");
+	}
+	if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(sd,
+	    SDDL_REVISION_1, OWNER_SECURITY_INFORMATION |
+	    DACL_SECURITY_INFORMATION, &str, NULL))
+		return fail("ConvertSecurityDescriptorToStringSecurityDescriptorW");
+	printf("%ls\n", str);
+	LocalFree(str);
+	LocalFree(sd);
+	return 0;
+}
+
 /* This process's user as a SID string: under Wine every process, the
  * services included, runs as that one user. */
 static int
@@ -221,7 +249,9 @@ main(int argc, char **argv)
 		return squat(argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 60);
 	if (argc == 2 && strcmp(argv[1], "whoami") == 0)
 		return whoami();
+	if (argc == 3 && strcmp(argv[1], "sddl-path") == 0)
+		return sddl_path(argv[2]);
 	fprintf(stderr, "usage: it_win_helper peer SECONDS | sddl PIPE | "
-	    "junk PIPE | squat PIPE SECONDS | whoami\n");
+	    "junk PIPE | squat PIPE SECONDS | whoami | sddl-path PATH\n");
 	return 2;
 }
