@@ -64,11 +64,12 @@ def winpath(path):
     return "Z:" + os.path.abspath(path).replace("/", "\\")
 
 
-def wine(*args, timeout=300, check=True):
+def wine(*args, timeout=300, check=True, env=None):
     # Output goes to files, not pipes: the first Wine command of a prefix
     # starts services.exe, which would inherit a pipe and hold it open.
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        rc = subprocess.run(["wine"] + list(args), env=ENV, timeout=timeout,
+        rc = subprocess.run(["wine"] + list(args), env=env or ENV,
+                            timeout=timeout,
                             stdin=subprocess.DEVNULL, stdout=out,
                             stderr=err).returncode
         out.seek(0)
@@ -237,6 +238,37 @@ def main():
         # would for a collector run under another account.
         wine_user = wine(HELPER, "whoami").stdout.strip()
         log("Wine's user (the collector's account here): %s" % wine_user)
+
+        # wmain: a --rules path with characters outside any ANSI code
+        # page reaches webd intact and loads (Wine decodes the Linux argv
+        # as UTF-8 under a UTF-8 locale).
+        log("webd --rules under a non-ASCII folder")
+        uni = os.path.join(tmp, "r\u00e8gles-\u03a9\u65e5")
+        os.makedirs(uni, exist_ok=True)
+        with open(os.path.join(uni, "n\u00f6de.yaml"), "w",
+                  encoding="utf-8") as f:
+            f.write('- match_name: "/^notepad/"\n  type: app\n')
+        with open(os.path.join(uni, "b\u00e4d.yaml"), "w",
+                  encoding="utf-8") as f:
+            f.write("- match_name: [\n")
+        nobody = "\\\\.\\pipe\\procnet-none-%d" % os.getpid()
+        utf8 = dict(ENV, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+        good = wine(WEBD, "--rules", winpath(os.path.join(
+            uni, "n\u00f6de.yaml")), "--dump", "--collector", nobody,
+            check=False, timeout=SERVICE_WAIT_S, env=utf8)
+        bad = wine(WEBD, "--rules", winpath(os.path.join(
+            uni, "b\u00e4d.yaml")), "--dump", "--collector", nobody,
+            check=False, timeout=SERVICE_WAIT_S, env=utf8)
+        # Loaded: webd goes on to the collector, which is not there.
+        if "--dump: no snapshot" not in good.stderr or \
+                "rules" in good.stderr:
+            fail("rules under a non-ASCII path did not load: %r" %
+                 good.stderr[-400:])
+        if "b\u00e4d.yaml:1:" not in bad.stderr:
+            fail("a bad rules file under a non-ASCII path: %r" %
+                 bad.stderr[-400:])
+        log("non-ASCII --rules: loaded; a bad one named: %s" %
+            bad.stderr.strip()[-120:])
 
         log("a squatter holds the pipe name before the collector")
         squat_out = os.path.join(tmp, "squat.out")
