@@ -359,8 +359,12 @@ serve(const struct webd_options *o, const char *rules_path,
 	if (rules_path != NULL)
 		log_info("rules from %s", rules_path);
 	/* The port is open; the subscriber's first attempt, which says
-	 * whether the collector is there, is made before RUNNING. */
-	subscriber_wait_attempt(sub, FIRST_ATTEMPT_WAIT_MS);
+	 * whether the collector is there, is made before RUNNING.  In
+	 * slices, so a stop meanwhile is not held up. */
+	for (int waited = 0; waited < FIRST_ATTEMPT_WAIT_MS &&
+	    !signals_stop_requested() &&
+	    subscriber_wait_attempt(sub, TICK_MS) != 0; waited += TICK_MS)
+		;
 	service_ready();
 
 	while (!signals_stop_requested()) {
