@@ -373,13 +373,13 @@ session(struct subscriber *s)
 		set_state(s, SUBSCRIBER_CONNECTING, err);
 		pthread_mutex_lock(&s->mu);
 		s->st.n_attempts++;
-		pthread_cond_broadcast(&s->cv);
+		condvar_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 		return false;
 	}
 	pthread_mutex_lock(&s->mu);
 	s->st.n_attempts++;
-	pthread_cond_broadcast(&s->cv);
+	condvar_broadcast(&s->cv);
 	s->st.version = v;
 	s->st.n_connects++;
 	pthread_mutex_unlock(&s->mu);
@@ -473,19 +473,13 @@ subscriber_start(const struct subscriber_opts *o, struct subscriber **out)
 int
 subscriber_wait_attempt(struct subscriber *s, int timeout_ms)
 {
-	struct timespec ts;
-	int r = 0;
+	int64_t end = clock_mono_ms() + timeout_ms, left;
+	int r;
 
-	clock_gettime(s->cv_clock, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&s->mu);
-	while (s->st.n_attempts == 0 && !atomic_load(&s->stop) && r == 0)
-		r = pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	while (s->st.n_attempts == 0 && !atomic_load(&s->stop) &&
+	    (left = end - clock_mono_ms()) > 0)
+		condvar_wait_ms(&s->cv, &s->mu, left);
 	r = s->st.n_attempts > 0 ? 0 : -ETIMEDOUT;
 	pthread_mutex_unlock(&s->mu);
 	return r;
