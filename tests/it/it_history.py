@@ -198,7 +198,7 @@ def bad_requests(port):
 
 def main():
     d = fl.Daemons("it_history.")
-    server = None
+    server = bg_server = bg = None
     try:
         bad_options()
         d.collector()
@@ -206,9 +206,16 @@ def main():
         w = d.webd(extra=["--history", hpath])
         wait_status(w.port, lambda h: h["state"] == "ok", "history ok")
 
-        # a minute recorded before the connection: start at a boundary
+        # a minute recorded before the connection: an edge of our own in
+        # it (a fresh machine may have no other), and several samples of
+        # it before the boundary
+        bg_server = subprocess.Popen([sys.executable, "-c", SERVER],
+                                     stdout=subprocess.PIPE, text=True)
+        bg_port = int(bg_server.stdout.readline())
+        bg = socket.create_connection(("127.0.0.1", bg_port))
         now = time.time()
-        time.sleep(60 - now % 60 + 1.5)
+        wait = 60 - now % 60 + 1.5
+        time.sleep(wait if wait >= 8 else wait + 60)
         before_ms = int(time.time() * 1000) - 30000
 
         server = subprocess.Popen([sys.executable, "-c", SERVER],
@@ -249,8 +256,10 @@ def main():
         st, body = q(w.port, "/api/graph", at=str(before_ms))
         g = fl.json.loads(body)
         pids = {n["id"]: n.get("pid") for n in g["nodes"]}
-        check(g["meta"]["history"]["recorded"],
-              "the minute before was recorded")
+        check(g["meta"]["history"]["recorded"] and
+              [e for e in g["edges"] if pids.get(e["to"]) == bg_server.pid
+               and e["server_port"] == bg_port],
+              "the minute before was recorded, with the edge open then")
         check(not [e for e in g["edges"] if pids.get(e["to"]) == server.pid
                    and e["server_port"] == port],
               "at=%s (before) does not show A->B" % before_ms)
@@ -278,9 +287,12 @@ def main():
         size = os.path.getsize(big)
         check(size <= 1 << 20, "capped file after writing: %d bytes" % size)
     finally:
-        if server is not None and server.poll() is None:
-            server.kill()
-            server.wait()
+        for p in (server, bg_server):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+        if bg is not None:
+            bg.close()
         d.close(keep_logs=FAILED > 0)
         if FAILED:
             fl.log("logs kept in %s" % d.tmp)
