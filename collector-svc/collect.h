@@ -33,7 +33,9 @@ struct collect_opts {
 	 * samples and rescan only processes whose fd count changed when
 	 * sockets of unknown owner appear.  false: every sample is a cold,
 	 * full pass (what --once does).  Backends without such a map
-	 * (Windows: the OS table carries the pid) ignore it.
+	 * (Windows: the OS table carries the pid) ignore it, except that
+	 * Windows turns ESTATS counters on only here: they can be read
+	 * from the sample after they were turned on.
 	 */
 	bool incremental;
 	/* In incremental mode, do a full pass at least every this many
@@ -70,6 +72,11 @@ struct collect_stats {
 	size_t n_netns_failed;		/* dumped in vain this sample */
 	uint64_t peak_rss_kb;		/* collector process's peak RSS so far
 					 * (Linux VmHWM, Windows PeakWorkingSetSize) */
+	/* Windows: why per-connection TCP counters (ESTATS) are off or
+	 * partial, and why services per process could not be read; ""
+	 * when all is well (the daemon logs a change). */
+	char tcp_info_note[192];
+	char services_note[192];
 };
 
 struct collector;

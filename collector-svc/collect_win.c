@@ -111,6 +111,10 @@ collector_new(struct collector **out)
 		c->query_process = (NTSTATUS (NTAPI *)(HANDLE, PROCESSINFOCLASS,
 		    PVOID, ULONG, PULONG))(void (*)(void))GetProcAddress(ntdll,
 		    "NtQueryInformationProcess");
+	if (win_info_init(c) != 0) {
+		collector_free(c);
+		return -ENOMEM;
+	}
 	*out = c;
 	return 0;
 }
@@ -127,6 +131,7 @@ collector_free(struct collector *c)
 		free(c->users[i].sid);
 		free(c->users[i].name);
 	}
+	win_info_free(c);
 	free(c->tbuf);
 	free(c->socks);
 	free(c);
@@ -241,6 +246,11 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	if ((rc = toolhelp_list(c, &th, &n_th)) != 0 ||
 	    (rc = owner_pids(c, &pids, &n_pids)) != 0)
 		goto out;
+	if ((rc = win_services(c)) != 0 ||
+	    (rc = win_estats(c, o->incremental)) != 0) {
+		set_err(c, "out of memory");
+		goto out;
+	}
 	if (n_pids > 0 && (fresh = calloc(n_pids, sizeof(*fresh))) == NULL) {
 		set_err(c, "out of memory");
 		rc = -ENOMEM;
@@ -274,6 +284,7 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 			sp.argc = split_cmdline(c, p->cmdline);
 		sp.argv = c->argv;
 		sp.user = p->user;
+		sp.service = win_service_of(c, pids[i]);
 		if ((rc = snapshot_builder_add_process(b, &sp)) != 0) {
 			set_err(c, "adding process %d: %s", (int)sp.pid,
 			    strerror(-rc));
@@ -325,6 +336,10 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	st.n_pids_scanned = n_pids;
 	st.full_pass = true;
 	st.privileged = all_open;
+	snprintf(st.tcp_info_note, sizeof(st.tcp_info_note), "%s",
+	    c->est_note);
+	snprintf(st.services_note, sizeof(st.services_note), "%s",
+	    c->svc_err);
 	memset(&pmc, 0, sizeof(pmc));
 	if (GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)))
 		st.peak_rss_kb = pmc.PeakWorkingSetSize / 1024;

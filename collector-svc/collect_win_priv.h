@@ -8,6 +8,8 @@
 #define PROCNET_COLLECT_WIN_PRIV_H
 
 #include "collect.h"
+#include "estats.h"
+#include "svcscan.h"
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -66,6 +68,17 @@ struct collector {
 	const char *argv[SNAP_MAX_ARGC];
 	struct collect_stats stats;
 	char err[256];
+	/* collect_win_info.c: services per process, ESTATS */
+	struct svcscan *svc;
+	struct svcmap *svcm;
+	bool svc_ok;
+	char svc_err[192];
+	char svc_buf[SVCMAP_MAX_STRING];
+	struct estats *est;
+	struct estats_conn *ec;		/* this sample's established TCP */
+	struct estats_info *ei;
+	size_t cap_ec;
+	char est_note[192];
 };
 
 
@@ -76,6 +89,14 @@ int win_errno(DWORD err);
 
 /* collect_win_sock.c */
 int collect_sockets(struct collector *c, const struct collect_opts *o);
+
+/* collect_win_info.c */
+int win_info_init(struct collector *c);		/* 0 or -ENOMEM */
+void win_info_free(struct collector *c);
+int win_services(struct collector *c);		/* 0 or -ENOMEM */
+const char *win_service_of(struct collector *c, int32_t pid);
+/* ESTATS onto c->socks; enable false (one-off samples) reads none. */
+int win_estats(struct collector *c, bool enable);	/* 0 or -ENOMEM */
 
 /* collect_win_proc.c */
 /* What opening a process for its details came to.  Only DENIED means an

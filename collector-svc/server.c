@@ -141,12 +141,36 @@ encode(struct server *s, struct snapshot *snap, unsigned versions)
 	return f;
 }
 
+/* The backend's notes (Windows: ESTATS off or capped, services not
+ * readable), logged when they change rather than every sample. */
+static void
+log_notes(struct collector *col, char notes[2][192])
+{
+	struct collect_stats st;
+	const char *now[2], *what[2] = { "per-connection TCP counters",
+	    "services per process" };
+
+	collector_stats(col, &st);
+	now[0] = st.tcp_info_note;
+	now[1] = st.services_note;
+	for (int i = 0; i < 2; i++) {
+		if (strcmp(now[i], notes[i]) == 0)
+			continue;
+		if (now[i][0] != '\0')
+			log_info("%s: %s", what[i], now[i]);
+		else
+			log_info("%s: available again", what[i]);
+		snprintf(notes[i], 192, "%s", now[i]);
+	}
+}
+
 static void *
 sampler_main(void *arg)
 {
 	struct server *s = arg;
 	int64_t last = 0, cost = 0;	/* start and duration of the last sample */
 	bool sampled = false;
+	char notes[2][192] = { "", "" };	/* last logged collect_stats notes */
 
 	pthread_mutex_lock(&s->mu);
 	while (!stopping()) {
@@ -214,6 +238,7 @@ sampler_main(void *arg)
 			if ((f = encode(s, snap, versions)) != NULL)
 				f->udp = udp;
 			snapshot_unref(snap);
+			log_notes(s->col, notes);
 		}
 
 		pthread_mutex_lock(&s->mu);
