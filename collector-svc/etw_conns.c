@@ -280,6 +280,7 @@ size_t etw_conns_take(struct etw_conns *c,
 
 		if (!s->used || s->dead)
 			continue;
+		s->conn.new_open = !s->taken && s->conn.open_ms != 0;
 		if (s->conn.close_ms != 0) {
 			emit(ctx, &s->conn);
 			n++;

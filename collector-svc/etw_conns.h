@@ -36,6 +36,7 @@ struct etw_conn {
 	int64_t open_ms;	/* 0: opened before the events began */
 	int64_t close_ms;	/* 0: still open */
 	uint64_t bytes_sent, bytes_received;
+	uint8_t new_open;	/* opened since the last take (set by take) */
 };
 
 #define ETW_CONNS_DEFAULT_MAX	65536u

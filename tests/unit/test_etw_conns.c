@@ -90,6 +90,8 @@ static void test_short_lived_pair(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		const struct etw_conn *x = &t.c[i];
 
+		assert_int_equal(x->new_open, 1);
+
 		if (x->role == ETW_CONN_ROLE_CONNECT) {
 			assert_int_equal(x->pid, 100);
 			assert_int_equal(x->local_port, 40000);
@@ -124,12 +126,14 @@ static void test_reported_open_then_closed(void **state)
 	assert_int_equal(take(c, &t), 1);
 	assert_int_equal(t.c[0].close_ms, 0);
 	assert_int_equal(t.c[0].open_ms, 5000);
+	assert_int_equal(t.c[0].new_open, 1);
 	feed(c, ev4(ETW_NET_SEND, 7, 2, 1234, 9, 443, 300), 5500);
 	assert_int_equal(take(c, &t), 0);
 	feed(c, ev4(ETW_NET_DISCONNECT, 0, 2, 1234, 9, 443, 0), 7000);
 	assert_int_equal(take(c, &t), 1);
 	assert_int_equal(t.c[0].open_ms, 5000);
 	assert_int_equal(t.c[0].close_ms, 7000);
+	assert_int_equal(t.c[0].new_open, 0);	/* reported open before */
 	assert_int_equal(t.c[0].pid, 7);	/* from the connect */
 	assert_int_equal(t.c[0].bytes_sent, 300);
 	etw_conns_free(c);
@@ -150,6 +154,7 @@ static void test_older_than_session(void **state)
 	assert_int_equal(take(c, &t), 1);
 	assert_int_equal(t.c[0].open_ms, 0);
 	assert_int_equal(t.c[0].close_ms, 200);
+	assert_int_equal(t.c[0].new_open, 0);
 	assert_int_equal(t.c[0].role, ETW_CONN_ROLE_UNKNOWN);
 	assert_int_equal(t.c[0].pid, 321);
 	assert_int_equal(t.c[0].bytes_received, 1000);
