@@ -20,6 +20,8 @@
 
 #include "snapshot.h"
 
+struct events;
+
 /*
  * What to collect.  Zero-initialise and set what you need:
  *	struct collect_opts o = { .tcp = true, .udp = true };
@@ -48,6 +50,10 @@ struct collect_opts {
 	/* Linux: the most network namespaces whose sockets are dumped
 	 * (the collector's own always is); 0 = the default (256). */
 	unsigned max_netns;
+	/* Connection events (events.h), not owned: each sample drains them
+	 * and carries the connections seen since the last one, and their
+	 * owners as processes.  NULL: none (events_source "none"). */
+	struct events *events;
 };
 
 #define COLLECT_FULL_EVERY_DEFAULT	30u

@@ -36,6 +36,7 @@
 #include "clock.h"
 #include "container_linux.h"
 #include "netns_linux.h"
+#include "events.h"
 #include "sockdiag.h"
 
 /* Frees every chunk; the vector is empty after. */
@@ -309,6 +310,14 @@ sample_tables(struct collector *c, const struct collect_opts *o)
 	return rc;	/* the dump's; it set the error text */
 }
 
+/* r's start time as the snapshot gives it: ms since the epoch. */
+static uint64_t
+rec_start_ms(const struct collector *c, const struct proc_rec *r)
+{
+	return (uint64_t)c->btime * 1000u +
+	    r->starttime * 1000u / (uint64_t)c->ticks;
+}
+
 static int
 add_process(struct snapshot_builder *b, struct collector *c,
     struct proc_rec *r)
@@ -319,8 +328,7 @@ add_process(struct snapshot_builder *b, struct collector *c,
 	memset(&p, 0, sizeof(p));
 	p.pid = r->pid;
 	p.ppid = r->ppid;
-	p.start_time = (uint64_t)c->btime * 1000u +
-	    r->starttime * 1000u / (uint64_t)c->ticks;
+	p.start_time = rec_start_ms(c, r);
 	p.name = r->comm;
 	p.user = d;
 	p.exe = d + strlen(d) + 1;
@@ -376,9 +384,28 @@ owner_of(struct collector *c, struct snapshot_builder *b, uint64_t ino,
 	return -ENOENT;
 }
 
+/* A connected TCP socket's owner, for events whose source cannot name it
+ * (events_note_socket). */
+static void
+note_owner(struct collector *c, struct events *e, const struct snap_socket *s)
+{
+	struct snap_process p;
+	struct proc_rec *r;
+
+	if (s->proto != SNAP_PROTO_TCP || s->remote_port == 0 ||
+	    s->cookie == 0 || s->owner != SNAP_OWNER_KNOWN ||
+	    (r = rec_find(c, s->pid)) == NULL)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.pid = r->pid;
+	p.start_time = rec_start_ms(c, r);
+	p.name = r->comm;
+	events_note_socket(e, s, &p);
+}
+
 static int
 build_snapshot(struct collector *c, int64_t time_ms,
-    struct snapshot_builder *b)
+    struct snapshot_builder *b, struct events *e)
 {
 	size_t i;
 	int rc;
@@ -404,6 +431,8 @@ build_snapshot(struct collector *c, int64_t time_ms,
 		} else if (rc != 0) {
 			return rc;
 		}
+		if (e != NULL)
+			note_owner(c, e, s);
 		if ((rc = snapshot_builder_add_socket(b, s)) != 0)
 			return rc;
 		if ((i + 1) % SOCK_CHUNK == 0) {
@@ -413,6 +442,64 @@ build_snapshot(struct collector *c, int64_t time_ms,
 		}
 	}
 	return 0;
+}
+
+/*
+ * An owner of a connection event into the snapshot: with its details when
+ * it still runs (and is the same process: pid and start time), else as an
+ * exited process with the name the event gave.  One that owns a socket is
+ * in already.
+ */
+static int
+add_event_owner(struct collector *c, struct snapshot_builder *b,
+    const struct events_owner *o)
+{
+	struct proc_rec *r = rec_find(c, o->pid);
+	struct snap_process p;
+	int rc;
+
+	if (r != NULL && r->snap_gen == c->gen)
+		return 0;
+	if (r != NULL && (rc = owner_refresh(c, r, false)) != -ESRCH) {
+		if (rc != 0)
+			return rc;
+		if (rec_start_ms(c, r) == o->start_time) {
+			r->snap_gen = c->gen;
+			return add_process(b, c, r);
+		}
+	}
+	memset(&p, 0, sizeof(p));
+	p.pid = o->pid;
+	p.start_time = o->start_time;
+	p.name = o->name;
+	p.flags = SNAP_PROC_EXITED;
+	return snapshot_builder_add_process(b, &p);
+}
+
+/* The connections since the last sample, their owners, and the source. */
+static int
+add_events(struct collector *c, struct snapshot_builder *b, struct events *e)
+{
+	struct events_batch eb;
+	size_t i;
+	int rc;
+
+	if (e == NULL)
+		return snapshot_builder_set_events(b, "none",
+		    "not collected in this mode", 0);
+	/* A failed drain leaves what was taken before it: still reported. */
+	(void)events_take(e, &eb);
+	for (i = 0; i < eb.n_owners; i++)
+		if ((rc = add_event_owner(c, b, &eb.owners[i])) != 0)
+			return rc;
+	for (i = 0; i < eb.n_conns; i++)
+		if ((rc = snapshot_builder_add_conn(b, &eb.conns[i])) != 0)
+			return rc;
+	for (i = 0; i < eb.n_aggs; i++)
+		if ((rc = snapshot_builder_add_conn_agg(b, &eb.aggs[i])) != 0)
+			return rc;
+	return snapshot_builder_set_events(b, events_source(e),
+	    events_reason(e), events_lost(e));
 }
 
 /* Our peak RSS (VmHWM of /proc/self/status), 0 when unreadable. */
@@ -446,6 +533,12 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	memset(&c->stats, 0, sizeof(c->stats));
 	time_ms = clock_real_ms();
 	t0 = (uint64_t)clock_mono_us();
+	if (o->events != NULL) {
+		/* What closed since the last poll still finds its owner in
+		 * the last table; then this sample's table is noted. */
+		(void)events_poll(o->events);
+		events_note_begin(o->events);
+	}
 
 	if ((rc = sample_tables(c, o)) != 0) {
 		sv_release(&c->socks);
@@ -457,8 +550,10 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 		set_err(c, -ENOMEM, "snapshot");
 		return -ENOMEM;
 	}
-	rc = build_snapshot(c, time_ms, b);
+	rc = build_snapshot(c, time_ms, b, o->events);
 	sv_release(&c->socks);
+	if (rc == 0)
+		rc = add_events(c, b, o->events);
 	if (rc != 0) {
 		snapshot_builder_free(b);
 		set_err(c, rc, "building snapshot");

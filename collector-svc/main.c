@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "collect.h"
 #include "entry.h"
+#include "events.h"
 #include "log.h"
 #include "server.h"
 #include "service.h"
@@ -66,6 +67,8 @@ enum opt_id {
 	OPT_MAX_NETNS,
 	OPT_FOREGROUND,
 	OPT_SOCKET,
+	OPT_EVENTS,
+	OPT_MAX_CONNS,
 	OPT_MAX
 };
 
@@ -106,6 +109,13 @@ static const struct opt_def opt_table[] = {
 	{ "socket", required_argument, OPT_SOCKET, "PATH",
 	  "--foreground: listen here (default /run/procnet/collector.sock as "
 	  "root, else $XDG_RUNTIME_DIR/procnet/collector.sock)" },
+	{ "events", required_argument, OPT_EVENTS, "auto|ebpf|sock_diag|etw|none",
+	  "connections opened and closed between samples: auto (default) takes "
+	  "the best available (Linux: ebpf, else sock_diag; Windows: etw); a "
+	  "named one or nothing" },
+	{ "max-conns", required_argument, OPT_MAX_CONNS, "N",
+	  "connections one sample lists one by one (default 100000); the rest "
+	  "are counted per (client, server, port)" },
 	{ "help", no_argument, OPT_HELP, NULL, "show this help and exit" },
 	{ "version", no_argument, OPT_VERSION, NULL,
 	  "show the version and exit" },
@@ -122,6 +132,8 @@ struct options {
 	bool stats;
 	const char *socket;	/* --foreground endpoint, NULL: default */
 	struct collect_opts collect;
+	struct events_opts events;
+	bool events_set;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -332,6 +344,24 @@ parse_options(int argc, char **argv, struct options *o)
 				return usage_error("--socket: empty path");
 			o->socket = optarg;
 			break;
+		case OPT_EVENTS: {
+			int m = events_mode_parse(optarg);
+
+			if (m < 0)
+				return usage_error("--events: expected auto, "
+				    "ebpf, sock_diag, etw or none, got '%s'",
+				    optarg);
+			o->events.mode = (enum events_mode)m;
+			o->events_set = true;
+			break;
+		}
+		case OPT_MAX_CONNS:
+			if (!parse_uint(optarg, EVENTS_MAX_CONNS_LIMIT,
+			    &o->events.max_conns) || o->events.max_conns == 0)
+				return usage_error("--max-conns: expected a "
+				    "number from 1 to %u, got '%s'",
+				    EVENTS_MAX_CONNS_LIMIT, optarg);
+			break;
 		case ':':
 			return usage_error("option '%s' needs an argument",
 			    argv[optind - 1]);
@@ -358,6 +388,9 @@ parse_options(int argc, char **argv, struct options *o)
 		return usage_error("--format goes with --once or --samples");
 	if (o->mode == MODE_ONCE)
 		o->collect.incremental = false;	/* one cold sample */
+	if (o->mode == MODE_ONCE && o->events_set)
+		return usage_error("--events needs more than one sample: "
+		    "--samples, --watch or --foreground");
 	return -1;
 }
 
@@ -641,6 +674,32 @@ run_watch(struct options *o)
 	return 0;
 }
 
+/* Opens the connection event source for the sampling modes; says which one
+ * is in use and why not a better one.  0, or 1 when an explicitly named
+ * source cannot be had. */
+static int
+open_events(struct options *o, struct events **out)
+{
+	char why[384];
+	int rc;
+
+	*out = NULL;
+	if (o->mode == MODE_ONCE)
+		return 0;
+	if ((rc = events_new(&o->events, out, why, sizeof(why))) != 0) {
+		log_warnx("--events %s: %s", events_mode_name(o->events.mode),
+		    why[0] ? why : strerror(-rc));
+		return 1;
+	}
+	if (events_reason(*out)[0] != '\0')
+		log_info("connection events: %s (%s)", events_source(*out),
+		    events_reason(*out));
+	else
+		log_info("connection events: %s", events_source(*out));
+	o->collect.events = *out;
+	return 0;
+}
+
 static int
 run_mode(struct options *o)
 {
@@ -665,6 +724,7 @@ run_mode(struct options *o)
 static int
 collector_main(int argc, char **argv)
 {
+	struct events *events;
 	struct options o;
 	int rc;
 
@@ -679,9 +739,13 @@ collector_main(int argc, char **argv)
 	log_init(PROG, LOG_LEVEL_INFO);
 	if ((rc = parse_options(argc, argv, &o)) >= 0)
 		return rc;
+	if (open_events(&o, &events) != 0)
+		return 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	return run_mode(&o);
+	rc = run_mode(&o);
+	events_free(events);
+	return rc;
 }
 
 /* Windows: the service procnetcollector runs as LocalSystem, the only

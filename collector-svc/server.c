@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "events.h"
 #include "frame.h"
 #include "log.h"
 #include "transport.h"
@@ -164,6 +165,28 @@ log_notes(struct collector *col, char notes[2][192])
 	}
 }
 
+/*
+ * Takes what the kernel queued of connection events, so its queue never
+ * fills between samples (the sampler waits in slices of at most
+ * ACCEPT_SLICE_MS).  While nobody subscribes they are let go: a
+ * subscriber's first snapshot starts afresh.  Called with s->mu held;
+ * drops it meanwhile.
+ */
+static void
+drain_events(struct server *s, bool discard)
+{
+	struct events_batch eb;
+
+	if (s->base.events == NULL)
+		return;
+	pthread_mutex_unlock(&s->mu);
+	if (discard)
+		(void)events_take(s->base.events, &eb);
+	else
+		(void)events_poll(s->base.events);
+	pthread_mutex_lock(&s->mu);
+}
+
 static void *
 sampler_main(void *arg)
 {
@@ -194,6 +217,7 @@ sampler_main(void *arg)
 				log_info("no subscribers, sampling paused");
 			}
 			sampled = false;
+			drain_events(s, true);
 			cv_wait_ms(s, &s->cfg_cv, ACCEPT_SLICE_MS);
 			continue;
 		}
@@ -218,6 +242,7 @@ sampler_main(void *arg)
 			    s->latest->data[v] == NULL)
 				wait = 0;
 		if (wait > 0) {
+			drain_events(s, false);
 			/* woken early when subscriptions change */
 			cv_wait_ms(s, &s->cfg_cv, wait < ACCEPT_SLICE_MS ?
 			    wait : ACCEPT_SLICE_MS);

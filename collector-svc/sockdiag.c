@@ -189,6 +189,7 @@ convert(const struct sockdiag_parser *p, const struct inet_diag_msg *m,
 	s->local_port = ntohs(m->id.idiag_sport);
 	s->remote_port = ntohs(m->id.idiag_dport);
 	s->inode = m->idiag_inode;
+	s->cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
 	s->pid = -1;
 	return 0;
 }
