@@ -4,8 +4,13 @@
  *	ipc_client --socket PATH [--interval MS] [--udp] [--count N]
  *	    [--seconds S]		stream via subscriber_start()
  *	ipc_client --socket PATH --once	one snapshot via subscriber_fetch_once()
+ *	--conns: after each snapshot line, its connection events (it_events.py)
  * Lines:
  *	snapshot <n> time_ms=<t> processes=<p> sockets=<s> udp=<u>
+ *	events source=<s> lost=<n> conns=<n> aggs=<n> reason=<text>
+ *	conn role=<r> pid=<p> start=<ms> lport=<n> rport=<n> open=<ms>
+ *	    close=<ms> sent=<n> rcvd=<n> cookie=<n> name=<owner's> exited=<0|1>
+ *	agg cpid=<p> spid=<p> sport=<n> opened=<n> closed=<n>
  *	state <connecting|connected|down> error=<text>
  *	done snapshots=<n> connects=<c>
  * Exits 0 after --count snapshots, 1 when --seconds pass first.
@@ -23,6 +28,40 @@
 
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong received;
+static bool print_conns;
+
+/* The snapshot's connection events, one line each (out_mu held). */
+static void
+print_events(const struct snapshot *s)
+{
+	size_t i;
+
+	printf("events source=%s lost=%llu conns=%zu aggs=%zu reason=%s\n",
+	    s->events_source, (unsigned long long)s->events_lost, s->n_conns,
+	    s->n_conn_aggs, s->events_reason);
+	for (i = 0; i < s->n_conns; i++) {
+		const struct snap_conn *c = &s->conns[i];
+		const struct snap_process *p = c->pid >= 0 ?
+		    snapshot_find_process(s, c->pid) : NULL;
+
+		printf("conn role=%s pid=%d start=%llu lport=%u rport=%u "
+		    "open=%lld close=%lld sent=%llu rcvd=%llu cookie=%llu "
+		    "name=%s exited=%d\n", snap_role_name(c->role),
+		    (int)c->pid, (unsigned long long)c->start_time,
+		    c->local_port, c->remote_port, (long long)c->open_ms,
+		    (long long)c->close_ms, (unsigned long long)c->bytes_sent,
+		    (unsigned long long)c->bytes_received,
+		    (unsigned long long)c->cookie, p ? p->name : "-",
+		    p ? (p->flags & SNAP_PROC_EXITED) != 0 : -1);
+	}
+	for (i = 0; i < s->n_conn_aggs; i++) {
+		const struct snap_conn_agg *a = &s->conn_aggs[i];
+
+		printf("agg cpid=%d spid=%d sport=%u opened=%u closed=%u\n",
+		    (int)a->client_pid, (int)a->server_pid, a->server_port,
+		    a->opened, a->closed);
+	}
+}
 
 static void
 on_snapshot(struct snapshot *s, void *user)
@@ -36,6 +75,8 @@ on_snapshot(struct snapshot *s, void *user)
 	pthread_mutex_lock(&out_mu);
 	printf("snapshot %lu time_ms=%lld processes=%zu sockets=%zu udp=%zu\n",
 	    n, (long long)s->time_ms, s->n_processes, s->n_sockets, udp);
+	if (print_conns)
+		print_events(s);
 	fflush(stdout);
 	pthread_mutex_unlock(&out_mu);
 }
@@ -54,7 +95,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ipc_client --socket PATH [--interval MS] "
-	    "[--udp] [--count N] [--seconds S] [--once]\n");
+	    "[--udp] [--count N] [--seconds S] [--once] [--conns]\n");
 	exit(2);
 }
 
@@ -76,6 +117,8 @@ main(int argc, char **argv)
 			o.udp = true;
 		else if (strcmp(a, "--once") == 0)
 			once = true;
+		else if (strcmp(a, "--conns") == 0)
+			print_conns = true;
 		else if (i + 1 >= argc)
 			usage();
 		else if (strcmp(a, "--socket") == 0)
