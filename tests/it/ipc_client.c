@@ -9,7 +9,8 @@
  *	snapshot <n> time_ms=<t> processes=<p> sockets=<s> udp=<u>
  *	events source=<s> lost=<n> conns=<n> aggs=<n> reason=<text>
  *	conn role=<r> pid=<p> start=<ms> lport=<n> rport=<n> open=<ms>
- *	    close=<ms> sent=<n> rcvd=<n> cookie=<n> name=<owner's> exited=<0|1>
+ *	    close=<ms> sent=<n> rcvd=<n> cookie=<n> exited=<0|1|-1>
+ *	    name=<the owner's, to the end of the line>
  *	agg cpid=<p> spid=<p> sport=<n> opened=<n> closed=<n>
  *	state <connecting|connected|down> error=<text>
  *	done snapshots=<n> connects=<c>
@@ -46,13 +47,14 @@ print_events(const struct snapshot *s)
 
 		printf("conn role=%s pid=%d start=%llu lport=%u rport=%u "
 		    "open=%lld close=%lld sent=%llu rcvd=%llu cookie=%llu "
-		    "name=%s exited=%d\n", snap_role_name(c->role),
+		    "exited=%d name=%s\n", snap_role_name(c->role),
 		    (int)c->pid, (unsigned long long)c->start_time,
 		    c->local_port, c->remote_port, (long long)c->open_ms,
 		    (long long)c->close_ms, (unsigned long long)c->bytes_sent,
 		    (unsigned long long)c->bytes_received,
-		    (unsigned long long)c->cookie, p ? p->name : "-",
-		    p ? (p->flags & SNAP_PROC_EXITED) != 0 : -1);
+		    (unsigned long long)c->cookie,
+		    p ? (p->flags & SNAP_PROC_EXITED) != 0 : -1,
+		    p ? p->name : "-");
 	}
 	for (i = 0; i < s->n_conn_aggs; i++) {
 		const struct snap_conn_agg *a = &s->conn_aggs[i];
