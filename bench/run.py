@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 
+import churn
 import netns_case
 
 BEGIN = "<!-- bench:results:begin (written by bench/run.py; do not edit) -->"
@@ -834,6 +835,7 @@ def render(results):
     if "netns" in results:
         L += netns_case.render(results["netns"])
     L.append("")
+    L.extend(churn.render_churn(results.get("churn")))
     return "\n".join(L)
 
 
@@ -890,6 +892,8 @@ def main():
     ap.add_argument("--history-minutes", type=int, default=1440,
                     help="minutes of 1 000 edges written for the history "
                     "file's growth [1440]")
+    ap.add_argument("--churn-rate", type=int, default=1000,
+                    help="connections/s of the churn case (0: skip it)")
     ap.add_argument("--allow-debug", action="store_true",
                     help="measure a non-release build anyway")
     args = ap.parse_args()
@@ -978,6 +982,9 @@ def main():
                                           conns=args.netns_conns)
     log("graph timing at %d connections" % args.graph_conns)
     results["graph"] = run_graph(args)
+    if args.churn_rate > 0:
+        results["churn"] = churn.run_churn(args.collector, args.churn_rate,
+                                           log=log)
     results["elapsed_s"] = time.monotonic() - t0
 
     section = render(results)

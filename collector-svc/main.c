@@ -498,6 +498,8 @@ run_samples(struct options *o)
 	double *ms;
 	int64_t t0;
 	unsigned i, done = 0;
+	uint64_t conns = 0, aggregated = 0, lost = 0;
+	const char *source = "none";
 	int rc, ret = 0;
 	double first = 0;
 
@@ -530,8 +532,16 @@ run_samples(struct options *o)
 		if (done == 1)
 			first = ms[0];	/* the cold one */
 		collector_stats(c, &st);
+		conns += s->n_conns;
+		for (size_t k = 0; k < s->n_conn_aggs; k++)
+			aggregated += s->conn_aggs[k].opened >
+			    s->conn_aggs[k].closed ? s->conn_aggs[k].opened :
+			    s->conn_aggs[k].closed;
+		lost = s->events_lost;
 		last = s;
 	}
+	if (o->collect.events != NULL)
+		source = events_source(o->collect.events);
 	if (last != NULL && o->format_set && print_snapshot(last,
 	    o->format) != 0) {
 		log_warnx("writing the snapshot failed");
@@ -551,11 +561,15 @@ run_samples(struct options *o)
 			p95--;
 		fprintf(stderr, "{\"samples\":%u,\"median_ms\":%.3f,"
 		    "\"p95_ms\":%.3f,\"max_ms\":%.3f,\"first_ms\":%.3f,"
-		    "\"rss_kb\":%llu,\"netns\":%zu,\"netns_skipped\":%zu}\n",
+		    "\"rss_kb\":%llu,\"netns\":%zu,\"netns_skipped\":%zu,"
+		    "\"events\":\"%s\",\"conns\":%llu,\"aggregated\":%llu,"
+		    "\"events_lost\":%llu}\n",
 		    done, done % 2 ? ms[done / 2] : (ms[done / 2 - 1] +
 		    ms[done / 2]) / 2, ms[p95], max, first,
 		    (unsigned long long)st.peak_rss_kb, st.n_netns,
-		    st.n_netns_skipped);
+		    st.n_netns_skipped, source,
+		    (unsigned long long)conns, (unsigned long long)aggregated,
+		    (unsigned long long)lost);
 	}
 	free(ms);
 	return ret;
