@@ -85,7 +85,7 @@ explain(int rc, const char *stage, char *why, size_t whylen)
 {
 	if (rc == -EPERM || rc == -EACCES)
 		snprintf(why, whylen, "BPF %s not permitted (%s; needs "
-		    "CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or root)%s",
+		    "CAP_BPF and CAP_PERFMON)%s",
 		    stage, strerror(-rc), locked_down() ?
 		    "; the kernel is in lockdown (confidentiality)" : "");
 	else if (last_msg[0] != '\0')

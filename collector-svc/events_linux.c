@@ -253,7 +253,9 @@ destroy_open(struct events *e, char *why, size_t whylen)
 		snprintf(why, whylen, "sock_diag socket: %s", strerror(-rc));
 		return rc;
 	}
-	/* Beyond rmem_max needs CAP_NET_ADMIN, which joining needs too. */
+	/* Beyond net.core.rmem_max needs CAP_NET_ADMIN; without it the
+	 * queue is rmem_max (overflows are counted as lost).  Joining the
+	 * groups needs no capability. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
@@ -267,9 +269,8 @@ destroy_open(struct events *e, char *why, size_t whylen)
 	return 0;
 fail:
 	rc = -errno;
-	snprintf(why, whylen, "cannot join the sock_diag destroy groups: %s%s",
-	    strerror(-rc), rc == -EPERM || rc == -EACCES ?
-	    " (needs CAP_NET_ADMIN)" : "");
+	snprintf(why, whylen, "cannot join the sock_diag destroy groups: %s",
+	    strerror(-rc));
 	close(fd);
 	return rc;
 }

@@ -155,9 +155,11 @@ exec_c=$(key "$unit_c" ExecStart)
 exec_w=$(key "$unit_w" ExecStart)
 check "collector unit runs the installed collector" [ "${exec_c%% *}" = "$collector" ]
 check "webd unit runs the installed webd" [ "${exec_w%% *}" = "$webd" ]
-check "collector keeps exactly CAP_SYS_PTRACE CAP_DAC_READ_SEARCH" \
+check "collector keeps exactly CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_BPF CAP_PERFMON" \
     [ "$(key "$unit_c" CapabilityBoundingSet | tr ' ' '\n' | sort | tr '\n' ' ')" = \
-      "CAP_DAC_READ_SEARCH CAP_SYS_PTRACE " ]
+      "CAP_BPF CAP_DAC_READ_SEARCH CAP_PERFMON CAP_SYS_PTRACE " ]
+check "collector may call bpf(2)" \
+    grep -qx 'SystemCallFilter=@system-service bpf' "$root$unit_c"
 check "webd has no capabilities" [ -z "$(key "$unit_w" CapabilityBoundingSet)" ] 
 check "webd runs as procnet:procnet" \
     [ "$(key "$unit_w" User):$(key "$unit_w" Group)" = "procnet:procnet" ]
@@ -264,6 +266,7 @@ print(pids[0] if pids else "no-socket")' "$port"
 		check "unit's capabilities ($caps) attribute another user's socket" \
 		    [ "$(owner_seen ",$caps")" = "$other" ]
 		for c in ${caps//,/ }; do
+			case "$c" in +bpf|+perfmon) continue ;; esac
 			rest=$(echo ",$caps," | sed "s/,$c,/,/; s/,$//")
 			check "without $c the owner stays unknown" \
 			    [ "$(owner_seen "$rest")" = "None" ]
@@ -273,6 +276,20 @@ print(pids[0] if pids else "no-socket")' "$port"
 	fi
 	kill "$other" 2>/dev/null
 	wait "$other" 2>/dev/null
+	# Connection events: the BPF tracer loads with the unit's set, and
+	# not without CAP_BPF or CAP_PERFMON (then auto takes sock_diag).
+	events_with() {	# events_with BOUNDING_SET -> the source --samples used
+		setpriv --bounding-set="-all$1" --inh-caps=-all -- \
+		    "$build/collector-svc/procnet-collector" --samples 1 --stats \
+		    2>&1 | sed -n 's/.*"events":"\([^"]*\)".*/\1/p'
+	}
+	check "unit's capabilities load the BPF tracer" \
+	    [ "$(events_with ",$caps")" = "ebpf" ]
+	for c in +bpf +perfmon; do
+		rest=$(echo ",$caps," | sed "s/,$c,/,/; s/,$//")
+		check "without $c events fall back to sock_diag-destroy" \
+		    [ "$(events_with "$rest")" = "sock_diag-destroy" ]
+	done
 else
 	echo "note: not root or no setpriv: capability check skipped"
 fi
