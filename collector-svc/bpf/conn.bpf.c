@@ -129,6 +129,11 @@ emit(struct sock *sk, struct sock_track *t, __u8 kind, __u64 cookie)
 	e->kind = kind;
 	e->family = (__u8)family;
 	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* At TCP_CLOSE the port has been given back (skc_num is 0); the
+	 * source port of the connection stays in inet_sport. */
+	if (e->lport == 0)
+		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk,
+		    inet_sport));
 	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	e->cookie = cookie;
@@ -144,7 +149,6 @@ emit(struct sock *sk, struct sock_track *t, __u8 kind, __u64 cookie)
 		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr);
 	}
 	if (t) {
-		/* at TCP_CLOSE the port has been given back already */
 		if (e->lport == 0)
 			e->lport = t->lport;
 		e->role = t->role;
