@@ -360,7 +360,9 @@ def main():
         stats = json.loads(r.stderr.strip().splitlines()[-1])
         check(list(stats.keys()) == ["samples", "median_ms", "p95_ms",
                                      "max_ms", "first_ms", "rss_kb", "netns",
-                                     "netns_skipped"] and
+                                     "netns_skipped", "events", "conns",
+                                     "aggregated", "events_lost"] and
+              stats["events"] in ("ebpf", "sock_diag-destroy", "none") and
               stats["samples"] == 3 and stats["rss_kb"] > 0 and
               stats["first_ms"] > 0 and stats["netns"] >= 1 and
               0 < stats["median_ms"] <= stats["p95_ms"] <= stats["max_ms"],
