@@ -894,6 +894,8 @@ def main():
                     "file's growth [1440]")
     ap.add_argument("--churn-rate", type=int, default=1000,
                     help="connections/s of the churn case (0: skip it)")
+    ap.add_argument("--churn-samples", type=int, default=12,
+                    help="samples per event source in the churn case")
     ap.add_argument("--allow-debug", action="store_true",
                     help="measure a non-release build anyway")
     args = ap.parse_args()
@@ -919,6 +921,9 @@ def main():
         die("--sizes: expected numbers like 1000,10000")
     if not sizes or any(n < 1 or n > 200000 for n in sizes):
         die("--sizes: each size must be 1..200000")
+    if not 0 <= args.churn_rate <= 20000 or \
+            not 5 <= args.churn_samples <= 600:
+        die("--churn-rate: 0..20000, --churn-samples: 5..600")
     if args.rounds < 0 or args.rounds > 100:
         die("--rounds: 0..100")
     if not 0 <= args.steady_samples <= 10000:
@@ -984,7 +989,7 @@ def main():
     results["graph"] = run_graph(args)
     if args.churn_rate > 0:
         results["churn"] = churn.run_churn(args.collector, args.churn_rate,
-                                           log=log)
+                                           args.churn_samples, log=log)
     results["elapsed_s"] = time.monotonic() - t0
 
     section = render(results)

@@ -39,8 +39,9 @@ def main():
              "--steady-interval", "0.1", "--graph-conns", "500",
              "--graph-rounds", "2", "--netns", "2", "--netns-conns", "20",
              "--history-minutes", "3", "--history-seconds", "0",
+             "--churn-rate", "100", "--churn-samples", "5",
              "--results-dir", tmp, "--doc", doc],
-            capture_output=True, text=True, timeout=300)
+            capture_output=True, text=True, timeout=400)
         check(r.returncode == 0, "run.py exit %d: %s" % (
             r.returncode, r.stderr[-2000:]))
         files = glob.glob(os.path.join(tmp, "bench-*.json"))
@@ -83,6 +84,13 @@ def main():
         g = res.get("graph", {})
         check(g.get("conns") == 500 and g.get("edges", 0) > 0,
               "graph timing: %s" % g.get("error", g))
+        ch = {r["mode"]: r for r in res.get("churn", {}).get("runs", [])}
+        check(sorted(ch) == ["ebpf", "none", "sock_diag"] and
+              all("error" not in r for r in ch.values()),
+              "churn case: %s" % {m: r.get("error") for m, r in ch.items()})
+        check(ch.get("ebpf", {}).get("stats", {}).get("conns", 0) > 0 and
+              "extra_core" in ch.get("ebpf", {}),
+              "churn case: ebpf reported connections and a CPU figure")
         with open(doc) as f:
             text = f.read()
         check("<!-- bench:results:begin" in text and
