@@ -5,8 +5,8 @@
 # fetched here; npm packages are fetched by web/ at build time.
 set -eu
 
-pkgs_build="meson ninja-build pkg-config gcc libc6-dev libbpf-dev bpftool clang libcivetweb-dev libjansson-dev libcyaml-dev libyaml-dev libpcre2-dev libcmocka-dev libsqlite3-dev libc-ares-dev nodejs npm librsvg2-bin"
-pkgs_test="python3 iproute2 chromium procps systemd util-linux"
+pkgs_build="meson ninja-build pkg-config gcc libc6-dev libbpf-dev bpftool clang libcivetweb-dev libjansson-dev libcyaml-dev libyaml-dev libpcre2-dev libcmocka-dev libsqlite3-dev libc-ares-dev libnats-dev nodejs npm librsvg2-bin"
+pkgs_test="python3 iproute2 chromium procps systemd util-linux nats-server"
 pkgs_windows="mingw-w64 wine wine64 msitools wixl cmake dpkg-dev make tcl"
 pkgs_fuzz="clang libclang-rt-14-dev llvm"
 pkgs_bench="python3 python3-psutil iproute2 procps"

@@ -21,6 +21,7 @@
 #include "netif.h"
 #include "options.h"
 #include "progpath.h"
+#include "publish.h"
 #include "redact.h"
 #include "resolver.h"
 #include "rules.h"
@@ -224,6 +225,7 @@ dump(const struct webd_options *o, struct rules *rules)
 
 struct webd {
 	struct stream *stream;	/* set before the subscriber starts */
+	struct publish *publish;	/* likewise; NULL without --publish */
 };
 
 static void
@@ -233,6 +235,33 @@ on_publish(void *user)
 
 	if (w->stream != NULL)
 		stream_publish(w->stream);
+	publish_notify(w->publish);
+}
+
+static int
+start_publish(const struct webd_options *o, struct state *st,
+    struct publish **out)
+{
+	struct publish_config pc;
+	char err[512];
+
+	*out = NULL;
+	if (o->n_publish == 0)
+		return 0;
+	memset(&pc, 0, sizeof(pc));
+	pc.servers = (const char *const *)o->publish;
+	pc.n_servers = o->n_publish;
+	pc.creds_file = o->nats_creds;
+	pc.tls_ca = o->nats_tls_ca;
+	pc.host_name = o->host_name;
+	pc.full_every_s = o->publish_full_every;
+	pc.state = st;
+	if (publish_start(&pc, out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return -1;
+	}
+	state_set_publish(st, *out);
+	return 0;
 }
 
 static int
@@ -322,6 +351,8 @@ serve(const struct webd_options *o, const char *rules_path,
 		log_errx("%s", strerror(-rc));
 		goto out;
 	}
+	if (start_publish(o, st, &w.publish) != 0)
+		goto out;
 
 	memset(&so, 0, sizeof(so));
 	so.endpoint = o->collector;
@@ -388,6 +419,7 @@ out:
 	/* HTTP first: its stream clients read the state. */
 	http_stop(http);
 	subscriber_stop(sub);
+	publish_stop(w.publish);
 	stream_free(w.stream);
 	state_free(st);
 	resolver_free(res);	/* after the state, which asks it */

@@ -51,6 +51,11 @@ enum {
 	OPT_HISTORY_RETENTION,
 	OPT_HISTORY_MAX_SIZE,
 	OPT_COLLECTOR_ACCOUNT,
+	OPT_PUBLISH,
+	OPT_NATS_CREDS,
+	OPT_NATS_TLS_CA,
+	OPT_HOST_NAME,
+	OPT_PUBLISH_FULL_EVERY,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -76,6 +81,11 @@ static const struct option long_opts[] = {
 	{ "history",	required_argument,	NULL, OPT_HISTORY },
 	{ "history-retention", required_argument, NULL, OPT_HISTORY_RETENTION },
 	{ "history-max-size", required_argument, NULL, OPT_HISTORY_MAX_SIZE },
+	{ "publish",	required_argument,	NULL, OPT_PUBLISH },
+	{ "nats-creds",	required_argument,	NULL, OPT_NATS_CREDS },
+	{ "nats-tls-ca", required_argument,	NULL, OPT_NATS_TLS_CA },
+	{ "host-name",	required_argument,	NULL, OPT_HOST_NAME },
+	{ "publish-full-every", required_argument, NULL, OPT_PUBLISH_FULL_EVERY },
 	{ "help",	no_argument,		NULL, OPT_HELP },
 	{ "version",	no_argument,		NULL, OPT_VERSION },
 	{ NULL,		0,			NULL, 0 },
@@ -143,6 +153,12 @@ options_usage(FILE *f, const char *prog)
 "                      s, m, h or d [7d]\n"
 "  --history-max-size SIZE  the history file's size cap, bytes or with\n"
 "                      K, M, G; at least 1M [256M]\n"
+"  --publish URL       publish this host's graph to NATS (nats://host:port,\n"
+"                      tls://host:port; repeat for a cluster's seeds)\n"
+"  --nats-creds FILE   NATS credentials (.creds: JWT and seed)\n"
+"  --nats-tls-ca FILE  CA bundle: TLS to NATS, the server checked against it\n"
+"  --host-name NAME    this host's name on the fleet map [the machine's]\n"
+"  --publish-full-every SECONDS  a full graph at least this often [30]\n"
 "  --dump              print one graph as JSON and exit\n"
 "  --group MODE        with --dump: process, program, service, container or\n"
 "                      user [program]\n"
@@ -524,6 +540,67 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 				    "'%s' is below 1M", optarg);
 			break;
 		}
+		case OPT_PUBLISH:
+			if (o->n_publish == OPTIONS_MAX_PUBLISH)
+				return fail(err, errlen, "--publish: at most %d "
+				    "servers", OPTIONS_MAX_PUBLISH);
+			if ((strncmp(optarg, "nats://", 7) != 0 &&
+			    strncmp(optarg, "tls://", 6) != 0) ||
+			    strlen(optarg) < 8 || strlen(optarg) > 512 ||
+			    strpbrk(optarg, " \t\r\n,") != NULL)
+				return fail(err, errlen, "--publish: '%s' is not "
+				    "a NATS URL (nats://host:port or "
+				    "tls://host:port)", optarg);
+			if ((rc = set_str(&o->publish[o->n_publish], optarg,
+			    err, errlen)) != 0)
+				return rc;
+			o->n_publish++;
+			break;
+		case OPT_NATS_CREDS:
+		case OPT_NATS_TLS_CA: {
+			const char *name = c == OPT_NATS_CREDS ? "--nats-creds" :
+			    "--nats-tls-ca";
+			struct stat sb;
+
+			if (stat(optarg, &sb) != 0 || !S_ISREG(sb.st_mode))
+				return fail(err, errlen, "%s: '%s' is not a "
+				    "readable file", name, optarg);
+			if ((rc = set_str(c == OPT_NATS_CREDS ? &o->nats_creds :
+			    &o->nats_tls_ca, optarg, err, errlen)) != 0)
+				return rc;
+			break;
+		}
+		case OPT_HOST_NAME: {
+			size_t i, n = strlen(optarg);
+
+			for (i = 0; i < n; i++) {
+				char ch = optarg[i];
+
+				if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' &&
+				    ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+				    ch == '-' || ch == '_' || ch == '.'))
+					break;
+			}
+			if (n == 0 || n > 64 || i < n)
+				return fail(err, errlen, "--host-name: '%s' must be "
+				    "1-64 of A-Z a-z 0-9 . - _", optarg);
+			if ((rc = set_str(&o->host_name, optarg, err,
+			    errlen)) != 0)
+				return rc;
+			break;
+		}
+		case OPT_PUBLISH_FULL_EVERY: {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    v < 1 || v > 3600)
+				return fail(err, errlen, "--publish-full-every: "
+				    "'%s' is not 1-3600 seconds", optarg);
+			o->publish_full_every = (unsigned)v;
+			break;
+		}
 		case OPT_HELP:
 			return OPTIONS_HELP;
 		case OPT_VERSION:
@@ -539,6 +616,11 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s' (see --help)",
 		    argv[optind]);
+	if (o->n_publish == 0 && (o->nats_creds != NULL ||
+	    o->nats_tls_ca != NULL || o->host_name != NULL ||
+	    o->publish_full_every != 0))
+		return fail(err, errlen, "--nats-creds, --nats-tls-ca, "
+		    "--host-name and --publish-full-every go with --publish");
 	if (o->resolver != NULL && o->resolve != OPTIONS_RESOLVE_ON)
 		return fail(err, errlen, "--resolver is only used with "
 		    "--resolve on");
@@ -559,5 +641,10 @@ options_clear(struct webd_options *o)
 	free(o->resolver);
 	free(o->group);
 	free(o->history);
+	for (size_t i = 0; i < o->n_publish; i++)
+		free(o->publish[i]);
+	free(o->nats_creds);
+	free(o->nats_tls_ca);
+	free(o->host_name);
 	memset(o, 0, sizeof(*o));
 }

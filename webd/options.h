@@ -13,6 +13,7 @@
 
 #define OPTIONS_MAX_SVC_PORTS	64
 #define OPTIONS_MAX_PATH	4096
+#define OPTIONS_MAX_PUBLISH	8	/* = PUBLISH_MAX_SERVERS */
 
 enum options_cmdline {
 	OPTIONS_CMDLINE_ALL,
@@ -58,6 +59,12 @@ struct webd_options {
 	bool history_off;
 	int64_t history_retention_s;	/* default 7 days */
 	uint64_t history_max_size;	/* bytes, default 256 MiB */
+	/* Publishing to NATS (docs/fleet.md) */
+	char *publish[OPTIONS_MAX_PUBLISH];	/* nats:// or tls:// URLs */
+	size_t n_publish;
+	char *nats_creds, *nats_tls_ca;		/* existing files, or NULL */
+	char *host_name;		/* validated; NULL = the machine's */
+	unsigned publish_full_every;	/* seconds; 0 = default (30) */
 };
 
 enum options_result {

@@ -22,6 +22,7 @@
 #include "group.h"
 #include "log.h"
 #include "netif.h"
+#include "publish.h"
 #include "stream.h"
 #include "utf8.h"
 
@@ -56,6 +57,7 @@ struct state {
 	bool udp, p2p_only, icons;
 	struct graph_json_opts json;
 	struct resolver *resolver;
+	struct publish *publish;
 
 	pthread_mutex_t pub_lock;
 	/* under pub_lock */
@@ -686,6 +688,31 @@ state_view_release(struct state_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+void
+state_set_publish(struct state *st, struct publish *p)
+{
+	st->publish = p;
+}
+
+static json_t *
+nats_status(struct publish *p)
+{
+	struct publish_stats ps;
+
+	if (p == NULL)
+		return json_null();
+	publish_get_stats(p, &ps);
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	    "connected", ps.connected,
+	    "sent_full", (json_int_t)ps.sent_full,
+	    "sent_delta", (json_int_t)ps.sent_delta,
+	    "bytes", (json_int_t)ps.bytes,
+	    "skipped", (json_int_t)ps.skipped,
+	    "too_big", (json_int_t)ps.too_big,
+	    "reconnects", (json_int_t)ps.reconnects,
+	    "error", ps.error);
+}
+
 static json_t *
 names_status(struct resolver *r)
 {
@@ -795,6 +822,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 	    "off"));
 	json_object_set_new(o, "icons", json_boolean(st->icons));
 	json_object_set_new(o, "names", names_status(st->resolver));
+	json_object_set_new(o, "publish", nats_status(st->publish));
 	json_object_set_new(o, "options", json_pack("{s:b, s:b}",
 	    "udp", st->udp, "p2p_only", st->p2p_only));
 	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));

@@ -112,6 +112,11 @@ int state_want(struct state *st, unsigned mode, int streams);
 void state_view_release(struct state_view *v);
 
 struct stream_stats;
+struct publish;
+
+/* The NATS publisher whose counters /api/status shows ("publish"); set
+ * once, after the state exists and before any request.  Not owned. */
+void state_set_publish(struct state *st, struct publish *p);
 
 /* /api/status as a malloc'd JSON text, from the state, the subscriber's
  * status and the stream's counters (either may be NULL).  NULL when out of

@@ -352,10 +352,15 @@ class StreamClient(threading.Thread):
 
     def __init__(self, port, watch_port=None, digests=True):
         super().__init__(daemon=True)
-        self.keep_digests = digests
         self.ws = WS(port)
         if self.ws.status != 101:
             raise AssertionError("stream refused: %d" % self.ws.status)
+        self._init_state(watch_port, digests)
+
+    def _init_state(self, watch_port=None, digests=True):
+        """The graph kept, and the counters; apart from the socket so a
+        subclass can feed _apply() messages from elsewhere (NATS)."""
+        self.keep_digests = digests
         self.nodes, self.edges, self.meta = {}, {}, None
         self.seq = None
         self.digests = {}
