@@ -20,6 +20,7 @@
 #include "log.h"
 #include "netif.h"
 #include "options.h"
+#include "fleet.h"
 #include "progpath.h"
 #include "publish.h"
 #include "redact.h"
@@ -279,6 +280,7 @@ serve(const struct webd_options *o, const char *rules_path,
 	struct http_config hc;
 	struct http *http = NULL;
 	struct resolver *res = NULL;
+	struct fleet *fleet = NULL;
 	const char *web_root;
 	char err[512];
 	int rc, since_poll = 0, status = 1;
@@ -353,6 +355,25 @@ serve(const struct webd_options *o, const char *rules_path,
 	}
 	if (start_publish(o, st, &w.publish) != 0)
 		goto out;
+	if (o->n_fleet > 0) {
+		/* The fleet view: graphs come from NATS, not a collector. */
+		struct fleet_config fc;
+
+		memset(&fc, 0, sizeof(fc));
+		fc.servers = (const char *const *)o->fleet;
+		fc.n_servers = o->n_fleet;
+		fc.creds_file = o->nats_creds;
+		fc.tls_ca = o->nats_tls_ca;
+		fc.stale_s = o->fleet_stale;
+		fc.state = st;
+		if (fleet_start(&fc, &fleet, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: %s\n", PROG, err);
+			goto out;
+		}
+		state_set_fleet(st, fleet);
+		state_on_collector(SUBSCRIBER_CONNECTED, NULL, st);
+		goto serve_http;
+	}
 
 	memset(&so, 0, sizeof(so));
 	so.endpoint = o->collector;
@@ -368,6 +389,7 @@ serve(const struct webd_options *o, const char *rules_path,
 		goto out;
 	}
 
+serve_http:
 	memset(&hc, 0, sizeof(hc));
 	hc.bind = o->bind;
 	hc.port = o->port;
@@ -419,6 +441,7 @@ out:
 	/* HTTP first: its stream clients read the state. */
 	http_stop(http);
 	subscriber_stop(sub);
+	fleet_stop(fleet);
 	publish_stop(w.publish);
 	stream_free(w.stream);
 	state_free(st);

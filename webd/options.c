@@ -56,6 +56,8 @@ enum {
 	OPT_NATS_TLS_CA,
 	OPT_HOST_NAME,
 	OPT_PUBLISH_FULL_EVERY,
+	OPT_FLEET,
+	OPT_FLEET_STALE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -86,6 +88,8 @@ static const struct option long_opts[] = {
 	{ "nats-tls-ca", required_argument,	NULL, OPT_NATS_TLS_CA },
 	{ "host-name",	required_argument,	NULL, OPT_HOST_NAME },
 	{ "publish-full-every", required_argument, NULL, OPT_PUBLISH_FULL_EVERY },
+	{ "fleet",	required_argument,	NULL, OPT_FLEET },
+	{ "fleet-stale", required_argument,	NULL, OPT_FLEET_STALE },
 	{ "help",	no_argument,		NULL, OPT_HELP },
 	{ "version",	no_argument,		NULL, OPT_VERSION },
 	{ NULL,		0,			NULL, 0 },
@@ -159,6 +163,9 @@ options_usage(FILE *f, const char *prog)
 "  --nats-tls-ca FILE  CA bundle: TLS to NATS, the server checked against it\n"
 "  --host-name NAME    this host's name on the fleet map [the machine's]\n"
 "  --publish-full-every SECONDS  a full graph at least this often [30]\n"
+"  --fleet URL         draw the fleet: every host publishing to this NATS\n"
+"                      (repeat for a cluster's seeds) instead of this host\n"
+"  --fleet-stale SECONDS  a host silent this long is marked stale [15]\n"
 "  --dump              print one graph as JSON and exit\n"
 "  --group MODE        with --dump: process, program, service, container or\n"
 "                      user [program]\n"
@@ -541,21 +548,27 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 			break;
 		}
 		case OPT_PUBLISH:
-			if (o->n_publish == OPTIONS_MAX_PUBLISH)
-				return fail(err, errlen, "--publish: at most %d "
-				    "servers", OPTIONS_MAX_PUBLISH);
+		case OPT_FLEET: {
+			bool pub = c == OPT_PUBLISH;
+			char **list = pub ? o->publish : o->fleet;
+			size_t *n = pub ? &o->n_publish : &o->n_fleet;
+			const char *name = pub ? "--publish" : "--fleet";
+
+			if (*n == OPTIONS_MAX_PUBLISH)
+				return fail(err, errlen, "%s: at most %d servers",
+				    name, OPTIONS_MAX_PUBLISH);
 			if ((strncmp(optarg, "nats://", 7) != 0 &&
 			    strncmp(optarg, "tls://", 6) != 0) ||
 			    strlen(optarg) < 8 || strlen(optarg) > 512 ||
 			    strpbrk(optarg, " \t\r\n,") != NULL)
-				return fail(err, errlen, "--publish: '%s' is not "
-				    "a NATS URL (nats://host:port or "
-				    "tls://host:port)", optarg);
-			if ((rc = set_str(&o->publish[o->n_publish], optarg,
-			    err, errlen)) != 0)
+				return fail(err, errlen, "%s: '%s' is not a NATS "
+				    "URL (nats://host:port or tls://host:port)",
+				    name, optarg);
+			if ((rc = set_str(&list[*n], optarg, err, errlen)) != 0)
 				return rc;
-			o->n_publish++;
+			(*n)++;
 			break;
+		}
 		case OPT_NATS_CREDS:
 		case OPT_NATS_TLS_CA: {
 			const char *name = c == OPT_NATS_CREDS ? "--nats-creds" :
@@ -601,6 +614,18 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 			o->publish_full_every = (unsigned)v;
 			break;
 		}
+		case OPT_FLEET_STALE: {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    v < 2 || v > 3600)
+				return fail(err, errlen, "--fleet-stale: '%s' is not "
+				    "2-3600 seconds", optarg);
+			o->fleet_stale = (unsigned)v;
+			break;
+		}
 		case OPT_HELP:
 			return OPTIONS_HELP;
 		case OPT_VERSION:
@@ -616,11 +641,19 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%s' (see --help)",
 		    argv[optind]);
-	if (o->n_publish == 0 && (o->nats_creds != NULL ||
-	    o->nats_tls_ca != NULL || o->host_name != NULL ||
+	if (o->n_publish > 0 && o->n_fleet > 0)
+		return fail(err, errlen, "--publish and --fleet: a fleet view "
+		    "has no host of its own to publish");
+	if (o->n_publish == 0 && (o->host_name != NULL ||
 	    o->publish_full_every != 0))
-		return fail(err, errlen, "--nats-creds, --nats-tls-ca, "
-		    "--host-name and --publish-full-every go with --publish");
+		return fail(err, errlen, "--host-name and --publish-full-every "
+		    "go with --publish");
+	if (o->n_fleet == 0 && o->fleet_stale != 0)
+		return fail(err, errlen, "--fleet-stale goes with --fleet");
+	if (o->n_publish == 0 && o->n_fleet == 0 && (o->nats_creds != NULL ||
+	    o->nats_tls_ca != NULL))
+		return fail(err, errlen, "--nats-creds and --nats-tls-ca go with "
+		    "--publish or --fleet");
 	if (o->resolver != NULL && o->resolve != OPTIONS_RESOLVE_ON)
 		return fail(err, errlen, "--resolver is only used with "
 		    "--resolve on");
@@ -643,6 +676,8 @@ options_clear(struct webd_options *o)
 	free(o->history);
 	for (size_t i = 0; i < o->n_publish; i++)
 		free(o->publish[i]);
+	for (size_t i = 0; i < o->n_fleet; i++)
+		free(o->fleet[i]);
 	free(o->nats_creds);
 	free(o->nats_tls_ca);
 	free(o->host_name);

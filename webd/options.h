@@ -65,6 +65,9 @@ struct webd_options {
 	char *nats_creds, *nats_tls_ca;		/* existing files, or NULL */
 	char *host_name;		/* validated; NULL = the machine's */
 	unsigned publish_full_every;	/* seconds; 0 = default (30) */
+	char *fleet[OPTIONS_MAX_PUBLISH];	/* --fleet: NATS URLs */
+	size_t n_fleet;
+	unsigned fleet_stale;		/* seconds; 0 = default (15) */
 };
 
 enum options_result {

@@ -22,6 +22,7 @@
 #include "group.h"
 #include "log.h"
 #include "netif.h"
+#include "fleet.h"
 #include "publish.h"
 #include "stream.h"
 #include "utf8.h"
@@ -58,6 +59,7 @@ struct state {
 	struct graph_json_opts json;
 	struct resolver *resolver;
 	struct publish *publish;
+	struct fleet *fleet;
 
 	pthread_mutex_t pub_lock;
 	/* under pub_lock */
@@ -550,6 +552,64 @@ state_want(struct state *st, unsigned mode, int streams)
 	return rc;
 }
 
+int
+state_publish_external(struct state *st, const char *graph, size_t glen,
+    const char *delta, size_t dlen, const struct state_counts *counts)
+{
+	struct state_buf *gb, *fb = NULL, *db = NULL;
+	char head[64];
+	uint64_t seq;
+	int hlen;
+
+	pthread_mutex_lock(&st->build_lock);
+	pthread_mutex_lock(&st->pub_lock);
+	seq = st->seq + 1;
+	pthread_mutex_unlock(&st->pub_lock);
+	hlen = snprintf(head, sizeof(head), "{\"type\":\"delta\",\"seq\":%"
+	    PRIu64 ",", seq);
+	if ((gb = state_buf_new(graph, glen)) == NULL ||
+	    (fb = full_message(seq, graph, glen)) == NULL ||
+	    (db = malloc(sizeof(*db) + (size_t)hlen + dlen + 2)) == NULL) {
+		pthread_mutex_unlock(&st->build_lock);
+		state_buf_unref(gb);
+		state_buf_unref(fb);
+		return -ENOMEM;
+	}
+	atomic_init((_Atomic unsigned *)&db->refs, 1);
+	memcpy(db->data, head, (size_t)hlen);
+	memcpy(db->data + hlen, delta, dlen);
+	db->data[hlen + dlen] = '}';
+	db->data[hlen + dlen + 1] = '\0';
+	db->len = (size_t)hlen + dlen + 1;
+
+	/* Every group mode serves the same: groups fold one host's
+	 * processes, and the fleet's are already several hosts'. */
+	pthread_mutex_lock(&st->pub_lock);
+	for (unsigned mo = 0; mo < GRAPH_GROUP_MAX; mo++) {
+		struct mode_pub pub = { state_buf_ref(gb), state_buf_ref(fb),
+		    state_buf_ref(db), seq }, old;
+
+		mode_publish(st, mo, &pub, &old);
+		mode_pub_release(&old);
+	}
+	st->seq = seq;
+	st->n_nodes = counts->nodes;
+	st->n_edges = counts->edges;
+	st->n_processes = counts->processes;
+	st->n_sockets = counts->sockets;
+	st->sample_time_ms = counts->time_ms;
+	st->build_us = counts->build_us;
+	st->privileged = true;
+	pthread_mutex_unlock(&st->pub_lock);
+	pthread_mutex_unlock(&st->build_lock);
+	state_buf_unref(gb);
+	state_buf_unref(fb);
+	state_buf_unref(db);
+	if (st->on_publish != NULL)
+		st->on_publish(st->user);
+	return 0;
+}
+
 void
 state_on_snapshot(struct snapshot *snap, void *user)
 {
@@ -694,6 +754,29 @@ state_set_publish(struct state *st, struct publish *p)
 	st->publish = p;
 }
 
+void
+state_set_fleet(struct state *st, struct fleet *f)
+{
+	st->fleet = f;
+}
+
+static json_t *
+fleet_status(struct fleet *f)
+{
+	struct fleet_stats fs;
+
+	if (f == NULL)
+		return json_null();
+	fleet_get_stats(f, &fs);
+	return json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:f, s:s}",
+	    "hosts", (int)fs.hosts, "stale", (int)fs.stale,
+	    "messages", (json_int_t)fs.messages,
+	    "bad_messages", (json_int_t)fs.bad_messages,
+	    "resyncs", (json_int_t)fs.resyncs,
+	    "merges", (json_int_t)fs.merges,
+	    "merge_ms", fs.merge_ms, "error", fs.error);
+}
+
 static json_t *
 nats_status(struct publish *p)
 {
@@ -823,6 +906,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 	json_object_set_new(o, "icons", json_boolean(st->icons));
 	json_object_set_new(o, "names", names_status(st->resolver));
 	json_object_set_new(o, "publish", nats_status(st->publish));
+	json_object_set_new(o, "fleet", fleet_status(st->fleet));
 	json_object_set_new(o, "options", json_pack("{s:b, s:b}",
 	    "udp", st->udp, "p2p_only", st->p2p_only));
 	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));

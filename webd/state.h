@@ -111,8 +111,29 @@ void state_get_mode(struct state *st, unsigned mode, struct state_view *v);
 int state_want(struct state *st, unsigned mode, int streams);
 void state_view_release(struct state_view *v);
 
+/* What /api/status counts of a graph published from outside. */
+struct state_counts {
+	size_t nodes, edges, processes, sockets;
+	int64_t time_ms;
+	uint32_t build_us;
+};
+
+/*
+ * Publishes a graph built elsewhere (the fleet view, webd/fleet.c) as the
+ * next version: graph is the whole document, delta the inside of a delta
+ * message after its seq ("\"nodes\":{..},\"edges\":{..},\"meta\":{..}").
+ * Both are copied.  0 or -ENOMEM (the previous version stays).
+ */
+int state_publish_external(struct state *st, const char *graph, size_t glen,
+    const char *delta, size_t dlen, const struct state_counts *counts);
+
 struct stream_stats;
 struct publish;
+struct fleet;
+
+/* The fleet view whose counters /api/status shows ("fleet"); set once
+ * before any request.  Not owned. */
+void state_set_fleet(struct state *st, struct fleet *f);
 
 /* The NATS publisher whose counters /api/status shows ("publish"); set
  * once, after the state exists and before any request.  Not owned. */

@@ -23,10 +23,11 @@ def free_port():
 
 
 class NatsServer:
-    """nats-server on 127.0.0.1:port; users = {"name": "password"} turns
-    on authorization."""
+    """nats-server on listen:port (loopback unless a test host's address
+    is given); users = {"name": "password"} turns on authorization."""
 
-    def __init__(self, port=None, users=None):
+    def __init__(self, port=None, users=None, listen="127.0.0.1"):
+        self.listen = listen
         self.port = port or free_port()
         self.users = users
         self.dir = tempfile.mkdtemp(prefix="procnet-nats-")
@@ -35,7 +36,7 @@ class NatsServer:
     def start(self):
         conf = os.path.join(self.dir, "nats.conf")
         with open(conf, "w") as f:
-            f.write("listen: 127.0.0.1:%d\n" % self.port)
+            f.write("listen: %s:%d\n" % (self.listen, self.port))
             f.write("max_payload: 8MB\n")
             if self.users:
                 f.write("authorization { users = [\n")
@@ -52,7 +53,7 @@ class NatsServer:
             if self.proc.poll() is not None:
                 raise SystemExit("nats-server exited: %s" % self.log())
             try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                socket.create_connection((self.listen, self.port), 1).close()
                 return self
             except OSError:
                 time.sleep(0.1)

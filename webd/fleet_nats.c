@@ -1,0 +1,221 @@
+/*
+ * fleet.h on the NATS C client: messages arrive on the client's thread and
+ * go into the table (fleet_merge.c) under our lock; a thread of ours merges
+ * at most every MERGE_MIN_MS while something changed, and at least every
+ * second (so silence turns into "stale"), and publishes the result through
+ * the state.
+ */
+#include "fleet.h"
+
+#include <errno.h>
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "condvar.h"
+#include "fleet_merge.h"
+#include "state.h"
+
+#define MERGE_MIN_MS	250
+#define TICK_MS		1000
+
+struct fleet {
+	struct fleet_config c;
+	natsOptions *opts;
+	natsConnection *nc;
+	natsSubscription *sub;
+
+	pthread_mutex_t mu;
+	struct condvar cv;
+	pthread_t thread;
+	atomic_bool stop;
+	bool dirty;
+	struct fleet_table *table;	/* under mu */
+	struct fleet_stats st;		/* under mu */
+};
+
+static void
+on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+	struct fleet *f = closure;
+	int rc;
+
+	(void)nc;
+	(void)sub;
+	pthread_mutex_lock(&f->mu);
+	rc = fleet_apply(f->table, natsMsg_GetSubject(msg), natsMsg_GetData(msg),
+	    (size_t)natsMsg_GetDataLength(msg), clock_mono_ms());
+	f->st.messages++;
+	if (rc == -EAGAIN)
+		f->st.resyncs++;
+	else if (rc != 0) {
+		f->st.bad_messages++;
+		snprintf(f->st.error, sizeof(f->st.error), "a message on %.120s "
+		    "was refused: %s", natsMsg_GetSubject(msg), rc == -EPERM ?
+		    "its host name is not its subject's" : strerror(-rc));
+	} else
+		f->dirty = true;
+	condvar_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	natsMsg_Destroy(msg);
+}
+
+static void *
+fleet_main(void *arg)
+{
+	struct fleet *f = arg;
+	int64_t last = 0;
+
+	pthread_mutex_lock(&f->mu);
+	while (!atomic_load(&f->stop)) {
+		struct fleet_merged m;
+		struct state_counts sc;
+		int64_t now = clock_mono_ms(), t0;
+		int rc;
+
+		if (!(f->dirty && now - last >= MERGE_MIN_MS) &&
+		    now - last < TICK_MS) {
+			condvar_wait_ms(&f->cv, &f->mu, f->dirty ?
+			    MERGE_MIN_MS - (now - last) : TICK_MS - (now - last));
+			continue;
+		}
+		t0 = clock_mono_us();
+		rc = fleet_merge(f->table, now, f->c.stale_s, f->c.drop_s, &m);
+		f->dirty = false;
+		last = now;
+		if (rc != 0)
+			continue;
+		f->st.merges++;
+		f->st.hosts = (unsigned)m.hosts;
+		f->st.stale = (unsigned)m.stale;
+		pthread_mutex_unlock(&f->mu);
+		memset(&sc, 0, sizeof(sc));
+		sc.nodes = m.nodes;
+		sc.edges = m.edges;
+		sc.processes = m.processes;
+		sc.sockets = m.sockets;
+		sc.time_ms = clock_real_ms();
+		sc.build_us = (uint32_t)(clock_mono_us() - t0);
+		state_publish_external(f->c.state, m.graph, m.glen, m.delta,
+		    m.dlen, &sc);
+		fleet_merged_clear(&m);
+		pthread_mutex_lock(&f->mu);
+		f->st.merge_ms = sc.build_us / 1000.0;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+static int
+fail(struct fleet *f, char *err, size_t errlen, const char *what,
+    natsStatus s)
+{
+	const char *last = nats_GetLastError(NULL);
+
+	snprintf(err, errlen, "%s: %s", what, last != NULL && last[0] != '\0' ?
+	    last : natsStatus_GetText(s));
+	natsSubscription_Destroy(f->sub);
+	natsConnection_Destroy(f->nc);
+	natsOptions_Destroy(f->opts);
+	fleet_table_free(f->table);
+	free(f);
+	return -EINVAL;
+}
+
+int
+fleet_start(const struct fleet_config *c, struct fleet **out, char *err,
+    size_t errlen)
+{
+	struct fleet *f;
+	natsStatus s;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->table = fleet_table_new()) == NULL) {
+		free(f);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	f->c = *c;
+	if (f->c.stale_s == 0)
+		f->c.stale_s = 15;
+	if (f->c.drop_s == 0)
+		f->c.drop_s = 300;
+	atomic_init(&f->stop, false);
+	if ((s = natsOptions_Create(&f->opts)) != NATS_OK)
+		return fail(f, err, errlen, "nats options", s);
+	if ((s = natsOptions_SetServers(f->opts, (const char **)c->servers,
+	    (int)c->n_servers)) != NATS_OK)
+		return fail(f, err, errlen, "--fleet", s);
+	natsOptions_SetName(f->opts, "procnet-webd fleet");
+	natsOptions_SetMaxReconnect(f->opts, -1);
+	natsOptions_SetReconnectWait(f->opts, 1000);
+	natsOptions_SetRetryOnFailedConnect(f->opts, true, NULL, NULL);
+	if (c->creds_file != NULL && (s = natsOptions_SetUserCredentialsFromFiles(
+	    f->opts, c->creds_file, NULL)) != NATS_OK)
+		return fail(f, err, errlen, "--nats-creds", s);
+	if (c->tls_ca != NULL && ((s = natsOptions_SetSecure(f->opts,
+	    true)) != NATS_OK || (s = natsOptions_LoadCATrustedCertificates(
+	    f->opts, c->tls_ca)) != NATS_OK))
+		return fail(f, err, errlen, "--nats-tls-ca", s);
+	pthread_mutex_init(&f->mu, NULL);
+	if (condvar_init(&f->cv) != 0) {
+		pthread_mutex_destroy(&f->mu);
+		return fail(f, err, errlen, "fleet", NATS_NO_MEMORY);
+	}
+	s = natsConnection_Connect(&f->nc, f->opts);
+	if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED)
+		goto fail_sync;
+	/* The subscription is kept and replayed on every reconnect. */
+	if ((s = natsConnection_Subscribe(&f->sub, f->nc, FLEET_SUBJECT, on_msg,
+	    f)) != NATS_OK)
+		goto fail_sync;
+	natsSubscription_SetPendingLimits(f->sub, 4096, 256 * 1024 * 1024);
+	if (pthread_create(&f->thread, NULL, fleet_main, f) != 0) {
+		s = NATS_SYS_ERROR;
+		goto fail_sync;
+	}
+	*out = f;
+	return 0;
+fail_sync:
+	condvar_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	return fail(f, err, errlen, "--fleet", s);
+}
+
+void
+fleet_stop(struct fleet *f)
+{
+	if (f == NULL)
+		return;
+	/* No more messages first, then our thread. */
+	natsSubscription_Unsubscribe(f->sub);
+	natsConnection_Close(f->nc);
+	pthread_mutex_lock(&f->mu);
+	atomic_store(&f->stop, true);
+	condvar_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->thread, NULL);
+	natsSubscription_Destroy(f->sub);
+	natsConnection_Destroy(f->nc);
+	natsOptions_Destroy(f->opts);
+	condvar_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	fleet_table_free(f->table);
+	free(f);
+	nats_Close();
+}
+
+void
+fleet_get_stats(struct fleet *f, struct fleet_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->mu);
+	*s = f->st;
+	pthread_mutex_unlock(&f->mu);
+}
