@@ -350,9 +350,10 @@ class StreamClient(threading.Thread):
 
     KEEP = 200
 
-    def __init__(self, port, watch_port=None, digests=True):
+    def __init__(self, port, watch_port=None, digests=True,
+                 path="/api/stream"):
         super().__init__(daemon=True)
-        self.ws = WS(port)
+        self.ws = WS(port, path=path)
         if self.ws.status != 101:
             raise AssertionError("stream refused: %d" % self.ws.status)
         self._init_state(watch_port, digests)

@@ -57,7 +57,9 @@ def test_publish(d, nats):
     sub.connected.wait(10)
     w = d.webd(extra=["--publish", nats.url(), "--host-name", HOST,
                       "--publish-full-every", "3"])
-    stream = StreamClient(w.port)
+    # NATS carries the process-level graph (each host's map is merged
+    # before any grouping); the local stream's default is by program
+    stream = StreamClient(w.port, path="/api/stream?group=process")
     stream.start()
     msgs = []
     deadline = time.monotonic() + 30
