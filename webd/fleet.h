@@ -15,6 +15,7 @@
 #ifndef PROCNET_WEBD_FLEET_H
 #define PROCNET_WEBD_FLEET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ struct fleet_config {
 };
 
 struct fleet_stats {
+	bool connected;			/* to a NATS server now */
 	unsigned hosts, stale;
 	uint64_t messages, bad_messages, resyncs, merges;
 	double merge_ms;		/* the last merge and its encoding */

@@ -64,6 +64,31 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 	natsMsg_Destroy(msg);
 }
 
+static void
+on_connection(natsConnection *nc, void *closure, bool up)
+{
+	struct fleet *f = closure;
+
+	(void)nc;
+	pthread_mutex_lock(&f->mu);
+	f->st.connected = up;
+	if (up)
+		f->st.error[0] = '\0';
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void
+on_connected(natsConnection *nc, void *closure)
+{
+	on_connection(nc, closure, true);
+}
+
+static void
+on_disconnected(natsConnection *nc, void *closure)
+{
+	on_connection(nc, closure, false);
+}
+
 static void *
 fleet_main(void *arg)
 {
@@ -153,7 +178,11 @@ fleet_start(const struct fleet_config *c, struct fleet **out, char *err,
 	natsOptions_SetName(f->opts, "procnet-webd fleet");
 	natsOptions_SetMaxReconnect(f->opts, -1);
 	natsOptions_SetReconnectWait(f->opts, 1000);
-	natsOptions_SetRetryOnFailedConnect(f->opts, true, NULL, NULL);
+	/* With a connected callback Connect returns at once when no server
+	 * answers yet (without one it retries inside, forever). */
+	natsOptions_SetReconnectedCB(f->opts, on_connected, f);
+	natsOptions_SetDisconnectedCB(f->opts, on_disconnected, f);
+	natsOptions_SetRetryOnFailedConnect(f->opts, true, on_connected, f);
 	if (c->creds_file != NULL && (s = natsOptions_SetUserCredentialsFromFiles(
 	    f->opts, c->creds_file, NULL)) != NATS_OK)
 		return fail(f, err, errlen, "--nats-creds", s);
@@ -169,6 +198,11 @@ fleet_start(const struct fleet_config *c, struct fleet **out, char *err,
 	s = natsConnection_Connect(&f->nc, f->opts);
 	if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED)
 		goto fail_sync;
+	if (s == NATS_OK)
+		on_connection(f->nc, f, true);
+	else
+		snprintf(f->st.error, sizeof(f->st.error), "no NATS server "
+		    "answers yet; retrying every second");
 	/* The subscription is kept and replayed on every reconnect. */
 	if ((s = natsConnection_Subscribe(&f->sub, f->nc, FLEET_SUBJECT, on_msg,
 	    f)) != NATS_OK)

@@ -367,7 +367,7 @@ serve(const struct webd_options *o, const char *rules_path,
 		fc.stale_s = o->fleet_stale;
 		fc.state = st;
 		if (fleet_start(&fc, &fleet, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s: %s\n", PROG, err);
+			log_errx("%s", err);
 			goto out;
 		}
 		state_set_fleet(st, fleet);
@@ -414,7 +414,7 @@ serve_http:
 	/* The port is open; the subscriber's first attempt, which says
 	 * whether the collector is there, is made before RUNNING.  In
 	 * slices, so a stop meanwhile is not held up. */
-	for (int waited = 0; waited < FIRST_ATTEMPT_WAIT_MS &&
+	for (int waited = 0; sub != NULL && waited < FIRST_ATTEMPT_WAIT_MS &&
 	    !signals_stop_requested() &&
 	    subscriber_wait_attempt(sub, TICK_MS) != 0; waited += TICK_MS)
 		;

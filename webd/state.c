@@ -768,7 +768,8 @@ fleet_status(struct fleet *f)
 	if (f == NULL)
 		return json_null();
 	fleet_get_stats(f, &fs);
-	return json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:f, s:s}",
+	return json_pack("{s:b, s:i, s:i, s:I, s:I, s:I, s:I, s:f, s:s}",
+	    "connected", fs.connected,
 	    "hosts", (int)fs.hosts, "stale", (int)fs.stale,
 	    "messages", (json_int_t)fs.messages,
 	    "bad_messages", (json_int_t)fs.bad_messages,

@@ -91,7 +91,10 @@ def in_ns(h, argv):
 
 def host_daemons(d, h, nats_url):
     sock = os.path.join(d.tmp, "%s.sock" % h)
-    d.spawn(in_ns(h, [COLLECTOR, "--foreground", "--socket", sock]),
+    # One machine plays both hosts: each collector dumps only its own
+    # namespace (by default it sees every namespace of the machine).
+    d.spawn(in_ns(h, [COLLECTOR, "--foreground", "--socket", sock,
+                      "--max-netns", "1"]),
             name="collector-" + h)
     wait_for(lambda: os.path.exists(sock), "collector %s" % h)
     port = free_port()

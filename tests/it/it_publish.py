@@ -10,7 +10,9 @@ subscriber of the test's own.
 - nats-server killed: the local map keeps serving; started again on the
   same port: a full graph arrives within 10 s;
 - wrong credentials: the server refuses the publisher, nothing of it
-  reaches a subscriber, and /api/status says why.
+  reaches a subscriber, and /api/status says why;
+- a fleet view (--fleet) started before its NATS server serves at once,
+  connects when the server comes, and stops on SIGTERM.
 Everything is stopped by pid; loopback only; every wait is bounded.
 """
 import os
@@ -147,6 +149,29 @@ def test_wrong_credentials(d):
         nats.close()
 
 
+def test_fleet_without_server(d):
+    """A fleet view whose NATS server is not up yet serves at once, says
+    so, connects when the server comes, and stops on SIGTERM."""
+    nats = NatsServer()
+    w = d.webd(extra=["--fleet", nats.url()], wait=False)
+    st = wait_for(lambda: get_json(w.port, "/api/status")["fleet"],
+                  "the fleet view's status without a server", timeout=30)
+    check(not st["connected"] and st["error"],
+          "fleet view serves without a NATS server: %s" % st)
+    try:
+        nats.start()
+        st = wait_for(lambda: (lambda f: f if f["connected"] else None)(
+            get_json(w.port, "/api/status")["fleet"]),
+            "the fleet view connected once the server is up", timeout=20)
+        check(st["connected"], "fleet view connects when the server comes")
+    finally:
+        nats.close()
+    t0 = time.monotonic()
+    rc = d.stop(w)
+    check(rc == 0, "fleet view stops on SIGTERM (exit %s, %.1f s)"
+          % (rc, time.monotonic() - t0))
+
+
 def main():
     d = Daemons("procnet-it-publish-")
     nats = NatsServer()
@@ -155,6 +180,7 @@ def main():
         d.collector()
         test_publish(d, nats)
         test_wrong_credentials(d)
+        test_fleet_without_server(d)
     finally:
         nats.close()
         d.close(keep_logs=checks["failed"] > 0)
