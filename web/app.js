@@ -81,7 +81,12 @@ setInterval(() => {
 	if (view.needsTick(Date.now()))
 		view.render();
 }, TICK_MS);
-setInterval(() => status.update(), 1000);
+// Group by host only means something on the fleet map (webd --fleet).
+const hostOption = $('group-by-host');
+setInterval(() => {
+	status.update();
+	hostOption.hidden = !model.meta.fleet;
+}, 1000);
 
 const pause = $('btn-pause');
 pause.addEventListener('click', () => {

@@ -394,6 +394,44 @@ prefixed(const char *host, const char *id)
 	return s;
 }
 
+/* A copied node's group ids are its host's: "p:42:17..." names a process
+ * tree on one host only.  Each gets the host's prefix, and the node its
+ * host group ("h:<host>"), so group= and the UI fold across hosts without
+ * joining two hosts' programs. */
+static int
+host_groups(json_t *node, const char *host)
+{
+	json_t *g = json_object_get(node, "groups"), *ng, *v;
+	const char *mode;
+	char *hid;
+
+	if (!json_is_object(g))
+		return 0;
+	if ((ng = json_object()) == NULL)
+		return -ENOMEM;
+	json_object_foreach(g, mode, v) {
+		char *p;
+
+		if (!json_is_string(v))
+			continue;
+		if ((p = prefixed(host, json_string_value(v))) == NULL ||
+		    json_object_set_new(ng, mode, json_string(p)) != 0) {
+			free(p);
+			json_decref(ng);
+			return -ENOMEM;
+		}
+		free(p);
+	}
+	if ((hid = malloc(strlen(host) + 3)) == NULL) {
+		json_decref(ng);
+		return -ENOMEM;
+	}
+	snprintf(hid, strlen(host) + 3, "h:%s", host);
+	json_object_set_new(ng, "host", json_string(hid));
+	free(hid);
+	return json_object_set_new(node, "groups", ng) == 0 ? 0 : -ENOMEM;
+}
+
 static int
 cmp_id(const void *a, const void *b)
 {
@@ -761,6 +799,11 @@ fleet_merge(struct fleet_table *t, int64_t now_ms, unsigned stale_s,
 				continue;
 			}
 			c = json_copy(n);
+			if (c == NULL || host_groups(c, h->name) != 0) {
+				json_decref(c);
+				free(nid);
+				goto out;
+			}
 			json_object_set_new(c, "id", json_string(nid));
 			json_object_set_new(c, "host", json_string(h->name));
 			if (stale)
