@@ -47,5 +47,9 @@ int fleet_start(const struct fleet_config *c, struct fleet **out, char *err,
     size_t errlen);
 void fleet_stop(struct fleet *f);	/* NULL is fine */
 void fleet_get_stats(struct fleet *f, struct fleet_stats *s);
+/* Someone asks for group mode (enum graph_group) of the fleet map: the
+ * last merge folded by it is published now, and each merge's while it is
+ * looked at.  0, -ENOMEM, or -ENOTSUP without the fleet view. */
+int fleet_want(struct fleet *f, unsigned mode);
 
 #endif

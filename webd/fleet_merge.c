@@ -7,7 +7,7 @@
  * another's address spoils no one's edges, its own claims just stop
  * counting.
  */
-#include "fleet_merge.h"
+#include "fleet_priv.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -16,42 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOST_NAME_MAX_LEN	64
-#define MAX_ITEMS_PER_HOST	200000
-#define SUBJECT_PREFIX		"procnet.v1."
-#define SUBJECT_SUFFIX		".graph"
-
-struct fhost {
-	char name[HOST_NAME_MAX_LEN + 1];
-	json_t *ident;		/* {"name","boot_id","os","addrs"} */
-	json_t *nodes, *edges;	/* id -> item */
-	json_t *meta, *names;
-	uint64_t seq;
-	bool synced;
-	int64_t last_ms;
-};
-
-struct fleet_table {
-	struct fhost *h;
-	size_t n, cap;
-	json_t *prev_nodes, *prev_edges, *prev_names;
-};
-
 struct fleet_table *
 fleet_table_new(void)
 {
-	struct fleet_table *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return NULL;
-	t->prev_nodes = json_object();
-	t->prev_edges = json_object();
-	t->prev_names = json_object();
-	if (!t->prev_nodes || !t->prev_edges || !t->prev_names) {
-		fleet_table_free(t);
-		return NULL;
-	}
-	return t;
+	return calloc(1, sizeof(struct fleet_table));
 }
 
 static void
@@ -72,9 +40,9 @@ fleet_table_free(struct fleet_table *t)
 	for (size_t i = 0; i < t->n; i++)
 		host_clear(&t->h[i]);
 	free(t->h);
-	json_decref(t->prev_nodes);
-	json_decref(t->prev_edges);
-	json_decref(t->prev_names);
+	json_decref(t->meta);
+	for (unsigned m = 0; m < GRAPH_GROUP_MAX; m++)
+		fleet_view_clear(&t->view[m]);
 	free(t);
 }
 
@@ -383,17 +351,6 @@ listeners(const struct fleet_table *t, const bool *live, json_t *claim)
 	return idx;
 }
 
-static char *
-prefixed(const char *host, const char *id)
-{
-	size_t n = strlen(host) + strlen(id) + 2;
-	char *s = malloc(n);
-
-	if (s != NULL)
-		snprintf(s, n, "%s/%s", host, id);
-	return s;
-}
-
 /* A copied node's group ids are its host's: "p:42:17..." names a process
  * tree on one host only.  Each gets the host's prefix, and the node its
  * host group ("h:<host>"), so group= and the UI fold across hosts without
@@ -414,7 +371,7 @@ host_groups(json_t *node, const char *host)
 
 		if (!json_is_string(v))
 			continue;
-		if ((p = prefixed(host, json_string_value(v))) == NULL ||
+		if ((p = fleet_prefixed(host, json_string_value(v))) == NULL ||
 		    json_object_set_new(ng, mode, json_string(p)) != 0) {
 			free(p);
 			json_decref(ng);
@@ -430,57 +387,6 @@ host_groups(json_t *node, const char *host)
 	json_object_set_new(ng, "host", json_string(hid));
 	free(hid);
 	return json_object_set_new(node, "groups", ng) == 0 ? 0 : -ENOMEM;
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_object_get(*(json_t *const *)a,
-	    "id")), json_string_value(json_object_get(*(json_t *const *)b,
-	    "id")));
-}
-
-/* The values of an id -> item object as an array sorted by id. */
-static json_t *
-sorted(json_t *o)
-{
-	size_t n = json_object_size(o), i = 0;
-	json_t **v = malloc((n ? n : 1) * sizeof(*v)), *arr = json_array(), *x;
-	const char *k;
-
-	if (v == NULL || arr == NULL) {
-		free(v);
-		json_decref(arr);
-		return NULL;
-	}
-	json_object_foreach(o, k, x)
-		v[i++] = x;
-	qsort(v, n, sizeof(*v), cmp_id);
-	for (i = 0; i < n; i++)
-		json_array_append(arr, v[i]);
-	free(v);
-	return arr;
-}
-
-/* {"add","update","remove"} from prev to next (id -> item objects). */
-static json_t *
-diff(json_t *prev, json_t *next)
-{
-	json_t *add = json_array(), *upd = json_array(), *rem = json_array();
-	json_t *x, *old;
-	const char *k;
-
-	json_object_foreach(next, k, x) {
-		if ((old = json_object_get(prev, k)) == NULL)
-			json_array_append(add, x);
-		else if (!json_equal(old, x))
-			json_array_append(upd, x);
-	}
-	json_object_foreach(prev, k, x)
-		if (json_object_get(next, k) == NULL)
-			json_array_append_new(rem, json_string(k));
-	return json_pack("{s:o, s:o, s:o}", "add", add, "update", upd,
-	    "remove", rem);
 }
 
 /* The port of "a.b.c.d:port" / "[v6]:port", or 0. */
@@ -507,38 +413,6 @@ swapped_conns(json_t *conns)
 		json_array_append_new(out, x);
 	}
 	return out;
-}
-
-/* Two edges that became one (connections a host had to guess the
- * direction of, one edge per client port): counts and states add up, the
- * kept connections join up to the same cap.  Takes c. */
-static void
-add_into(json_t *dst, json_t *c)
-{
-	json_t *conns = json_object_get(dst, "conns"), *x, *st;
-	const char *k;
-	size_t i;
-
-	json_object_set_new(dst, "count", json_integer(json_integer_value(
-	    json_object_get(dst, "count")) + json_integer_value(
-	    json_object_get(c, "count"))));
-	if ((st = json_object_get(dst, "states")) != NULL &&
-	    json_is_object(json_object_get(c, "states"))) {
-		st = json_copy(st);
-		json_object_foreach(json_object_get(c, "states"), k, x)
-			json_object_set_new(st, k, json_integer(
-			    json_integer_value(json_object_get(st, k)) +
-			    json_integer_value(x)));
-		json_object_set_new(dst, "states", st);
-	}
-	if (json_is_array(conns)) {
-		conns = json_copy(conns);
-		json_array_foreach(json_object_get(c, "conns"), i, x)
-			if (json_array_size(conns) < 64)
-				json_array_append(conns, x);
-		json_object_set_new(dst, "conns", conns);
-	}
-	json_decref(c);
 }
 
 /* Edges of host k into out, ids prefixed; cross-host ones re-pointed. */
@@ -597,7 +471,7 @@ host_edges(const struct fleet_table *t, size_t k, json_t *listen,
 			if (bk == k)
 				hit = NULL;
 			else {
-				nto = prefixed(t->h[bk].name, bnode);
+				nto = fleet_prefixed(t->h[bk].name, bnode);
 				/* B sees the same connections coming from an
 				 * external client: remember them to pair */
 				json_array_foreach(json_object_get(e, "conns"), n,
@@ -609,7 +483,7 @@ host_edges(const struct fleet_table *t, size_t k, json_t *listen,
 
 					if (cl == NULL || nto == NULL)
 						continue;
-					if ((sk = prefixed(nto, cl)) != NULL)
+					if ((sk = fleet_prefixed(nto, cl)) != NULL)
 						json_object_set_new(seen_clients,
 						    sk, json_true());
 					free(sk);
@@ -617,8 +491,8 @@ host_edges(const struct fleet_table *t, size_t k, json_t *listen,
 			}
 		}
 		if (hit == NULL)
-			nto = prefixed(h->name, to);
-		nfrom = prefixed(h->name, from);
+			nto = fleet_prefixed(h->name, to);
+		nfrom = fleet_prefixed(h->name, from);
 		if (nfrom == NULL || nto == NULL) {
 			free(nfrom);
 			free(nto);
@@ -644,7 +518,7 @@ host_edges(const struct fleet_table *t, size_t k, json_t *listen,
 			    json_object_get(e, "conns")));
 		}
 		if (json_object_get(out, nid) != NULL)
-			add_into(json_object_get(out, nid), c);
+			fleet_add_edge(json_object_get(out, nid), c);
 		else
 			json_object_set_new(out, nid, c);
 		free(nid);
@@ -681,7 +555,7 @@ pair_up(json_t *edges, json_t *seen_clients)
 			char *sk;
 
 			total++;
-			if (cl != NULL && (sk = prefixed(to, cl)) != NULL) {
+			if (cl != NULL && (sk = fleet_prefixed(to, cl)) != NULL) {
 				if (json_object_get(seen_clients, sk) != NULL)
 					hits++;
 				free(sk);
@@ -722,8 +596,7 @@ fleet_merge(struct fleet_table *t, int64_t now_ms, unsigned stale_s,
 	json_t *nodes = json_object(), *edges = json_object();
 	json_t *names = json_object(), *hosts = json_array();
 	json_t *claim = NULL, *listen = NULL, *seen = json_object();
-	json_t *used = json_object(), *doc = NULL, *delta = NULL, *meta;
-	json_t *nd, *ed, *namesd = NULL;
+	json_t *used = json_object(), *meta;
 	bool *live = NULL;
 	size_t w = 0;
 	int rc = -ENOMEM;
@@ -787,7 +660,7 @@ fleet_merge(struct fleet_table *t, int64_t now_ms, unsigned stale_s,
 		if (json_is_object(h->names))
 			json_object_update_missing(names, h->names);
 		json_object_foreach(h->nodes, id, n) {
-			char *nid = prefixed(h->name, id);
+			char *nid = fleet_prefixed(h->name, id);
 			json_t *c;
 
 			if (nid == NULL)
@@ -813,7 +686,7 @@ fleet_merge(struct fleet_table *t, int64_t now_ms, unsigned stale_s,
 		}
 	}
 	meta = json_pack("{s:s, s:s, s:b, s:I, s:f, s:b, s:o, s:{s:I, s:I, "
-	    "s:I, s:I}, s:{s:b, s:b, s:s}}",
+	    "s:I, s:I}, s:{s:b, s:b, s:s, s:s}}",
 	    "host", "fleet", "os", "", "fleet", 1, "time_ms",
 	    (json_int_t)now_ms, "sample_ms", 0.0, "privileged", 1,
 	    "hosts", json_incref(hosts),
@@ -821,59 +694,17 @@ fleet_merge(struct fleet_table *t, int64_t now_ms, unsigned stale_s,
 	    "nodes", (json_int_t)json_object_size(nodes),
 	    "edges", (json_int_t)json_object_size(edges),
 	    "sockets", (json_int_t)out->sockets,
-	    "options", "udp", 0, "p2p_only", 0, "cmdline", "redacted");
+	    "options", "udp", 0, "p2p_only", 0, "cmdline", "redacted",
+	    "group", "process");
 	if (meta == NULL)
 		goto out;
-	doc = json_pack("{s:o, s:o, s:O}", "nodes", sorted(nodes), "edges",
-	    sorted(edges), "meta", meta);
-	nd = diff(t->prev_nodes, nodes);
-	ed = diff(t->prev_edges, edges);
-	delta = json_pack("{s:o, s:o, s:o}", "nodes", nd, "edges", ed, "meta",
-	    meta);
-	if (doc == NULL || delta == NULL)
-		goto out;
-	if (json_object_size(names) > 0)
-		json_object_set(doc, "names", names);
-	if (!json_equal(names, t->prev_names)) {
-		json_t *set = json_object(), *rem = json_array(), *x;
-		const char *k;
-
-		json_object_foreach(names, k, x)
-			if (!json_equal(json_object_get(t->prev_names, k), x))
-				json_object_set(set, k, x);
-		json_object_foreach(t->prev_names, k, x)
-			if (json_object_get(names, k) == NULL)
-				json_array_append_new(rem, json_string(k));
-		namesd = json_pack("{s:o, s:o}", "set", set, "remove", rem);
-		json_object_set_new(delta, "names", namesd);
-	}
-	out->graph = json_dumps(doc, JSON_COMPACT);
-	{
-		char *d = json_dumps(delta, JSON_COMPACT);
-
-		/* the inside of the object: the state adds type and seq */
-		if (d != NULL) {
-			size_t n = strlen(d);
-
-			memmove(d, d + 1, n - 2);
-			d[n - 2] = '\0';
-			out->delta = d;
-			out->dlen = n - 2;
-		}
-	}
-	if (out->graph == NULL || out->delta == NULL) {
-		fleet_merged_clear(out);
+	if ((rc = fleet_encode(&t->view[GRAPH_GROUP_PROCESS], nodes, edges,
+	    names, meta, ++t->merges, out)) != 0) {
+		json_decref(meta);
 		goto out;
 	}
-	out->glen = strlen(out->graph);
-	out->nodes = json_object_size(nodes);
-	out->edges = json_object_size(edges);
-	json_decref(t->prev_nodes);
-	json_decref(t->prev_edges);
-	json_decref(t->prev_names);
-	t->prev_nodes = json_incref(nodes);
-	t->prev_edges = json_incref(edges);
-	t->prev_names = json_incref(names);
+	json_decref(t->meta);
+	t->meta = meta;
 	rc = 0;
 out:
 	free(live);
@@ -885,8 +716,6 @@ out:
 	json_decref(listen);
 	json_decref(seen);
 	json_decref(used);
-	json_decref(doc);
-	json_decref(delta);
 	return rc;
 }
 

@@ -43,4 +43,15 @@ int fleet_merge(struct fleet_table *t, int64_t now_ms, unsigned stale_s,
     unsigned drop_s, struct fleet_merged *out);
 void fleet_merged_clear(struct fleet_merged *m);
 
+/*
+ * The last merge folded by group mode (enum graph_group, not PROCESS), as
+ * group.c folds one host's graph: one node per group id (node.groups[mode],
+ * which the merge made its host's, and "h:<host>" for the host mode), with
+ * its members; edges between groups add up.  The delta is from this mode's
+ * last fold when that was of the merge before (else none).  0, -EAGAIN
+ * (nothing merged yet), -EALREADY (this merge is folded already), -EINVAL
+ * or -ENOMEM.
+ */
+int fleet_fold(struct fleet_table *t, unsigned mode, struct fleet_merged *out);
+
 #endif

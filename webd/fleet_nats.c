@@ -30,6 +30,9 @@ struct fleet {
 	natsSubscription *sub;
 
 	pthread_mutex_t mu;
+	/* Held from a merge or fold to its publication, so what the state
+	 * has of each version is of one merge (taken before mu). */
+	pthread_mutex_t pub_mu;
 	struct condvar cv;
 	pthread_t thread;
 	atomic_bool stop;
@@ -89,6 +92,63 @@ on_disconnected(natsConnection *nc, void *closure)
 	on_connection(nc, closure, false);
 }
 
+/* One merge, and a fold for each group mode someone looks at, published
+ * as the state's next version.  mu held on entry and exit; taken apart
+ * around the publication. */
+static void
+merge_publish(struct fleet *f, int64_t now)
+{
+	struct fleet_merged m[GRAPH_GROUP_MAX];
+	struct state_external ext[GRAPH_GROUP_MAX];
+	struct state_counts sc;
+	bool want[GRAPH_GROUP_MAX];
+	int64_t t0 = clock_mono_us();
+	unsigned mo;
+
+	/* asked outside mu: the state's locks are never taken under it */
+	pthread_mutex_unlock(&f->mu);
+	for (mo = 0; mo < GRAPH_GROUP_MAX; mo++)
+		want[mo] = mo != GRAPH_GROUP_PROCESS &&
+		    state_mode_wanted(f->c.state, mo);
+	pthread_mutex_lock(&f->pub_mu);
+	pthread_mutex_lock(&f->mu);
+	memset(m, 0, sizeof(m));
+	memset(ext, 0, sizeof(ext));
+	f->dirty = false;
+	if (fleet_merge(f->table, now, f->c.stale_s, f->c.drop_s,
+	    &m[GRAPH_GROUP_PROCESS]) != 0) {
+		pthread_mutex_unlock(&f->pub_mu);
+		return;
+	}
+	for (mo = 0; mo < GRAPH_GROUP_MAX; mo++)
+		if (want[mo])
+			(void)fleet_fold(f->table, mo, &m[mo]);
+	f->st.merges++;
+	f->st.hosts = (unsigned)m[GRAPH_GROUP_PROCESS].hosts;
+	f->st.stale = (unsigned)m[GRAPH_GROUP_PROCESS].stale;
+	pthread_mutex_unlock(&f->mu);
+
+	for (mo = 0; mo < GRAPH_GROUP_MAX; mo++) {
+		ext[mo].graph = m[mo].graph;
+		ext[mo].glen = m[mo].glen;
+		ext[mo].delta = m[mo].delta;
+		ext[mo].dlen = m[mo].dlen;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.nodes = m[GRAPH_GROUP_PROCESS].nodes;
+	sc.edges = m[GRAPH_GROUP_PROCESS].edges;
+	sc.processes = m[GRAPH_GROUP_PROCESS].processes;
+	sc.sockets = m[GRAPH_GROUP_PROCESS].sockets;
+	sc.time_ms = clock_real_ms();
+	sc.build_us = (uint32_t)(clock_mono_us() - t0);
+	(void)state_publish_external(f->c.state, ext, &sc);
+	pthread_mutex_unlock(&f->pub_mu);
+	for (mo = 0; mo < GRAPH_GROUP_MAX; mo++)
+		fleet_merged_clear(&m[mo]);
+	pthread_mutex_lock(&f->mu);
+	f->st.merge_ms = sc.build_us / 1000.0;
+}
+
 static void *
 fleet_main(void *arg)
 {
@@ -97,10 +157,7 @@ fleet_main(void *arg)
 
 	pthread_mutex_lock(&f->mu);
 	while (!atomic_load(&f->stop)) {
-		struct fleet_merged m;
-		struct state_counts sc;
-		int64_t now = clock_mono_ms(), t0;
-		int rc;
+		int64_t now = clock_mono_ms();
 
 		if (!(f->dirty && now - last >= MERGE_MIN_MS) &&
 		    now - last < TICK_MS) {
@@ -108,31 +165,30 @@ fleet_main(void *arg)
 			    MERGE_MIN_MS - (now - last) : TICK_MS - (now - last));
 			continue;
 		}
-		t0 = clock_mono_us();
-		rc = fleet_merge(f->table, now, f->c.stale_s, f->c.drop_s, &m);
-		f->dirty = false;
 		last = now;
-		if (rc != 0)
-			continue;
-		f->st.merges++;
-		f->st.hosts = (unsigned)m.hosts;
-		f->st.stale = (unsigned)m.stale;
-		pthread_mutex_unlock(&f->mu);
-		memset(&sc, 0, sizeof(sc));
-		sc.nodes = m.nodes;
-		sc.edges = m.edges;
-		sc.processes = m.processes;
-		sc.sockets = m.sockets;
-		sc.time_ms = clock_real_ms();
-		sc.build_us = (uint32_t)(clock_mono_us() - t0);
-		state_publish_external(f->c.state, m.graph, m.glen, m.delta,
-		    m.dlen, &sc);
-		fleet_merged_clear(&m);
-		pthread_mutex_lock(&f->mu);
-		f->st.merge_ms = sc.build_us / 1000.0;
+		merge_publish(f, now);
 	}
 	pthread_mutex_unlock(&f->mu);
 	return NULL;
+}
+
+int
+fleet_want(struct fleet *f, unsigned mode)
+{
+	struct fleet_merged m;
+	int rc;
+
+	pthread_mutex_lock(&f->pub_mu);
+	pthread_mutex_lock(&f->mu);
+	rc = fleet_fold(f->table, mode, &m);
+	pthread_mutex_unlock(&f->mu);
+	if (rc == 0)
+		rc = state_publish_external_mode(f->c.state, mode, m.graph,
+		    m.glen);
+	pthread_mutex_unlock(&f->pub_mu);
+	fleet_merged_clear(&m);
+	/* nothing merged yet, or folded already: nothing to do */
+	return rc == -EAGAIN || rc == -EALREADY ? 0 : rc;
 }
 
 static int
@@ -191,7 +247,9 @@ fleet_start(const struct fleet_config *c, struct fleet **out, char *err,
 	    f->opts, c->tls_ca)) != NATS_OK))
 		return fail(f, err, errlen, "--nats-tls-ca", s);
 	pthread_mutex_init(&f->mu, NULL);
+	pthread_mutex_init(&f->pub_mu, NULL);
 	if (condvar_init(&f->cv) != 0) {
+		pthread_mutex_destroy(&f->pub_mu);
 		pthread_mutex_destroy(&f->mu);
 		return fail(f, err, errlen, "fleet", NATS_NO_MEMORY);
 	}
@@ -216,6 +274,7 @@ fleet_start(const struct fleet_config *c, struct fleet **out, char *err,
 	return 0;
 fail_sync:
 	condvar_destroy(&f->cv);
+	pthread_mutex_destroy(&f->pub_mu);
 	pthread_mutex_destroy(&f->mu);
 	return fail(f, err, errlen, "--fleet", s);
 }
@@ -237,6 +296,7 @@ fleet_stop(struct fleet *f)
 	natsConnection_Destroy(f->nc);
 	natsOptions_Destroy(f->opts);
 	condvar_destroy(&f->cv);
+	pthread_mutex_destroy(&f->pub_mu);
 	pthread_mutex_destroy(&f->mu);
 	fleet_table_free(f->table);
 	free(f);

@@ -27,3 +27,11 @@ fleet_get_stats(struct fleet *f, struct fleet_stats *s)
 	(void)f;
 	memset(s, 0, sizeof(*s));
 }
+
+int
+fleet_want(struct fleet *f, unsigned mode)
+{
+	(void)f;
+	(void)mode;
+	return -ENOTSUP;
+}

@@ -289,6 +289,7 @@ graph_build(struct snapshot *snap, const struct rules *rules,
 		b.opts.n_svc_ports = GRAPH_MAX_SVC_PORTS;
 	b.priv = g->priv;
 	g->priv->snap = snapshot_ref(snap);
+	g->host = snap->host;	/* group_assign's host group needs it */
 	if ((r = graph_build_run(&b)) == 0)
 		r = finish(&b, g);
 	if (r == 0 && b.opts.name_of != NULL)

@@ -73,6 +73,7 @@ enum graph_group {
 	GRAPH_GROUP_SERVICE,
 	GRAPH_GROUP_CONTAINER,
 	GRAPH_GROUP_USER,
+	GRAPH_GROUP_HOST,	/* the whole host: one node (the fleet map's boxes) */
 	GRAPH_GROUP_MAX
 };
 #define GRAPH_GROUP_DEFAULT	GRAPH_GROUP_PROGRAM

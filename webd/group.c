@@ -13,7 +13,7 @@
 #include "snapshot.h"
 
 static const char *const group_names[GRAPH_GROUP_MAX] = {
-	"process", "program", "service", "container", "user",
+	"process", "program", "service", "container", "user", "host",
 };
 
 const char *
@@ -185,6 +185,8 @@ group_assign(struct graph *g, struct graph_node *nodes, size_t n)
 		    nz(x->container_runtime), x->container_id) : prog;
 		x->group[GRAPH_GROUP_USER] = nz(x->user)[0] != '\0' ?
 		    prefixed(g, "u:", x->user, NULL) : prog;
+		x->group[GRAPH_GROUP_HOST] = prefixed(g, "h:", nz(g->host),
+		    NULL);
 		for (unsigned m = 0; m < GRAPH_GROUP_MAX; m++)
 			if (x->group[m] == NULL)
 				rc = -ENOMEM;
@@ -265,6 +267,12 @@ group_label(struct gctx *c, const struct graph_node *rep, size_t count)
 		break;
 	case GRAPH_GROUP_USER:
 		name = nz(rep->user)[0] != '\0' ? rep->user : NULL;
+		break;
+	case GRAPH_GROUP_HOST:
+		/* the host itself, not "its first process ×40" */
+		if (nz(c->src->host)[0] != '\0')
+			return graph_strdup(c->g, c->src->host);
+		name = NULL;
 		break;
 	default:
 		name = NULL;

@@ -139,7 +139,7 @@ route_graph(struct http *h, struct mg_connection *conn, const char *host)
 
 	if (graph_group_from_query(ri->query_string, &mode) != 0)
 		return send_error(conn, 400, "group must be one of process, "
-		    "program, service, container, user", NULL);
+		    "program, service, container, user, host", NULL);
 	if (state_want(h->state, mode, 0) == -ENOMEM)
 		return send_error(conn, 503, "out of memory",
 		    "Retry-After: 1\r\n");
@@ -342,7 +342,7 @@ begin_request(struct mg_connection *conn)
 		if (graph_group_from_query(mg_get_request_info(conn)->
 		    query_string, &mode) != 0)
 			return send_error(conn, 400, "group must be one of "
-			    "process, program, service, container, user",
+			    "process, program, service, container, user, host",
 			    NULL);
 		if (h->stream == NULL || !stream_has_room(h->stream))
 			return send_error(conn, 503, "too many stream clients",

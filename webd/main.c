@@ -479,7 +479,7 @@ webd_main(int argc, char **argv)
 	log_set_level(o.log_level);
 	if (o.group != NULL && (!o.dump || graph_group_from_name(o.group) < 0)) {
 		fprintf(stderr, "%s: --group: %s\n", PROG, o.dump ?
-		    "not one of process, program, service, container, user" :
+		    "not one of process, program, service, container, user, host" :
 		    "goes with --dump (the API takes ?group=)");
 		options_clear(&o);
 		return 2;

@@ -167,8 +167,8 @@ options_usage(FILE *f, const char *prog)
 "                      (repeat for a cluster's seeds) instead of this host\n"
 "  --fleet-stale SECONDS  a host silent this long is marked stale [15]\n"
 "  --dump              print one graph as JSON and exit\n"
-"  --group MODE        with --dump: process, program, service, container or\n"
-"                      user [program]\n"
+"  --group MODE        with --dump: process, program, service, container,\n"
+"                      user or host [program]\n"
 "  --help              this text\n"
 "  --version           print the version\n"
 "\n"
@@ -469,7 +469,7 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 			if (*optarg == '\0' || strlen(optarg) > 32)
 				return fail(err, errlen, "--group: '%s' is not "
 				    "one of process, program, service, "
-				    "container, user", optarg);
+				    "container, user, host", optarg);
 			if ((rc = set_str(&o->group, optarg, err,
 			    errlen)) != 0)
 				return rc;

@@ -118,14 +118,30 @@ struct state_counts {
 	uint32_t build_us;
 };
 
+/* One group mode's graph built elsewhere: the whole document, and the
+ * inside of its delta message after the seq ("\"nodes\":{..},..."), or
+ * NULL when there is none (stream clients then resync). */
+struct state_external {
+	const char *graph;		/* NULL: the mode is not served */
+	size_t glen;
+	const char *delta;
+	size_t dlen;
+};
+
 /*
- * Publishes a graph built elsewhere (the fleet view, webd/fleet.c) as the
- * next version: graph is the whole document, delta the inside of a delta
- * message after its seq ("\"nodes\":{..},\"edges\":{..},\"meta\":{..}").
- * Both are copied.  0 or -ENOMEM (the previous version stays).
+ * Publishes graphs built elsewhere (the fleet view, webd/fleet_nats.c) as
+ * the next version: ext[mode] for each group mode; a mode without a graph
+ * has none until asked for (state_want calls fleet_want).  Everything is
+ * copied.  0 or -ENOMEM (the previous version stays).
  */
-int state_publish_external(struct state *st, const char *graph, size_t glen,
-    const char *delta, size_t dlen, const struct state_counts *counts);
+int state_publish_external(struct state *st,
+    const struct state_external ext[GRAPH_GROUP_MAX],
+    const struct state_counts *counts);
+/* One mode's graph of the current version, made when it was asked for. */
+int state_publish_external_mode(struct state *st, unsigned mode,
+    const char *graph, size_t glen);
+/* Whether someone looked at mode lately (a stream, or a request). */
+bool state_mode_wanted(struct state *st, unsigned mode);
 
 struct stream_stats;
 struct publish;

@@ -185,6 +185,30 @@ def main():
         check(by_id.get(e["from"], {}).get("host") == HOSTS["a"] and
               by_id.get(e["to"], {}).get("host") == HOSTS["b"],
               "its ends carry their hosts' names")
+        gr = by_id.get(e["from"], {}).get("groups", {})
+        check(gr.get("host") == "h:" + HOSTS["a"] and
+              all(v.startswith(HOSTS["a"] + "/") for k, v in gr.items()
+                  if k != "host") and "program" in gr,
+              "the client's group ids are its host's: %s" % gr)
+        gh = get_json(fport, "/api/graph?group=host")
+        hid = {h: "h:" + HOSTS[h] for h in HOSTS}
+        hn = {n["id"]: n for n in gh["nodes"]}
+        he = [x for x in gh["edges"] if x["from"] == hid["a"] and
+              x["to"] == hid["b"] and x["server_port"] == sport]
+        check(hid["a"] in hn and hid["b"] in hn and
+              hn[hid["a"]]["label"] == HOSTS["a"] and
+              gh["meta"]["options"]["group"] == "host" and
+              len(he) == 1 and he[0]["count"] >= 3,
+              "group=host: one node per host, the edge host A -> host B: %s"
+              % [(x["id"], x["count"]) for x in he])
+        gp = get_json(fport, "/api/graph?group=program")
+        pnodes = [n for n in gp["nodes"] if n["kind"] == "process"]
+        check(pnodes and gp["meta"]["options"]["group"] == "program" and
+              all(n["id"].split("/")[0] in HOSTS.values() and
+                  all(m["id"].split("/")[0] == n["id"].split("/")[0]
+                      for m in n.get("members", [])) for n in pnodes),
+              "group=program folds within each host (%d groups)"
+              % len(pnodes))
         check(not externals_for(g, NET + ".2") and
               not externals_for(g, NET + ".1"),
               "no external node for the connection on either side")

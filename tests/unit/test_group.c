@@ -272,7 +272,7 @@ test_json(void **state)
 	assert_non_null(text);
 	assert_non_null(strstr(text, "\"groups\":{\"program\":\"p:100:1100\","
 	    "\"service\":\"p:100:1100\",\"container\":\"p:100:1100\","
-	    "\"user\":\"u:postgres\"}"));
+	    "\"user\":\"u:postgres\",\"host\":\"h:h\"}"));
 	assert_non_null(strstr(text, "\"group\":\"process\""));
 	free(text);
 	assert_int_equal(graph_group(g, GRAPH_GROUP_PROGRAM, &f), 0);
@@ -283,6 +283,15 @@ test_json(void **state)
 	    "\"cmdline\":\"postgres --id 100\"}"));
 	assert_null(strstr(text, "\"groups\""));
 	assert_non_null(strstr(text, "\"group\":\"program\""));
+	free(text);
+	graph_free(f);
+	/* host: every process of the host in one node, named by the host */
+	assert_int_equal(graph_group(g, GRAPH_GROUP_HOST, &f), 0);
+	text = graph_json(f, NULL, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"id\":\"h:h\""));
+	assert_non_null(strstr(text, "\"label\":\"h\""));
+	assert_non_null(strstr(text, "\"group\":\"host\""));
 	free(text);
 	graph_free(f);
 	graph_free(g);
