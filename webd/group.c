@@ -339,7 +339,8 @@ fold_node(struct gctx *c, struct graph_node *out, size_t lo, size_t hi)
 		mem[k - lo].cmdline = x->cmdline;
 		mem[k - lo].argc = x->argc;
 		mem[k - lo].argv = x->argv;
-		memcpy(ls + nl, x->listen, x->n_listen * sizeof(*ls));
+		if (x->n_listen > 0)	/* listen is NULL when there is none */
+			memcpy(ls + nl, x->listen, x->n_listen * sizeof(*ls));
 		nl += x->n_listen;
 	}
 	qsort(ls, nl, sizeof(*ls), cmp_listen);
@@ -469,7 +470,9 @@ fold_edges(struct gctx *c, struct graph_node *nodes)
 			/* the strongest reason among them, as graph.c does */
 			if (x->reason < e->reason)
 				e->reason = x->reason;
-			memcpy(cs + nc, x->conns, x->n_conns * sizeof(*cs));
+			if (x->n_conns > 0)
+				memcpy(cs + nc, x->conns, x->n_conns *
+				    sizeof(*cs));
 			nc += x->n_conns;
 		}
 		qsort(cs, nc, sizeof(*cs), cmp_conn);

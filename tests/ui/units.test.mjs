@@ -117,6 +117,19 @@ describe('placement', () => {
 		assert.equal(keys.size, 300);
 	});
 
+	it('seeds each host of the fleet map apart from the others', () => {
+		const ids = Array.from({length: 90}, (_, i) => 'h' + (i % 3) + '/n' + i);
+		const ps = seedPositions(ids, (id) => id.slice(0, 2));
+		const box = (h) => {
+			const xs = ids.filter((id) => id.startsWith(h)).map((id) => ps[id]);
+			return {x0: Math.min(...xs.map((p) => p.x)), x1: Math.max(...xs.map((p) => p.x)),
+			    y0: Math.min(...xs.map((p) => p.y)), y1: Math.max(...xs.map((p) => p.y))};
+		};
+		const [a, b, c] = ['h0', 'h1', 'h2'].map(box);
+		const apart = (p, q) => p.x1 < q.x0 || q.x1 < p.x0 || p.y1 < q.y0 || q.y1 < p.y0;
+		assert.ok(apart(a, b) && apart(a, c) && apart(b, c), JSON.stringify([a, b, c]));
+	});
+
 	it('places chains of new nodes and spreads siblings', () => {
 		const positions = {hub: {x: 0, y: 0}};
 		const nb = new Map([['a', ['hub']], ['b', ['hub']], ['c', ['a']]]);

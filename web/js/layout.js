@@ -149,12 +149,29 @@ export function spotNear(peers, positions, self) {
 
 // Starting points for the first layout: a loose spiral, so physics has
 // less to untangle.
-export function seedPositions(ids) {
+// hostOf(id) names a node's host on the fleet map ('' elsewhere): each
+// host's nodes get a spiral of their own, the hosts side by side, so the
+// physics starts from host clusters rather than one mixed disc.
+export function seedPositions(ids, hostOf = () => '') {
 	const out = {};
 	const golden = Math.PI * (3 - Math.sqrt(5));
-	ids.forEach((id, i) => {
-		const r = 40 * Math.sqrt(i + 1);
-		out[id] = {x: r * Math.cos(i * golden), y: r * Math.sin(i * golden)};
+	const byHost = new Map();
+	for (const id of ids) {
+		const h = hostOf(id) || '';
+		if (!byHost.has(h))
+			byHost.set(h, []);
+		byHost.get(h).push(id);
+	}
+	const hosts = [...byHost.keys()].sort();
+	const cols = Math.ceil(Math.sqrt(hosts.length));
+	const cell = 80 * Math.sqrt(Math.max(...[...byHost.values()].map((l) => l.length), 1)) + 200;
+	hosts.forEach((h, k) => {
+		const cx = hosts.length > 1 ? (k % cols) * cell : 0;
+		const cy = hosts.length > 1 ? Math.floor(k / cols) * cell : 0;
+		byHost.get(h).forEach((id, i) => {
+			const r = 40 * Math.sqrt(i + 1);
+			out[id] = {x: cx + r * Math.cos(i * golden), y: cy + r * Math.sin(i * golden)};
+		});
 	});
 	return out;
 }

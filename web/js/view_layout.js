@@ -7,7 +7,13 @@ import {placeNew, seedPositions, spotNear} from './layout.js';
 export const layoutGlue = {
 	position(adds, shownE, first) {
 		if (first) {
-			const seeds = seedPositions(adds.map((it) => it.id));
+			const byId = new Map(adds.map((it) => [it.id, it]));
+			const hostOf = (id) => {
+				const it = byId.get(id);
+				const n = it && this.model.nodes.get(it.members?.[0] ?? id);
+				return n?.host ?? '';
+			};
+			const seeds = seedPositions(adds.map((it) => it.id), hostOf);
 			for (const it of adds) {
 				const p = this.pins.get(it.id) || seeds[it.id];
 				it.x = p.x;
