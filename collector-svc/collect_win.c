@@ -165,6 +165,33 @@ split_cmdline(struct collector *c, const char *cmdline)
 	return n;
 }
 
+/* A process into the snapshot: tp from the Toolhelp list, p its details
+ * (only the pid when it could not be opened). */
+int
+add_process(struct collector *c, struct snapshot_builder *b,
+    const struct th_proc *tp, const struct proc_info *p)
+{
+	struct snap_process sp;
+	int rc;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.pid = tp->pid;
+	sp.ppid = tp->ppid;
+	sp.start_time = p->start_time;
+	sp.name = tp->name;
+	sp.exe = p->exe;
+	sp.cmdline = p->cmdline;
+	if (p->cmdline != NULL)
+		sp.argc = split_cmdline(c, p->cmdline);
+	sp.argv = c->argv;
+	sp.user = p->user;
+	sp.service = win_service_of(c, tp->pid);
+	if ((rc = snapshot_builder_add_process(b, &sp)) != 0)
+		set_err(c, "adding process %d: %s", (int)sp.pid,
+		    strerror(-rc));
+	return rc;
+}
+
 static int
 cmp_pid(const void *a, const void *b)
 {
@@ -264,7 +291,6 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	for (size_t i = 0; i < n_pids; i++) {
 		const struct th_proc *tp = th_find(th, n_th, pids[i]);
 		struct proc_info *p = &fresh[n_fresh];
-		struct snap_process sp;
 		enum proc_open opened;
 
 		if (tp == NULL)
@@ -273,23 +299,8 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 		n_fresh++;
 		if (opened == PROC_DENIED)
 			all_open = false;
-		memset(&sp, 0, sizeof(sp));
-		sp.pid = pids[i];
-		sp.ppid = tp->ppid;
-		sp.start_time = p->start_time;
-		sp.name = tp->name;
-		sp.exe = p->exe;
-		sp.cmdline = p->cmdline;
-		if (p->cmdline != NULL)
-			sp.argc = split_cmdline(c, p->cmdline);
-		sp.argv = c->argv;
-		sp.user = p->user;
-		sp.service = win_service_of(c, pids[i]);
-		if ((rc = snapshot_builder_add_process(b, &sp)) != 0) {
-			set_err(c, "adding process %d: %s", (int)sp.pid,
-			    strerror(-rc));
+		if ((rc = add_process(c, b, tp, p)) != 0)
 			goto out;
-		}
 	}
 	t2 = qpc_us();
 	for (size_t i = 0; i < c->n_socks; i++) {
@@ -305,6 +316,12 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 			goto out;
 		}
 	}
+	/* The connections since the last sample, after the socket owners
+	 * (fresh, by pid), so an owner that holds a socket is not added
+	 * twice. */
+	if ((rc = win_events(c, b, o->events, th, n_th, fresh,
+	    n_fresh)) != 0)
+		goto out;
 	host_name(host, sizeof(host));
 	if ((rc = snapshot_builder_set_meta(b, host, "windows", when,
 	    all_open)) != 0) {

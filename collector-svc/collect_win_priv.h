@@ -1,8 +1,10 @@
 /*
  * The Windows collector's insides (collect.h is the interface), shared by
  * collect_win.c (the sample, lifetime), collect_win_sock.c (the four
- * socket tables) and collect_win_proc.c (Toolhelp list, per-process
- * details).  Not for other modules.
+ * socket tables), collect_win_proc.c (Toolhelp list, per-process
+ * details), collect_win_info.c (services, ESTATS) and collect_win_events.c
+ * (connection events); events_win.c uses filetime_unix_ms.  Not for other
+ * modules.
  */
 #ifndef PROCNET_COLLECT_WIN_PRIV_H
 #define PROCNET_COLLECT_WIN_PRIV_H
@@ -84,6 +86,8 @@ struct collector {
 
 /* collect_win.c */
 uint64_t filetime_unix_ms(const FILETIME *ft);
+int add_process(struct collector *c, struct snapshot_builder *b,
+    const struct th_proc *tp, const struct proc_info *p);
 void set_err(struct collector *c, const char *fmt, ...);
 int win_errno(DWORD err);
 
@@ -97,6 +101,14 @@ int win_services(struct collector *c);		/* 0 or -ENOMEM */
 const char *win_service_of(struct collector *c, int32_t pid);
 /* ESTATS onto c->socks; enable false (one-off samples) reads none. */
 int win_estats(struct collector *c, bool enable);	/* 0 or -ENOMEM */
+
+/* collect_win_events.c */
+/* The connections events (NULL: none collected) saw since the last
+ * sample, their owners that are not among added[0..n_added) (sorted by
+ * pid), and the events source, into b. */
+int win_events(struct collector *c, struct snapshot_builder *b,
+    struct events *events, const struct th_proc *th, size_t n_th,
+    const struct proc_info *added, size_t n_added);
 
 /* collect_win_proc.c */
 /* What opening a process for its details came to.  Only DENIED means an

@@ -136,7 +136,10 @@ static int start(struct etw_session *s)
 	}
 	if (rc != ERROR_SUCCESS) {
 		s->session = 0;
-		win_reason(s->reason, sizeof(s->reason), "StartTraceW", rc);
+		win_reason(s->reason, sizeof(s->reason), rc ==
+		    ERROR_ACCESS_DENIED ? "StartTraceW (a real-time session "
+		    "needs LocalSystem, an administrator or Performance Log "
+		    "Users)" : "StartTraceW", rc);
 		return -1;
 	}
 	rc = EnableTraceEx2(s->session, &kernel_network_guid,

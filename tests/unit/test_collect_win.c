@@ -14,12 +14,14 @@
 #include <ws2tcpip.h>
 #include <windows.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collect.h"
 #include "collect_win_priv.h"
+#include "events.h"
 
 struct tcp_pair {
 	SOCKET lsn, cli, srv;
@@ -187,11 +189,31 @@ test_own_tcp_socket_and_details(void **state)
 	tcp_pair_close(&tp);
 }
 
+/* The sample's connection events have our connect from cport to lport,
+ * with this process as its owner, closed. */
+static bool
+has_conn(const struct snapshot *s, uint16_t cport, uint16_t lport)
+{
+	for (size_t i = 0; i < s->n_conns; i++) {
+		const struct snap_conn *x = &s->conns[i];
+
+		if (x->role == SNAP_ROLE_CONNECT && x->local_port == cport &&
+		    x->remote_port == lport &&
+		    x->pid == (int32_t)GetCurrentProcessId() &&
+		    x->close_ms != 0)
+			return true;
+	}
+	return false;
+}
+
 /* Daemon mode (incremental): ESTATS is turned on at the first sample and
  * read from the second.  Under Wine it cannot be: the stats say why, and
  * no socket claims numbers.  The test process is no service: its service
  * string is empty.  (--once turning nothing on is checked in the first
- * test.) */
+ * test.)  Connection events (auto): the sample carries the source and
+ * reason events_win.c gives, under Wine "none" because ETW delivers
+ * nothing; on Windows, elevated, a connection opened and closed between
+ * two samples is in the later one with this process as owner. */
 static void
 test_tcp_info_and_service(void **state)
 {
@@ -201,17 +223,45 @@ test_tcp_info_and_service(void **state)
 	struct collect_stats st;
 	struct collector *c;
 	struct snapshot *s1, *s2;
-	struct tcp_pair tp;
-	char buf[2000];
+	struct events_opts eo = { .mode = EVENTS_AUTO };
+	struct tcp_pair tp, brief;
+	char buf[2000], why[256];
 
 	tcp_pair_open(&tp);
+	assert_int_equal(events_new(&eo, &o.events, why, sizeof(why)), 0);
 	assert_int_equal(collector_new(&c), 0);
 	assert_int_equal(collector_sample(c, &o, &s1), 0);
 	memset(buf, 'x', sizeof(buf));
 	assert_int_equal(send(tp.cli, buf, sizeof(buf), 0), (int)sizeof(buf));
 	assert_int_equal(recv(tp.srv, buf, sizeof(buf), MSG_WAITALL),
 	    (int)sizeof(buf));
+	/* A connection that opens and closes between two samples. */
+	tcp_pair_open(&brief);
+	tcp_pair_close(&brief);
 	assert_int_equal(collector_sample(c, &o, &s2), 0);
+	printf("events: %s%s%s\n", s2->events_source, s2->events_reason[0] ?
+	    ": " : "", s2->events_reason);
+	assert_string_equal(s2->events_source, events_source(o.events));
+	assert_string_equal(s2->events_reason, events_reason(o.events));
+	if (under_wine()) {
+		/* Wine's ETW starts a session but delivers nothing. */
+		assert_string_equal(s2->events_source, "none");
+		assert_non_null(strstr(s2->events_reason,
+		    "Wine does not implement ETW"));
+		assert_int_equal(s2->n_conns, 0);
+	} else if (strcmp(s2->events_source, "etw") == 0) {
+		/* ETW delivers within its 1 s flush: a few more samples. */
+		for (int i = 0; i < 10 && !has_conn(s2, brief.cli_port,
+		    brief.lsn_port); i++) {
+			snapshot_unref(s2);
+			Sleep(500);
+			assert_int_equal(collector_sample(c, &o, &s2), 0);
+		}
+		assert_true(has_conn(s2, brief.cli_port, brief.lsn_port));
+	} else {
+		/* Windows without the right to start a session. */
+		assert_true(s2->events_reason[0] != '\0');
+	}
 	collector_stats(c, &st);
 	printf("tcp info: %s\nservices: %s\n", st.tcp_info_note[0] ?
 	    st.tcp_info_note : "on", st.services_note[0] ? st.services_note :
@@ -234,6 +284,7 @@ test_tcp_info_and_service(void **state)
 	snapshot_unref(s1);
 	snapshot_unref(s2);
 	collector_free(c);
+	events_free(o.events);
 	tcp_pair_close(&tp);
 }
 
@@ -294,6 +345,10 @@ test_own_tcp6_socket(void **state)
 		    (k->pid == -1 && k->owner == SNAP_OWNER_KERNEL));
 	else
 		assert_int_equal(k->pid, (int32_t)GetCurrentProcessId());
+	/* No event source given: the sample says so. */
+	assert_string_equal(s->events_source, "none");
+	assert_string_equal(s->events_reason, "not collected in this mode");
+	assert_int_equal(s->n_conns, 0);
 	snapshot_unref(s);
 	collector_free(c);
 	closesocket(cli);
