@@ -4,7 +4,9 @@
 Registers the collector with `wine sc create procnetcollector`, starts it
 with `wine sc start`, reads its pipe's DACL back as SDDL and compares it
 with the intended one, checks that a client speaking garbage is dropped
-and that the warning reaches ReportEventW (the Event Log), installs procnet-webd as the service procnetwebd
+and that the warning reaches ReportEventW (the Event Log), checks that a
+sample says its connection events are "none" because Wine has no ETW (and
+--events etw is refused with that reason), installs procnet-webd as the service procnetwebd
 (NT AUTHORITY\\LocalService) with its own `install` verb, starts a Wine
 process that opens loopback sockets and moves bytes on them, and checks
 from the Linux side that webd's /api/graph shows that process (Wine pid
@@ -269,6 +271,29 @@ def main():
                  bad.stderr[-400:])
         log("non-ASCII --rules: loaded; a bad one named: %s" %
             bad.stderr.strip()[-120:])
+
+        # Connection events: Wine's ETW starts a session but delivers
+        # nothing, so the collector reports "none" and why, and refuses
+        # --events etw with that reason (docs/windows.md).
+        log("collector connection events under Wine")
+        cp = wine(COLLECTOR, "--samples", "1", "--format", "json",
+                  timeout=SERVICE_WAIT_S)
+        ev = json.loads(cp.stdout).get("events", {})
+        if ev.get("source") != "none" or \
+                "Wine does not implement ETW" not in ev.get("reason", ""):
+            fail("events in a Wine sample: %r" % ev)
+        if "connection events: none (Wine does not implement ETW" not in \
+                cp.stderr:
+            fail("the collector did not say why it has no events: %r" %
+                 cp.stderr[-400:])
+        cp = wine(COLLECTOR, "--events", "etw", "--samples", "1",
+                  check=False, timeout=SERVICE_WAIT_S)
+        if cp.returncode == 0 or \
+                "--events etw: Wine does not implement ETW" not in cp.stderr:
+            fail("--events etw under Wine: exit %d, %r" % (
+                cp.returncode, cp.stderr[-400:]))
+        log("events: %s (%s); --events etw refused" % (
+            ev["source"], ev["reason"]))
 
         log("a squatter holds the pipe name before the collector")
         squat_out = os.path.join(tmp, "squat.out")
