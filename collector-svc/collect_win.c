@@ -319,7 +319,7 @@ collector_sample(struct collector *c, const struct collect_opts *o,
 	/* The connections since the last sample, after the socket owners
 	 * (fresh, by pid), so an owner that holds a socket is not added
 	 * twice. */
-	if ((rc = win_events(c, b, o->events, th, n_th, fresh,
+	if ((rc = win_events(c, b, o->events, o->tcp, th, n_th, fresh,
 	    n_fresh)) != 0)
 		goto out;
 	host_name(host, sizeof(host));

@@ -1,6 +1,8 @@
 /*
  * Connection events into a Windows sample (collect_win_priv.h): the
- * connections the ETW session saw since the last sample (events_win.c),
+ * sample's TCP table handed to the events (which end connections no event
+ * closed), the connections the ETW session saw since the last sample
+ * (events_win.c),
  * the aggregates past the cap, the source and its reason, and each owner
  * that holds no socket now: with its details while the same process runs
  * (pid and start time), else as an exited process with the name the event
@@ -60,8 +62,8 @@ add_owner(struct collector *c, struct snapshot_builder *b,
 
 int
 win_events(struct collector *c, struct snapshot_builder *b,
-    struct events *events, const struct th_proc *th, size_t n_th,
-    const struct proc_info *added, size_t n_added)
+    struct events *events, bool tcp_table, const struct th_proc *th,
+    size_t n_th, const struct proc_info *added, size_t n_added)
 {
 	struct events_batch eb;
 	size_t i;
@@ -70,6 +72,15 @@ win_events(struct collector *c, struct snapshot_builder *b,
 	if (events == NULL)
 		return snapshot_builder_set_events(b, "none",
 		    "not collected in this mode", 0);
+	/* A connection no event closed ends when the table no longer has
+	 * it: only a whole TCP table can say so. */
+	if (tcp_table) {
+		events_note_begin(events);
+		for (i = 0; i < c->n_socks; i++)
+			if (c->socks[i].proto == SNAP_PROTO_TCP &&
+			    c->socks[i].remote_port != 0)
+				events_note_socket(events, &c->socks[i], NULL);
+	}
 	/* A failed add leaves what was taken before it: still reported. */
 	(void)events_take(events, &eb);
 	for (i = 0; rc == 0 && i < eb.n_owners; i++)

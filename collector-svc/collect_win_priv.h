@@ -105,10 +105,11 @@ int win_estats(struct collector *c, bool enable);	/* 0 or -ENOMEM */
 /* collect_win_events.c */
 /* The connections events (NULL: none collected) saw since the last
  * sample, their owners that are not among added[0..n_added) (sorted by
- * pid), and the events source, into b. */
+ * pid), and the events source, into b.  tcp_table: c->socks holds this
+ * sample's whole TCP table (events_note_socket). */
 int win_events(struct collector *c, struct snapshot_builder *b,
-    struct events *events, const struct th_proc *th, size_t n_th,
-    const struct proc_info *added, size_t n_added);
+    struct events *events, bool tcp_table, const struct th_proc *th,
+    size_t n_th, const struct proc_info *added, size_t n_added);
 
 /* collect_win_proc.c */
 /* What opening a process for its details came to.  Only DENIED means an

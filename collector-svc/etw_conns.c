@@ -15,6 +15,8 @@
 
 struct slot {
 	struct etw_conn conn;
+	int64_t last_ms;	/* time of the last event on it */
+	uint32_t seen;		/* table generation it was last noted in */
 	bool used;
 	bool taken;	/* reported as opened already */
 	bool dead;	/* closed and taken: dropped at the next rebuild */
@@ -26,6 +28,7 @@ struct etw_conns {
 	size_t used;
 	size_t max;
 	uint64_t dropped;
+	uint32_t gen;		/* socket-table generation (table_begin) */
 };
 
 #define INITIAL_SLOTS	256u
@@ -191,16 +194,13 @@ static struct slot *open_conn(struct etw_conns *c,
 	return s;
 }
 
-void etw_conns_event(struct etw_conns *c, const struct etw_net_event *ev,
+/* One event applied; the entry it touched, or NULL. */
+static struct slot *apply(struct etw_conns *c, const struct etw_net_event *ev,
     int64_t t_ms)
 {
 	struct slot *s;
 	bool reversed = false;
 
-	if (ev->proto != SNAP_PROTO_TCP)
-		return;
-	if (t_ms <= 0)
-		t_ms = 1;	/* 0 means "unknown" in open_ms/close_ms */
 	s = find_open(c, &ev->local, ev->local_port, &ev->remote,
 	    ev->remote_port);
 	if (!s && ev->kind == ETW_NET_RECV) {
@@ -225,21 +225,20 @@ void etw_conns_event(struct etw_conns *c, const struct etw_net_event *ev,
 			s->conn.role = role;
 			s->conn.pid = ev->pid;
 			s->taken = false;
-			return;
+			return s;
 		}
 		if (s) {
 			/* The tuple is open again without a close seen: the
 			 * close was lost.  End the old one here. */
 			s->conn.close_ms = t_ms;
 		}
-		open_conn(c, ev, role, t_ms);
-		return;
+		return open_conn(c, ev, role, t_ms);
 	}
 	case ETW_NET_DISCONNECT:
 		if (!s) {
 			s = open_conn(c, ev, ETW_CONN_ROLE_UNKNOWN, 0);
 			if (!s)
-				return;
+				return NULL;
 			/* Opened before the session: reported once, at
 			 * its close. */
 			s->taken = true;
@@ -247,13 +246,13 @@ void etw_conns_event(struct etw_conns *c, const struct etw_net_event *ev,
 		if (s->conn.pid == 0)
 			s->conn.pid = ev->pid;
 		s->conn.close_ms = t_ms;
-		return;
+		return s;
 	case ETW_NET_SEND:
 	case ETW_NET_RECV:
 		if (!s) {
 			s = open_conn(c, ev, ETW_CONN_ROLE_UNKNOWN, 0);
 			if (!s)
-				return;
+				return NULL;
 			s->taken = true;
 			/* A receive's pid is the context the packet was
 			 * processed in, not the owner. */
@@ -264,10 +263,61 @@ void etw_conns_event(struct etw_conns *c, const struct etw_net_event *ev,
 			s->conn.bytes_sent += ev->size;
 		else
 			s->conn.bytes_received += ev->size;
-		return;
+		return s;
 	default:
-		return;
+		return NULL;
 	}
+}
+
+void etw_conns_event(struct etw_conns *c, const struct etw_net_event *ev,
+    int64_t t_ms)
+{
+	struct slot *s;
+
+	if (ev->proto != SNAP_PROTO_TCP)
+		return;
+	if (t_ms <= 0)
+		t_ms = 1;	/* 0 means "unknown" in open_ms/close_ms */
+	if ((s = apply(c, ev, t_ms)) != NULL && s->last_ms < t_ms)
+		s->last_ms = t_ms;
+}
+
+void etw_conns_table_begin(struct etw_conns *c)
+{
+	c->gen++;
+}
+
+void etw_conns_table_note(struct etw_conns *c, const struct snap_addr *local,
+    uint16_t local_port, const struct snap_addr *remote,
+    uint16_t remote_port)
+{
+	struct slot *s = find_open(c, local, local_port, remote, remote_port);
+
+	if (s)
+		s->seen = c->gen;
+	/* Also the other way round, as a receive may have been tracked
+	 * (etw_net.c); on loopback that is the other end, in the table too. */
+	if ((s = find_open(c, remote, remote_port, local, local_port)) != NULL)
+		s->seen = c->gen;
+}
+
+size_t etw_conns_table_end(struct etw_conns *c, int64_t now_ms,
+    int64_t quiet_ms)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->cap; i++) {
+		struct slot *s = &c->slots[i];
+
+		if (!s->used || s->dead || s->conn.close_ms != 0 ||
+		    s->seen == c->gen || s->last_ms > now_ms - quiet_ms)
+			continue;
+		/* Gone from the table and quiet: it ended, at the latest
+		 * when its last event was. */
+		s->conn.close_ms = s->last_ms;
+		n++;
+	}
+	return n;
 }
 
 size_t etw_conns_take(struct etw_conns *c,

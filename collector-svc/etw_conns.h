@@ -61,6 +61,23 @@ void etw_conns_event(struct etw_conns *c, const struct etw_net_event *ev,
 size_t etw_conns_take(struct etw_conns *c,
     void (*emit)(void *ctx, const struct etw_conn *conn), void *ctx);
 
+/*
+ * The socket table of a sample, so that a connection whose close no event
+ * gave still ends: Kernel-Network's "connection attempt failed" event
+ * carries no addresses, and a disconnect can be lost.  table_begin, then
+ * table_note for each connected TCP socket of the table, then table_end:
+ * each open connection the table did not have and that no event touched
+ * for quiet_ms before now_ms (Unix ms, taken before the table was read)
+ * is closed at the time of its last event.  Returns how many were.
+ */
+#define ETW_CONNS_QUIET_MS	10000
+void etw_conns_table_begin(struct etw_conns *c);
+void etw_conns_table_note(struct etw_conns *c, const struct snap_addr *local,
+    uint16_t local_port, const struct snap_addr *remote,
+    uint16_t remote_port);
+size_t etw_conns_table_end(struct etw_conns *c, int64_t now_ms,
+    int64_t quiet_ms);
+
 size_t etw_conns_count(const struct etw_conns *c);	/* tracked now */
 uint64_t etw_conns_dropped(const struct etw_conns *c);	/* cumulative */
 

@@ -39,6 +39,13 @@ void etw_session_stop(struct etw_session *s);
 int etw_session_status(struct etw_session *s, char *reason, size_t len,
     uint64_t *lost);
 
+/* The sample's socket table (etw_conns_table_*, ETW_CONNS_QUIET_MS),
+ * under the session's lock. */
+void etw_session_table_begin(struct etw_session *s);
+void etw_session_table_note(struct etw_session *s,
+    const struct snap_socket *k);
+void etw_session_table_end(struct etw_session *s, int64_t now_ms);
+
 /* This sample's connections (etw_conns_take). */
 size_t etw_session_take(struct etw_session *s,
     void (*emit)(void *ctx, const struct etw_conn *conn), void *ctx);

@@ -257,6 +257,31 @@ int etw_session_status(struct etw_session *s, char *reason, size_t len,
 	return 0;
 }
 
+void etw_session_table_begin(struct etw_session *s)
+{
+	AcquireSRWLockExclusive(&s->lock);
+	etw_conns_table_begin(s->conns);
+	ReleaseSRWLockExclusive(&s->lock);
+}
+
+void etw_session_table_note(struct etw_session *s,
+    const struct snap_socket *k)
+{
+	if (k->proto != SNAP_PROTO_TCP || k->remote_port == 0)
+		return;
+	AcquireSRWLockExclusive(&s->lock);
+	etw_conns_table_note(s->conns, &k->local, k->local_port, &k->remote,
+	    k->remote_port);
+	ReleaseSRWLockExclusive(&s->lock);
+}
+
+void etw_session_table_end(struct etw_session *s, int64_t now_ms)
+{
+	AcquireSRWLockExclusive(&s->lock);
+	(void)etw_conns_table_end(s->conns, now_ms, ETW_CONNS_QUIET_MS);
+	ReleaseSRWLockExclusive(&s->lock);
+}
+
 size_t etw_session_take(struct etw_session *s,
     void (*emit)(void *ctx, const struct etw_conn *conn), void *ctx)
 {

@@ -6,6 +6,9 @@
  * records made by etw_rec.c.  Where ETW cannot run (not elevated; Wine),
  * the source is "none" and the reason says why.
  *
+ * A connection whose close no event gives ends when the sample's socket
+ * table no longer has it (events_note_*).
+ *
  * Owners: the events carry the pid of the process that connected or
  * accepted.  Its start time and image name are read from the process at
  * the sample (cached per pid while its creation time stays the same); one
@@ -36,6 +39,7 @@ struct events {
 	struct etw_session *etw;
 	struct connbatch *batch;
 	bool taken;
+	int64_t table_ms;	/* a socket table is being noted: its time */
 	int rc;			/* first error of a take's records */
 	wchar_t path[MAX_PATH];
 	struct events_owner owners[OWNER_CACHE];	/* pid 0: empty */
@@ -225,21 +229,35 @@ add_conn(void *ctx, const struct etw_conn *c)
 		e->rc = rc;
 }
 
-/* ETW names each connection's owner itself: the socket table adds
- * nothing. */
+/*
+ * The socket table of a sample: ETW names each connection's owner itself,
+ * but a connection whose close no event gave (a failed connect: the
+ * failure event has no addresses; a lost disconnect) ends once the table
+ * no longer has it (etw_conns_table_*).  collect_win_events.c calls these
+ * right after a complete TCP table was read, with every connected TCP
+ * socket of it (owner unused here), then events_take().  The table must
+ * be read in less than ETW_CONNS_QUIET_MS (on Windows it takes
+ * milliseconds), so a connection opened while it was read is not ended.
+ */
 void
 events_note_begin(struct events *e)
 {
-	(void)e;
+	FILETIME ft;
+
+	if (e->etw == NULL)
+		return;
+	GetSystemTimeAsFileTime(&ft);
+	e->table_ms = (int64_t)filetime_unix_ms(&ft);
+	etw_session_table_begin(e->etw);
 }
 
 void
 events_note_socket(struct events *e, const struct snap_socket *s,
     const struct snap_process *owner)
 {
-	(void)e;
-	(void)s;
 	(void)owner;
+	if (e->etw != NULL && e->table_ms != 0)
+		etw_session_table_note(e->etw, s);
 }
 
 int
@@ -248,6 +266,10 @@ events_take(struct events *e, struct events_batch *out)
 	int rc = events_poll(e);
 
 	e->rc = 0;
+	if (e->etw != NULL && e->table_ms != 0) {
+		etw_session_table_end(e->etw, e->table_ms);
+		e->table_ms = 0;
+	}
 	if (e->etw != NULL)
 		(void)etw_session_take(e->etw, add_conn, e);
 	connbatch_view(e->batch, out);

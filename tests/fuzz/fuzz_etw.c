@@ -4,8 +4,9 @@
  * of records [event id (1 byte, mapped onto the provider's id range),
  * length (1 byte), payload], each decoded by etw_net and fed to an
  * etw_conns tracker with a small cap (so the cap, growth and rehash paths
- * run), with a take every few records into a sample's batch (etw_rec,
- * connbatch) with a smaller cap still.  Invariants: the tracker never
+ * run), with a take every few records (after an empty socket table, so
+ * quiet connections end) into a sample's batch (etw_rec, connbatch) with a
+ * smaller cap still.  Invariants: the tracker never
  * holds more than its cap, a take empties it of closed connections, and a
  * batch lists at most its cap and folds the rest into aggregates.
  */
@@ -47,10 +48,13 @@ on_conn(void *ctx, const struct etw_conn *c)
 }
 
 static void
-take(struct etw_conns *c, struct take *t)
+take(struct etw_conns *c, struct take *t, int64_t now)
 {
 	struct events_batch eb;
 
+	/* An empty socket table: what is quiet for 3 ticks ends. */
+	etw_conns_table_begin(c);
+	(void)etw_conns_table_end(c, now, 3);
 	(void)etw_conns_take(c, on_conn, t);
 	connbatch_view(t->batch, &eb);
 	if (eb.n_conns > BATCH_CAP)
@@ -91,9 +95,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (etw_conns_count(c) > CAP)
 			abort();
 		if (++recs % 7 == 0)
-			take(c, &tk);
+			take(c, &tk, t);
 	}
-	take(c, &tk);
+	take(c, &tk, t);
 	etw_conns_free(c);
 	connbatch_free(tk.batch);
 	return 0;

@@ -247,6 +247,62 @@ static void test_udp_ignored(void **state)
 	etw_conns_free(NULL);
 }
 
+/* A connect no event closes (a failed attempt: its failure event has no
+ * addresses) ends once the socket table lacks it and it has been quiet
+ * for quiet_ms; a connection in the table (either orientation) or with
+ * recent events does not.  One older than the session, tracked from its
+ * bytes, ends the same way, reported once with its bytes. */
+static void test_table_ends_unclosed(void **state)
+{
+	struct etw_conns *c = etw_conns_new(0);
+	struct etw_net_event e;
+	struct took t;
+
+	(void)state;
+	assert_non_null(c);
+	feed(c, ev4(ETW_NET_CONNECT, 100, 1, 40000, 2, 8080, 0), 1000);
+	assert_int_equal(take(c, &t), 1);
+	assert_int_equal(t.c[0].close_ms, 0);
+
+	/* Not in the table, but not quiet long enough. */
+	etw_conns_table_begin(c);
+	assert_int_equal(etw_conns_table_end(c, 5000, 10000), 0);
+	/* Quiet, but in the table: as the collector saw it, and the other
+	 * way round. */
+	e = ev4(ETW_NET_CONNECT, 100, 1, 40000, 2, 8080, 0);
+	etw_conns_table_begin(c);
+	etw_conns_table_note(c, &e.local, 40000, &e.remote, 8080);
+	assert_int_equal(etw_conns_table_end(c, 20000, 10000), 0);
+	etw_conns_table_begin(c);
+	etw_conns_table_note(c, &e.remote, 8080, &e.local, 40000);
+	assert_int_equal(etw_conns_table_end(c, 20000, 10000), 0);
+	assert_int_equal(take(c, &t), 0);
+
+	/* Bytes older than the session on another connection, then both
+	 * gone from the table. */
+	feed(c, ev4(ETW_NET_SEND, 300, 1, 50000, 3, 443, 5), 2000);
+	etw_conns_table_begin(c);
+	etw_conns_table_note(c, &e.local, 40000, &e.remote, 8080);
+	assert_int_equal(etw_conns_table_end(c, 12000, 10000), 1);
+	etw_conns_table_begin(c);
+	assert_int_equal(etw_conns_table_end(c, 12000, 10000), 1);
+	assert_int_equal(take(c, &t), 2);
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.c[i].role == ETW_CONN_ROLE_CONNECT) {
+			assert_int_equal(t.c[i].open_ms, 1000);
+			assert_int_equal(t.c[i].close_ms, 1000);
+			assert_int_equal(t.c[i].new_open, 0);
+		} else {
+			assert_int_equal(t.c[i].local_port, 50000);
+			assert_int_equal(t.c[i].open_ms, 0);
+			assert_int_equal(t.c[i].close_ms, 2000);
+			assert_int_equal(t.c[i].bytes_sent, 5);
+		}
+	}
+	assert_int_equal(etw_conns_count(c), 0);
+	etw_conns_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_tuple_reused),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_udp_ignored),
+		cmocka_unit_test(test_table_ends_unclosed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
