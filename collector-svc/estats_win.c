@@ -225,9 +225,11 @@ int estats_status(const struct estats *e, char *reason, size_t len)
 		return 0;
 	}
 	if (e->without)
-		snprintf(reason, len, "counters on for %zu connections (the "
-		    "cap); %zu more without", estats_set_count(e->set),
-		    e->without);
+		/* Stable while capped, so it is logged once, not per
+		 * sample. */
+		snprintf(reason, len, "counters on for at most %zu "
+		    "connections (the cap); the others have none",
+		    estats_set_cap(e->set));
 	else
 		snprintf(reason, len, "%s", "");
 	return 1;

@@ -143,7 +143,8 @@ encode(struct server *s, struct snapshot *snap, unsigned versions)
 }
 
 /* The backend's notes (Windows: ESTATS off or capped, services not
- * readable), logged when they change rather than every sample. */
+ * readable), logged when they change rather than every sample; as
+ * warnings, so that a service's reach the Event Log. */
 static void
 log_notes(struct collector *col, char notes[2][192])
 {
@@ -158,7 +159,7 @@ log_notes(struct collector *col, char notes[2][192])
 		if (strcmp(now[i], notes[i]) == 0)
 			continue;
 		if (now[i][0] != '\0')
-			log_info("%s: %s", what[i], now[i]);
+			log_warnx("%s: %s", what[i], now[i]);
 		else
 			log_info("%s: available again", what[i]);
 		snprintf(notes[i], 192, "%s", now[i]);
