@@ -152,25 +152,28 @@ refresh_local_addrs(struct state *st)
 	    st->last_snap->host : NULL);
 }
 
-/* Appends the graph text inside a full message, without encoding twice. */
+/* {"type":kind,"seq":seq,<lead><body>}: a stream message around text
+ * already encoded (the graph of a full message, the inside of a delta's),
+ * without encoding it twice. */
 struct state_buf *
-state_full_message(uint64_t seq, const char *graph, size_t glen)
+state_message(const char *kind, uint64_t seq, const char *lead,
+    const char *body, size_t len)
 {
-	char head[64];
+	char head[96];
 	int hlen;
 	struct state_buf *b;
 
-	hlen = snprintf(head, sizeof(head), "{\"type\":\"full\",\"seq\":%"
-	    PRIu64 ",\"graph\":", seq);
-	b = malloc(sizeof(*b) + (size_t)hlen + glen + 2);
-	if (b == NULL)
+	hlen = snprintf(head, sizeof(head), "{\"type\":\"%s\",\"seq\":%"
+	    PRIu64 ",%s", kind, seq, lead);
+	if (hlen < 0 || (size_t)hlen >= sizeof(head) ||
+	    (b = malloc(sizeof(*b) + (size_t)hlen + len + 2)) == NULL)
 		return NULL;
 	atomic_init((_Atomic unsigned *)&b->refs, 1);
 	memcpy(b->data, head, (size_t)hlen);
-	memcpy(b->data + hlen, graph, glen);
-	b->data[hlen + glen] = '}';
-	b->data[hlen + glen + 1] = '\0';
-	b->len = (size_t)hlen + glen + 1;
+	memcpy(b->data + hlen, body, len);
+	b->data[hlen + len] = '}';
+	b->data[hlen + len + 1] = '\0';
+	b->len = (size_t)hlen + len + 1;
 	return b;
 }
 
@@ -214,7 +217,8 @@ mode_build(struct state *st, unsigned m, struct graph *g, uint64_t seq,
 		goto fail;
 	if ((pub->graph = state_buf_new(text, len)) == NULL)
 		goto fail;
-	if ((pub->full = state_full_message(seq, text, len)) == NULL)
+	if ((pub->full = state_message("full", seq, "\"graph\":", text,
+	    len)) == NULL)
 		goto fail;
 	free(text);
 	text = NULL;

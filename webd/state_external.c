@@ -14,27 +14,6 @@
 
 #include "clock.h"
 
-/* The delta message of seq from the inside of one (state_external). */
-static struct state_buf *
-delta_message(uint64_t seq, const char *delta, size_t dlen)
-{
-	char head[64];
-	int hlen;
-	struct state_buf *b;
-
-	hlen = snprintf(head, sizeof(head), "{\"type\":\"delta\",\"seq\":%"
-	    PRIu64 ",", seq);
-	if ((b = malloc(sizeof(*b) + (size_t)hlen + dlen + 2)) == NULL)
-		return NULL;
-	atomic_init((_Atomic unsigned *)&b->refs, 1);
-	memcpy(b->data, head, (size_t)hlen);
-	memcpy(b->data + hlen, delta, dlen);
-	b->data[hlen + dlen] = '}';
-	b->data[hlen + dlen + 1] = '\0';
-	b->len = (size_t)hlen + dlen + 1;
-	return b;
-}
-
 /* The buffers of one external mode at seq; 0 or -ENOMEM. */
 static int
 external_pub(const struct state_external *x, uint64_t seq,
@@ -44,8 +23,10 @@ external_pub(const struct state_external *x, uint64_t seq,
 	if (x->graph == NULL)
 		return 0;
 	pub->graph = state_buf_new(x->graph, x->glen);
-	pub->full = state_full_message(seq, x->graph, x->glen);
-	pub->delta = x->delta != NULL ? delta_message(seq, x->delta, x->dlen) :
+	pub->full = state_message("full", seq, "\"graph\":", x->graph,
+	    x->glen);
+	pub->delta = x->delta != NULL ? state_message("delta", seq, "",
+	    x->delta, x->dlen) :
 	    NULL;
 	pub->seq = seq;
 	if (pub->graph == NULL || pub->full == NULL ||

@@ -71,8 +71,8 @@ struct state {
 };
 
 /* state.c */
-struct state_buf *state_full_message(uint64_t seq, const char *graph,
-    size_t glen);
+struct state_buf *state_message(const char *kind, uint64_t seq,
+    const char *lead, const char *body, size_t len);
 bool state_mode_active(const struct state *st, unsigned m, int64_t now);
 void state_mode_publish(struct state *st, unsigned m, struct mode_pub *pub,
     struct mode_pub *old);

@@ -11,15 +11,9 @@ import tempfile
 import threading
 import time
 
+from faultlib import free_port
+
 NATS_SERVER = shutil.which("nats-server") or "/usr/bin/nats-server"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class NatsServer:
