@@ -30,6 +30,7 @@ import tempfile
 import time
 
 import churn
+import fleet_case
 import netns_case
 
 BEGIN = "<!-- bench:results:begin (written by bench/run.py; do not edit) -->"
@@ -490,6 +491,23 @@ def run_graph(args):
         return {"error": "output is not JSON: %r" % r.stdout}
 
 
+def run_fleet(args):
+    """The fleet case (bench/fleet_case.py): the merge in process, and
+    one host's NATS traffic live with a fixture of --fleet-conns."""
+    res = {}
+    if args.fleet_hosts > 0:
+        res["merge"] = fleet_case.run_merge(
+            args.fleet_prog, args.fleet_hosts, args.fleet_conns,
+            args.fleet_rounds, log)
+    if args.fleet_traffic_seconds > 0:
+        log("fleet traffic: one host publishing for %d s"
+            % args.fleet_traffic_seconds)
+        res["traffic"] = fleet_case.run_traffic(
+            args, log, seconds=args.fleet_traffic_seconds,
+            conns=args.fleet_conns)
+    return res
+
+
 def get_sizes(args):
     if not os.path.exists(args.sizes_prog):
         return None
@@ -682,6 +700,8 @@ def targets(results):
         ok, meas = None, "n/a (%s)" % g.get("error", "not run")
     out.append(("history file growth stated per 1 000 edges per day",
                 meas, ok))
+    if "fleet" in results:
+        out.append(fleet_case.target(results["fleet"]))
     return out
 
 
@@ -836,6 +856,8 @@ def render(results):
         L += netns_case.render(results["netns"])
     L.append("")
     L.extend(churn.render_churn(results.get("churn")))
+    if "fleet" in results:
+        L.extend(fleet_case.render(results["fleet"]))
     return "\n".join(L)
 
 
@@ -896,6 +918,15 @@ def main():
                     help="connections/s of the churn case (0: skip it)")
     ap.add_argument("--churn-samples", type=int, default=12,
                     help="samples per event source in the churn case")
+    ap.add_argument("--fleet-hosts", type=int, default=100,
+                    help="hosts in the fleet merge case (0: skip it) [100]")
+    ap.add_argument("--fleet-conns", type=int, default=1000,
+                    help="connections per host in the fleet merge [1000]")
+    ap.add_argument("--fleet-rounds", type=int, default=5,
+                    help="host updates merged in the fleet case [5]")
+    ap.add_argument("--fleet-traffic-seconds", type=int, default=30,
+                    help="how long one host publishes to NATS for its "
+                    "traffic, a full graph's period (0: skip) [30]")
     ap.add_argument("--allow-debug", action="store_true",
                     help="measure a non-release build anyway")
     args = ap.parse_args()
@@ -908,6 +939,7 @@ def main():
     args.floor = os.path.join(build, "bench", "procnet-bench-floor")
     args.dump = os.path.join(build, "bench", "procnet-bench-dump")
     args.history_prog = os.path.join(build, "bench", "procnet-bench-history")
+    args.fleet_prog = os.path.join(build, "bench", "procnet-bench-fleet")
     args.webd = os.path.join(build, "webd", "procnet-webd")
     args.web_root = os.path.join(build, "web", "root")
     global SPAWN
@@ -933,6 +965,12 @@ def main():
     if not 1 <= args.history_minutes <= 100000 or \
             not 0 <= args.history_s <= 3600:
         die("--history-minutes: 1..100000, --history-seconds: 0..3600")
+    if not 0 <= args.fleet_hosts <= 250 or \
+            not 10 <= args.fleet_conns <= 20000 or \
+            not 1 <= args.fleet_rounds <= 1000 or \
+            not 0 <= args.fleet_traffic_seconds <= 600:
+        die("--fleet-hosts: 0..250, --fleet-conns: 10..20000, "
+            "--fleet-rounds: 1..1000, --fleet-traffic-seconds: 0..600")
     if not 1 <= args.graph_conns <= 200000 or \
             not 1 <= args.graph_rounds <= 1000:
         die("--graph-conns: 1..200000, --graph-rounds: 1..1000")
@@ -990,6 +1028,8 @@ def main():
     if args.churn_rate > 0:
         results["churn"] = churn.run_churn(args.collector, args.churn_rate,
                                            args.churn_samples, log=log)
+    if args.fleet_hosts > 0 or args.fleet_traffic_seconds > 0:
+        results["fleet"] = run_fleet(args)
     results["elapsed_s"] = time.monotonic() - t0
 
     section = render(results)

@@ -5,8 +5,10 @@ Runs the harness on a 200-connection population with one round, a short
 steady-state run and a small graph timing, into a mkdtemp results dir and
 without touching docs/performance.md.  Checks what does not depend on
 timing: every tool ran, the collector saw every fixture socket with its
-owner, the steady-state stats line and the graph timing came back, and the
-rendered section has the targets table.  No time is asserted.
+owner, the steady-state stats line and the graph timing came back, the
+fleet case (3 hosts) paired every cross-host edge and one host's NATS
+traffic was counted, and the rendered section has the targets table.  No
+time is asserted.
 """
 import glob
 import json
@@ -40,6 +42,8 @@ def main():
              "--graph-rounds", "2", "--netns", "2", "--netns-conns", "20",
              "--history-minutes", "3", "--history-seconds", "0",
              "--churn-rate", "100", "--churn-samples", "5",
+             "--fleet-hosts", "3", "--fleet-conns", "100",
+             "--fleet-rounds", "2", "--fleet-traffic-seconds", "3",
              "--results-dir", tmp, "--doc", doc],
             capture_output=True, text=True, timeout=400)
         check(r.returncode == 0, "run.py exit %d: %s" % (
@@ -91,11 +95,27 @@ def main():
         check(ch.get("ebpf", {}).get("stats", {}).get("conns", 0) > 0 and
               "extra_core" in ch.get("ebpf", {}),
               "churn case: ebpf reported connections and a CPU figure")
+        fm = res.get("fleet", {}).get("merge", {})
+        check("error" not in fm and fm.get("hosts") == 3 and
+              fm.get("cross_edges", 0) > 0 and
+              fm.get("cross_paired") == fm.get("cross_edges") and
+              fm.get("fleet_external_nodes") == 0,
+              "fleet merge: every cross-host edge paired: %s" % {
+                  k: fm.get(k) for k in ("error", "cross_edges",
+                                         "cross_paired",
+                                         "fleet_external_nodes")})
+        ft = res.get("fleet", {}).get("traffic", {})
+        check("error" not in ft and ft.get("msgs", 0) > 0 and
+              ft.get("bytes", 0) > 0 and ft.get("nats_in_bytes", 0) > 0 and
+              ft.get("full_bytes", 0) > 0,
+              "fleet traffic: webd published and nats-server counted it: "
+              "%s" % ft)
         with open(doc) as f:
             text = f.read()
         check("<!-- bench:results:begin" in text and
               "### Targets (issue 9)" in text and
-              "<!-- bench:results:end -->" in text,
+              "<!-- bench:results:end -->" in text and
+              "### Fleet (issue 17)" in text,
               "rendered section missing its markers or targets table")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
