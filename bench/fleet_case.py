@@ -263,12 +263,13 @@ def render(fleet):
             "| of which fleet_apply, wall | %.2f ms | |" % m["apply_ms_median"],
             "",
             "Every host's first full graph applied in %.0f ms in all; the "
-            "first merge %.0f ms. Merged map: %s nodes, %s edges, %.1f MB of "
+            "first merge %.0f ms (%.0f ms CPU). Merged map: %s nodes, %s edges, %.1f MB of "
             "JSON, a merged delta %s bytes (median). Cross-host pairing: "
             "%d of %d cross-host edges paired, %d external nodes left for "
             "a fleet host's address. Messages per host: full graph %s bytes "
             "(median), delta %s bytes. Peak RSS %.0f MB." % (
                 m["fulls_apply_ms"], m["first_merge_ms"],
+                m.get("first_merge_cpu_ms", float("nan")),
                 "{:,}".format(m["nodes"]), "{:,}".format(m["edges"]),
                 m["merged_graph_bytes"] / 1e6,
                 "{:,}".format(int(m["merged_delta_bytes_median"])),
