@@ -202,7 +202,7 @@ fleet_apply(struct fleet_table *t, const char *subject, const char *data,
 		h->names = json_incref(json_object_get(g, "names"));
 		json_decref(h->meta);
 		h->meta = json_incref(json_object_get(g, "meta"));
-		h->synced = true;
+		h->synced = h->shown = true;
 	} else if (strcmp(ty, "delta") == 0) {
 		json_t *names = json_object_get(root, "names");
 
@@ -215,7 +215,8 @@ fleet_apply(struct fleet_table *t, const char *subject, const char *data,
 		if ((rc = apply_part(h->nodes, json_object_get(root,
 		    "nodes"))) != 0 || (rc = apply_part(h->edges,
 		    json_object_get(root, "edges"))) != 0) {
-			h->synced = false;	/* half applied: wait for a full */
+			/* half applied: nothing to trust until a full */
+			h->synced = h->shown = false;
 			goto out;
 		}
 		json_decref(h->meta);
@@ -534,9 +535,26 @@ static void
 pair_up(json_t *edges, json_t *seen_clients)
 {
 	const char *id;
-	json_t *e;
+	json_t *e, *listeners_to = json_object();
 	void *iter;
 
+	if (listeners_to == NULL)
+		return;
+	/* the listener edges from processes, by the process they go to */
+	json_object_foreach(edges, id, e) {
+		const char *xt = json_string_value(json_object_get(e, "to"));
+		const char *xr = json_string_value(json_object_get(e, "reason"));
+		const char *xf = json_string_value(json_object_get(e, "from"));
+		json_t *l;
+
+		if (xt == NULL || xr == NULL || xf == NULL ||
+		    strcmp(xr, "listener") != 0 || strstr(xf, "/e:") != NULL)
+			continue;
+		if ((l = json_object_get(listeners_to, xt)) == NULL &&
+		    json_object_set_new(listeners_to, xt, l = json_array()) != 0)
+			break;
+		json_array_append(l, e);
+	}
 	for (iter = json_object_iter(edges); iter != NULL;) {
 		const char *from, *to;
 		json_t *c;
@@ -563,30 +581,20 @@ pair_up(json_t *edges, json_t *seen_clients)
 		}
 		if (total == 0 || hits != total)
 			continue;
-		/* the cross edge into the same process: now a pair */
+		/* the cross edges into the same process: now pairs */
 		{
-			const char *k2;
 			json_t *x;
+			size_t k;
 
-			json_object_foreach(edges, k2, x) {
-				const char *xt = json_string_value(
-				    json_object_get(x, "to"));
-
-				const char *xr = json_string_value(
-				    json_object_get(x, "reason"));
-				const char *xf = json_string_value(
-				    json_object_get(x, "from"));
-
-				if (x != e && xt != NULL && xr != NULL &&
-				    xf != NULL && strcmp(xt, to) == 0 &&
-				    strcmp(xr, "listener") == 0 &&
-				    strstr(xf, "/e:") == NULL)
+			json_array_foreach(json_object_get(listeners_to, to),
+			    k, x)
+				if (x != e)
 					json_object_set_new(x, "reason",
 					    json_string("pair"));
-			}
 		}
 		json_object_del(edges, id);
 	}
+	json_decref(listeners_to);
 }
 
 int
@@ -615,7 +623,7 @@ fleet_merge(struct fleet_table *t, int64_t now_ms, unsigned stale_s,
 	    (live = calloc(t->n + 1, sizeof(*live))) == NULL)
 		goto out;
 	for (size_t k = 0; k < t->n; k++)
-		live[k] = t->h[k].synced;
+		live[k] = t->h[k].shown;
 	if ((claim = claims(t, live)) == NULL ||
 	    (listen = listeners(t, live, claim)) == NULL)
 		goto out;

@@ -24,7 +24,9 @@ struct fhost {
 	json_t *nodes, *edges;	/* id -> item */
 	json_t *meta, *names;
 	uint64_t seq;
-	bool synced;
+	bool synced;		/* deltas follow on: seq is the last applied */
+	bool shown;		/* has a whole graph to show (kept while out
+				 * of step, until the next full) */
 	int64_t last_ms;
 };
 

@@ -349,6 +349,9 @@ test_delta_gap_resync(void **state)
 	g = merged(t, T0 + 2000, &m);
 	assert_null(find(g, "nodes", "web1/p:40:1700040"));
 	assert_null(find(g, "nodes", "web1/p:50:1700050"));
+	/* while out of step the host keeps its last whole graph on the map */
+	assert_int_equal(m.hosts, 1);
+	assert_non_null(find(g, "nodes", "web1/p:10:1700010"));
 	json_decref(g);
 	fleet_merged_clear(&m);
 	/* a replayed delta with the full's own seq is out of sequence too */
