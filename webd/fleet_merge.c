@@ -363,7 +363,10 @@ host_groups(json_t *node, const char *host)
 	const char *mode;
 	char *hid;
 
-	if (!json_is_object(g))
+	/* a process whose publisher sent no groups still has its host */
+	if (!json_is_object(g) && strcmp(json_string_value(json_object_get(node,
+	    "kind")) != NULL ? json_string_value(json_object_get(node, "kind")) :
+	    "", "process") != 0)
 		return 0;
 	if ((ng = json_object()) == NULL)
 		return -ENOMEM;

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "fleet_merge.h"
+#include "graph.h"
 
 #define STALE_S		15
 #define DROP_S		300
@@ -640,6 +641,51 @@ test_cross_host_pair(void **state)
 	fleet_table_free(t);
 }
 
+/* group= on the fleet map: the host mode folds each host into one node,
+ * with the connection between them as one edge; a fold is made once per
+ * merge, not before the first, and not for the process mode. */
+static void
+test_fold(void **state)
+{
+	struct fleet_table *t = fleet_table_new();
+	struct fleet_merged m, f;
+	json_t *g, *e, *n;
+
+	(void)state;
+	assert_int_equal(fleet_fold(t, GRAPH_GROUP_HOST, &f), -EAGAIN);
+	two_hosts(t, 3, 1, "10.0.0.2");
+	g = merged(t, T0, &m);
+	json_decref(g);
+	fleet_merged_clear(&m);
+	assert_int_equal(fleet_fold(t, GRAPH_GROUP_PROCESS, &f), -EINVAL);
+	assert_int_equal(fleet_fold(t, GRAPH_GROUP_HOST, &f), 0);
+	assert_null(f.delta);	/* no fold of the merge before */
+	g = json_loadb(f.graph, f.glen, 0, NULL);
+	assert_non_null(g);
+	assert_int_equal(f.nodes, 2);
+	n = find(g, "nodes", "h:a");
+	assert_non_null(n);
+	assert_string_equal(str(n, "label"), "a");
+	assert_int_equal(json_array_size(json_object_get(n, "members")), 1);
+	assert_non_null(find(g, "nodes", "h:b"));
+	e = find(g, "edges", "tcp:h:a>h:b:5432");
+	assert_non_null(e);
+	assert_int_equal(json_integer_value(json_object_get(e, "count")), 3);
+	assert_string_equal(str(json_object_get(json_object_get(g, "meta"),
+	    "options"), "group"), "host");
+	json_decref(g);
+	fleet_merged_clear(&f);
+	assert_int_equal(fleet_fold(t, GRAPH_GROUP_HOST, &f), -EALREADY);
+	/* the next merge's fold is a delta from this one */
+	g = merged(t, T0 + 500, &m);
+	json_decref(g);
+	fleet_merged_clear(&m);
+	assert_int_equal(fleet_fold(t, GRAPH_GROUP_HOST, &f), 0);
+	assert_non_null(f.delta);
+	fleet_merged_clear(&f);
+	fleet_table_free(t);
+}
+
 /* Host a saw no listener of its own and guessed from the ports (the lower
  * one, 33000, its own): the fleet knows b listens on 45000 and turns the
  * edge round. */
@@ -827,6 +873,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_wrong_types_merge),
 		cmocka_unit_test(test_cross_host_pair),
+		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_cross_host_guess_turned),
 		cmocka_unit_test(test_claim_on_another_host),
 		cmocka_unit_test(test_stale_and_dropped),
