@@ -22,19 +22,7 @@
 #include "frame.h"
 #include "log.h"
 #include "transport.h"
-
-/* Client-chosen text (the HELLO agent) as one harmless log token:
- * anything but printable ASCII becomes '?', so a client cannot forge log
- * lines or send escape sequences to a terminal. */
-static void
-printable(char *dst, size_t len, const char *src)
-{
-	size_t i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-	dst[i] = '\0';
-}
+#include "utf8.h"
 
 /* Why a client is dropped. */
 static void
@@ -193,7 +181,8 @@ handshake(struct client *cl, char *why, size_t whylen, bool *eof)
 	if (read_control(cl, deadline, &h, payload, why, whylen, eof) < 0 ||
 	    take_subscribe(cl, &h, payload, true, &sub, why, whylen) < 0)
 		return -1;
-	printable(agent, sizeof(agent), hello.agent);
+	/* the client's own text: one harmless log token */
+	utf8_printable(agent, sizeof(agent), hello.agent);
 	log_client(cl, "%s subscribed: interval %u ms%s", agent,
 	    server_clamp_interval(sub.interval_ms), sub.udp ? ", udp" : "");
 	return 0;

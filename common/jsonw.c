@@ -160,14 +160,9 @@ jsonw_str(struct jsonw *w, const char *str)
 				w->len += 6;
 			}
 			i++;
-		} else if ((k = utf8_seq(s + i, n - i)) != 0) {
-			memcpy(o, s + i, k);
-			w->len += k;
-			i += k;
 		} else {
-			memcpy(o, "\xEF\xBF\xBD", 3);	/* U+FFFD */
-			w->len += 3;
-			i++;
+			w->len += utf8_copy_char(o, s + i, n - i, &k);
+			i += k;
 		}
 	}
 	w->p[w->len++] = '"';

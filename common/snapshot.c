@@ -1,6 +1,6 @@
 /*
- * Snapshot builder and the frozen snapshot.  Strings go into one arena of
- * chunks that never move, so pointers handed out stay valid as it grows.
+ * Snapshot builder and the frozen snapshot.  Strings go into one arena
+ * (arena.h), so pointers handed out stay valid as it grows.
  */
 #include "snapshot.h"
 
@@ -10,19 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "hex.h"
 #include "utf8.h"
 
-#define ARENA_CHUNK	(64u * 1024u)
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, size;
-	char data[];
-};
-
 struct snapshot_priv {
-	struct arena_chunk *chunks;
+	struct arena arena;
 	struct snap_process *processes;
 	struct snap_socket *sockets;
 	struct snap_conn *conns;
@@ -37,63 +30,31 @@ struct snapshot_builder {
 	int error;		/* first allocation failure, sticky */
 };
 
-/* n bytes from the arena at a multiple of align (a power of two). */
-static void *
-arena_alloc(struct snapshot_priv *p, size_t n, size_t align)
-{
-	struct arena_chunk *c = p->chunks;
-	size_t at = c != NULL ? (c->used + align - 1) & ~(align - 1) : 0;
-
-	if (c == NULL || at > c->size || c->size - at < n) {
-		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + size);
-		if (c == NULL)
-			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = p->chunks;
-		p->chunks = c;
-		at = 0;
-	}
-	c->used = at + n;
-	return c->data + at;
-}
-
-/* A copy of the first len bytes of str, NUL-ended. */
+/* A copy of the first len bytes of str, NUL-ended; "" for none. */
 static const char *
-arena_strndup(struct snapshot_priv *p, const char *str, size_t len)
+snap_strndup(struct snapshot_priv *p, const char *str, size_t len)
 {
-	char *dst;
-
 	if (len == 0)
 		return "";
-	if ((dst = arena_alloc(p, len + 1, 1)) == NULL)
-		return NULL;
-	memcpy(dst, str, len);
-	dst[len] = '\0';
-	return dst;
+	return arena_strndup(&p->arena, str, len);
 }
 
+/* A copy of str, cut to SNAP_MAX_STRING at a character boundary; "" for
+ * NULL or empty. */
 static const char *
-arena_strdup(struct snapshot_priv *p, const char *str)
+snap_strdup(struct snapshot_priv *p, const char *str)
 {
 	if (str == NULL || *str == '\0')
 		return "";
-	return arena_strndup(p, str, utf8_cut(str, SNAP_MAX_STRING));
+	return snap_strndup(p, str, utf8_cut(str, SNAP_MAX_STRING));
 }
 
 static void
 priv_free(struct snapshot_priv *p)
 {
-	struct arena_chunk *c, *next;
-
 	if (p == NULL)
 		return;
-	for (c = p->chunks; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
+	arena_release(&p->arena);
 	free(p->processes);
 	free(p->sockets);
 	free(p->conns);
@@ -137,8 +98,8 @@ int
 snapshot_builder_set_meta(struct snapshot_builder *b, const char *host,
     const char *os, int64_t time_ms, bool privileged)
 {
-	const char *h = arena_strdup(b->priv, host);
-	const char *o = arena_strdup(b->priv, os);
+	const char *h = snap_strdup(b->priv, host);
+	const char *o = snap_strdup(b->priv, os);
 
 	if (h == NULL || o == NULL)
 		return -ENOMEM;
@@ -180,8 +141,8 @@ int
 snapshot_builder_set_events(struct snapshot_builder *b, const char *source,
     const char *reason, uint64_t lost)
 {
-	const char *s = arena_strdup(b->priv, source);
-	const char *r = arena_strdup(b->priv, reason);
+	const char *s = snap_strdup(b->priv, source);
+	const char *r = snap_strdup(b->priv, reason);
 
 	if (s == NULL || r == NULL)
 		return -ENOMEM;
@@ -222,8 +183,8 @@ copy_argv(struct snapshot_priv *priv, struct snap_process *dst,
 		if (a[last] != '\0')
 			break;	/* cut: nothing after it fits */
 	}
-	arr = arena_alloc(priv, n * sizeof(*arr), _Alignof(const char *));
-	line = arena_alloc(priv, total + 1, 1);
+	arr = arena_alloc(&priv->arena, n * sizeof(*arr), _Alignof(const char *));
+	line = arena_alloc(&priv->arena, total + 1, 1);
 	if (arr == NULL || line == NULL)
 		return -ENOMEM;
 	at = line;
@@ -231,7 +192,7 @@ copy_argv(struct snapshot_priv *priv, struct snap_process *dst,
 		const char *a = argv[i] != NULL ? argv[i] : "";
 		size_t len = i + 1 < n ? strlen(a) : last;
 
-		if ((arr[i] = arena_strndup(priv, a, len)) == NULL)
+		if ((arr[i] = snap_strndup(priv, a, len)) == NULL)
 			return -ENOMEM;
 		if (i > 0)
 			*at++ = ' ';
@@ -266,18 +227,18 @@ snapshot_builder_add_process(struct snapshot_builder *b,
 	dst->start_time = p->start_time;
 	dst->netns = p->netns;
 	dst->flags = p->flags;
-	dst->user = arena_strdup(b->priv, p->user);
-	dst->name = arena_strdup(b->priv, p->name);
-	dst->exe = arena_strdup(b->priv, p->exe);
-	dst->service = arena_strdup(b->priv, p->service);
-	dst->container_runtime = arena_strdup(b->priv, p->container_runtime);
-	dst->container_id = arena_strdup(b->priv, p->container_id);
-	dst->container_name = arena_strdup(b->priv, p->container_name);
+	dst->user = snap_strdup(b->priv, p->user);
+	dst->name = snap_strdup(b->priv, p->name);
+	dst->exe = snap_strdup(b->priv, p->exe);
+	dst->service = snap_strdup(b->priv, p->service);
+	dst->container_runtime = snap_strdup(b->priv, p->container_runtime);
+	dst->container_id = snap_strdup(b->priv, p->container_id);
+	dst->container_name = snap_strdup(b->priv, p->container_name);
 	if (p->argc > 0) {
 		if (copy_argv(b->priv, dst, p->argc, p->argv) < 0)
 			return -ENOMEM;
 	} else {
-		dst->cmdline = arena_strdup(b->priv, p->cmdline);
+		dst->cmdline = snap_strdup(b->priv, p->cmdline);
 	}
 	if (!dst->user || !dst->name || !dst->exe || !dst->cmdline ||
 	    !dst->service || !dst->container_runtime || !dst->container_id ||

@@ -16,40 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- arena for the graph's own strings and arrays ---- */
-
-void *
-arena_alloc(struct graph_priv *p, size_t n)
-{
-	struct achunk *c = p->chunks;
-
-	n = (n + 15) & ~(size_t)15;
-	if (c == NULL || c->size - c->used < n) {
-		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + size);
-		if (c == NULL)
-			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = p->chunks;
-		p->chunks = c;
-	}
-	c->used += n;
-	return c->data + c->used - n;
-}
-
-const char *
-arena_strdup(struct graph_priv *p, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = arena_alloc(p, n);
-
-	if (d != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
 /* ---- addresses ---- */
 
 void
@@ -237,7 +203,7 @@ finish(struct build *b, struct graph *g)
 		struct graph_edge *e = &p->edges[i];
 		const char *from = wid[w->k.from], *to = wid[w->k.to];
 		size_t len = strlen(from) + strlen(to) + 16;
-		char *id = arena_alloc(p, len);
+		char *id = arena_alloc(&p->arena, len, 1);
 
 		if (id == NULL) {
 			free(wid);
@@ -320,15 +286,10 @@ graph_build(struct snapshot *snap, const struct rules *rules,
 void
 graph_free(struct graph *g)
 {
-	struct achunk *c, *next;
-
 	if (g == NULL)
 		return;
 	if (g->priv != NULL) {
-		for (c = g->priv->chunks; c != NULL; c = next) {
-			next = c->next;
-			free(c);
-		}
+		arena_release(&g->priv->arena);
 		free(g->priv->nodes);
 		free(g->priv->edges);
 		free(g->priv->listens);
@@ -360,12 +321,12 @@ graph_new_like(const struct graph *src)
 	g->names = NULL;
 	g->n_names = 0;
 	if (src->n_names > 0) {
-		struct graph_name *nm = arena_alloc(g->priv,
-		    src->n_names * sizeof(*nm));
+		struct graph_name *nm = arena_alloc(&g->priv->arena,
+		    src->n_names * sizeof(*nm), _Alignof(struct graph_name));
 
 		for (size_t i = 0; nm != NULL && i < src->n_names; i++) {
 			nm[i] = src->names[i];
-			if ((nm[i].name = arena_strdup(g->priv,
+			if ((nm[i].name = arena_strdup(&g->priv->arena,
 			    src->names[i].name)) == NULL)
 				nm = NULL;
 		}
@@ -382,13 +343,13 @@ graph_new_like(const struct graph *src)
 void *
 graph_alloc(struct graph *g, size_t n)
 {
-	return arena_alloc(g->priv, n);
+	return arena_alloc(&g->priv->arena, n, 16);
 }
 
 const char *
 graph_strdup(struct graph *g, const char *s)
 {
-	return arena_strdup(g->priv, s);
+	return arena_strdup(&g->priv->arena, s);
 }
 
 const struct graph_node *

@@ -162,7 +162,7 @@ process_node(struct build *b, long pi)
 	n->kind = GRAPH_NODE_PROCESS;
 	snprintf(id, sizeof(id), "p:%ld:%llu", (long)p->pid,
 	    (unsigned long long)p->start_time);
-	n->id = arena_strdup(b->priv, id);
+	n->id = arena_strdup(&b->priv->arena, id);
 	n->pid = p->pid;
 	n->ppid = p->ppid;
 	n->start_time = p->start_time;
@@ -180,12 +180,12 @@ process_node(struct build *b, long pi)
 	rules_match(b->rules, p, &res);
 	/* Copies, so the rules may be reloaded while this graph lives. */
 	n->type = res.rule < 0 ? RULES_DEFAULT_TYPE :
-	    arena_strdup(b->priv, res.type);
+	    arena_strdup(&b->priv->arena, res.type);
 	n->label = res.label == p->name ? p->name :
-	    arena_strdup(b->priv, res.label);
+	    arena_strdup(&b->priv->arena, res.label);
 	/* a copy too: the rules may be reloaded while this graph lives */
 	n->rule_group = res.group[0] != '\0' ?
-	    arena_strdup(b->priv, res.group) : "";
+	    arena_strdup(&b->priv->arena, res.group) : "";
 	if (n->id == NULL || n->type == NULL || n->label == NULL ||
 	    n->rule_group == NULL)
 		return -ENOMEM;
@@ -228,15 +228,16 @@ other_node(struct build *b, uint8_t kind, const struct snap_addr *a,
 	addrfmt_addr(a, addr);
 	if (kind == GRAPH_NODE_EXTERNAL) {
 		snprintf(buf, sizeof(buf), "e:%s", addr);
-		n->id = arena_strdup(b->priv, buf);
-		n->label = arena_strdup(b->priv, addr);
+		n->id = arena_strdup(&b->priv->arena, buf);
+		n->label = arena_strdup(&b->priv->arena, addr);
 		n->type = "external";
 	} else {
 		snprintf(buf, sizeof(buf), "l:%s:%u", addr, port);
-		n->id = arena_strdup(b->priv, buf);
+		n->id = arena_strdup(&b->priv->arena, buf);
 		if (port != 0)
 			addrfmt_endpoint(a, port, buf);
-		n->label = arena_strdup(b->priv, port != 0 ? buf : addr);
+		n->label = arena_strdup(&b->priv->arena,
+		    port != 0 ? buf : addr);
 		n->type = "service";
 	}
 	if (n->id == NULL || n->label == NULL)

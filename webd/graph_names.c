@@ -73,7 +73,7 @@ graph_names_apply(struct graph *g, const struct graph_options *opts)
 		name[GRAPH_NAME_MAX - 1] = '\0';
 		p->names[k].addr = all[i];
 		p->names[k].source = src;
-		if ((p->names[k].name = arena_strdup(p, name)) == NULL) {
+		if ((p->names[k].name = arena_strdup(&p->arena, name)) == NULL) {
 			free(all);
 			return -ENOMEM;
 		}

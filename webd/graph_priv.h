@@ -6,31 +6,19 @@
 #ifndef PROCNET_GRAPH_PRIV_H
 #define PROCNET_GRAPH_PRIV_H
 
+#include "arena.h"
 #include "graph.h"
 #include "kmap.h"
 
-/* ---- arena for the graph's own strings and arrays (graph.c) ---- */
-
-#define ARENA_CHUNK	(64u * 1024u)
-
-struct achunk {
-	struct achunk *next;
-	size_t used, size;
-	_Alignas(16) unsigned char data[];
-};
-
 struct graph_priv {
 	struct snapshot *snap;
-	struct achunk *chunks;
+	struct arena arena;		/* the graph's own strings and ids */
 	struct graph_node *nodes;
 	struct graph_edge *edges;
 	struct graph_listen *listens;
 	struct graph_conn *conns;
 	struct graph_name *names;
 };
-
-void *arena_alloc(struct graph_priv *p, size_t n);
-const char *arena_strdup(struct graph_priv *p, const char *s);
 
 /* ---- addresses (graph.c) ---- */
 

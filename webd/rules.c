@@ -28,6 +28,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "utf8.h"
 
 const char *const field_names[F_MAX] = {
 	"match_pid", "match_name", "match_cmd", "type", "label", "group",
@@ -138,21 +139,6 @@ edit_distance(const char *a, const char *b)
 	return prev[lb];
 }
 
-/* Prints key for a message: bounded, control characters shown as '?'. */
-static void
-printable(char *dst, size_t len, const char *s)
-{
-	size_t i = 0;
-
-	for (; *s != '\0' && i + 4 < len; s++)
-		dst[i++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
-	if (*s != '\0') {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
-}
-
 int
 ld_begin_rule(struct loader *ld, struct loc pos, enum val_kind kind)
 {
@@ -251,7 +237,7 @@ ld_field(struct loader *ld, const char *key, struct loc key_pos,
 			snprintf(hint, sizeof(hint), "; known fields are "
 			    "match_pid, match_name, match_cmd, type, label, "
 			    "group");
-		printable(shown, sizeof(shown), key);
+		utf8_printable(shown, sizeof(shown), key);
 		if (ld->json)
 			key_pos = js_locate(ld->buf, ld->len, idx, key, false);
 		err_set(ld->err, ld->name, key_pos,
@@ -276,7 +262,7 @@ ld_field(struct loader *ld, const char *key, struct loc key_pos,
 			return -EINVAL;
 		}
 		if (r->pid < 0 || r->pid > INT32_MAX) {
-			printable(shown, sizeof(shown), text);
+			utf8_printable(shown, sizeof(shown), text);
 			err_set(ld->err, ld->name, val_pos,
 			    "rule %zu: match_pid must be between 0 and %d, "
 			    "found %s", idx + 1, INT32_MAX, shown);
