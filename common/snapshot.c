@@ -183,7 +183,8 @@ copy_argv(struct snapshot_priv *priv, struct snap_process *dst,
 		if (a[last] != '\0')
 			break;	/* cut: nothing after it fits */
 	}
-	arr = arena_alloc(&priv->arena, n * sizeof(*arr), _Alignof(const char *));
+	arr = arena_alloc(&priv->arena, n * sizeof(*arr),
+	    _Alignof(const char *));
 	line = arena_alloc(&priv->arena, total + 1, 1);
 	if (arr == NULL || line == NULL)
 		return -ENOMEM;

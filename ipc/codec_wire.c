@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
+
 int
 wire_reserve(struct wire_buf *b, size_t n)
 {
@@ -53,17 +55,18 @@ wire_put_u8(struct wire_buf *b, uint8_t v)
 void
 wire_put_u16(struct wire_buf *b, uint16_t v)
 {
-	uint8_t p[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	uint8_t p[2];
 
+	le16_put(p, v);
 	wire_put(b, p, 2);
 }
 
 void
 wire_put_u32(struct wire_buf *b, uint32_t v)
 {
-	uint8_t p[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-	    (uint8_t)(v >> 24) };
+	uint8_t p[4];
 
+	le32_put(p, v);
 	wire_put(b, p, 4);
 }
 
@@ -191,7 +194,7 @@ wire_get_u16(struct wire_cur *c, const char *what, uint16_t *v)
 {
 	if (wire_need(c, 2, what) < 0)
 		return -EBADMSG;
-	*v = (uint16_t)(c->p[c->pos] | c->p[c->pos + 1] << 8);
+	*v = le16_get(c->p + c->pos);
 	c->pos += 2;
 	return 0;
 }
@@ -203,8 +206,7 @@ wire_get_u32(struct wire_cur *c, const char *what, uint32_t *v)
 
 	if (wire_need(c, 4, what) < 0)
 		return -EBADMSG;
-	*v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
+	*v = le32_get(p);
 	c->pos += 4;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "le.h"
 #include "utf8.h"
 
 static const char *const type_names[FRAME_TYPE_MAX] = {
@@ -35,44 +36,15 @@ fail(struct frame_error *err, size_t offset, int code, const char *fmt, ...)
 	return code;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
 void
 frame_header_write(uint8_t out[FRAME_HEADER_SIZE], uint16_t version,
     enum frame_type type, uint32_t len)
 {
-	put32(out, FRAME_MAGIC);
-	put16(out + 4, version);
-	put16(out + 6, (uint16_t)type);
-	put32(out + 8, len);
-	put32(out + 12, 0);
+	le32_put(out, FRAME_MAGIC);
+	le16_put(out + 4, version);
+	le16_put(out + 6, (uint16_t)type);
+	le32_put(out + 8, len);
+	le32_put(out + 12, 0);
 }
 
 int
@@ -85,11 +57,11 @@ frame_header_read(const uint8_t *buf, size_t len, uint16_t version,
 	if (len < FRAME_HEADER_SIZE)
 		return fail(err, len, -ENODATA,
 		    "truncated header: %zu of %u bytes", len, FRAME_HEADER_SIZE);
-	magic = get32(buf);
-	v = get16(buf + 4);
-	type = get16(buf + 6);
-	length = get32(buf + 8);
-	reserved = get32(buf + 12);
+	magic = le32_get(buf);
+	v = le16_get(buf + 4);
+	type = le16_get(buf + 6);
+	length = le32_get(buf + 8);
+	reserved = le32_get(buf + 12);
 	if (magic != FRAME_MAGIC)
 		return fail(err, 0, -EBADMSG, "bad magic 0x%08x", magic);
 	if (type == FRAME_NONE || type >= FRAME_TYPE_MAX)
@@ -143,7 +115,7 @@ frame_read(const uint8_t *buf, size_t len, uint16_t version,
 static size_t
 put_str(uint8_t *p, const char *s, size_t len)
 {
-	put16(p, (uint16_t)len);
+	le16_put(p, (uint16_t)len);
 	memcpy(p + 2, s, len);
 	return 2 + len;
 }
@@ -156,7 +128,7 @@ get_str(const uint8_t *p, size_t len, size_t *pos, size_t max,
 
 	if (len - *pos < 2)
 		return fail(err, *pos, -EBADMSG, "%s length truncated", what);
-	n = get16(p + *pos);
+	n = le16_get(p + *pos);
 	if (n > max)
 		return fail(err, *pos, -EBADMSG,
 		    "%s of %zu bytes exceeds the limit of %zu", what, n, max);
@@ -196,8 +168,8 @@ frame_encode_hello(const struct frame_hello *h, uint16_t version,
 		return -EINVAL;
 	if (cap < FRAME_HEADER_SIZE + 6 + alen)
 		return -ENOSPC;
-	put16(p, h->min_version);
-	put16(p + 2, h->max_version);
+	le16_put(p, h->min_version);
+	le16_put(p + 2, h->max_version);
 	return finish(buf, version, FRAME_HELLO, 4 + put_str(p + 4, h->agent,
 	    alen), len);
 }
@@ -210,8 +182,8 @@ frame_encode_subscribe(const struct frame_subscribe *s, uint16_t version,
 
 	if (cap < FRAME_HEADER_SIZE + 8)
 		return -ENOSPC;
-	put32(p, s->interval_ms);
-	put32(p + 4, s->udp ? FRAME_SUB_UDP : 0);
+	le32_put(p, s->interval_ms);
+	le32_put(p + 4, s->udp ? FRAME_SUB_UDP : 0);
 	return finish(buf, version, FRAME_SUBSCRIBE, 8, len);
 }
 
@@ -249,8 +221,8 @@ frame_decode_hello(const uint8_t *p, size_t len, struct frame_hello *out,
 	if (len < 4)
 		return fail(err, len, -EBADMSG, "HELLO truncated: %zu bytes",
 		    len);
-	h.min_version = get16(p);
-	h.max_version = get16(p + 2);
+	h.min_version = le16_get(p);
+	h.max_version = le16_get(p + 2);
 	if (h.min_version == 0 || h.min_version > h.max_version)
 		return fail(err, 0, -EBADMSG,
 		    "HELLO has an empty version range %u..%u",
@@ -277,11 +249,11 @@ frame_decode_subscribe(const uint8_t *p, size_t len,
 	if (len > 8)
 		return fail(err, 8, -EBADMSG, "%zu trailing bytes in SUBSCRIBE",
 		    len - 8);
-	flags = get32(p + 4);
+	flags = le32_get(p + 4);
 	if (flags & ~FRAME_SUB_FLAGS)
 		return fail(err, 4, -EBADMSG,
 		    "SUBSCRIBE has unknown flags 0x%x", flags);
-	out->interval_ms = get32(p);
+	out->interval_ms = le32_get(p);
 	out->udp = (flags & FRAME_SUB_UDP) != 0;
 	return 0;
 }
