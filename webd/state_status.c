@@ -19,7 +19,7 @@
 json_t *
 state_json_text(const char *text)
 {
-	size_t n = strlen(text), i, j = 0, k;
+	size_t n = strlen(text);
 	char *fixed;
 	json_t *v;
 
@@ -28,18 +28,7 @@ state_json_text(const char *text)
 	fixed = malloc(n * 3 + 1);
 	if (fixed == NULL)
 		return NULL;
-	for (i = 0; i < n; i += k) {
-		k = utf8_seq((const unsigned char *)text + i, n - i);
-		if (k == 0) {
-			memcpy(fixed + j, "\xEF\xBF\xBD", 3);
-			j += 3;
-			k = 1;
-		} else {
-			memcpy(fixed + j, text + i, k);
-			j += k;
-		}
-	}
-	fixed[j] = '\0';
+	utf8_sanitize(fixed, text, n);
 	v = json_string(fixed);
 	free(fixed);
 	return v;
