@@ -74,24 +74,6 @@ frame_ref(struct shared_frame *f)
 	return f;
 }
 
-/* Waits on cv (srv->mu held) for at most ms. */
-void
-cv_wait_ms(struct server *s, pthread_cond_t *cv, int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	clock_gettime(s->clock, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(cv, &s->mu, &ts);
-}
-
 /* What subscribers want right now (srv->mu held): interval (0: nobody),
  * UDP or not, and the protocol versions (bit v) to encode. */
 static unsigned
@@ -219,7 +201,7 @@ sampler_main(void *arg)
 			}
 			sampled = false;
 			drain_events(s, true);
-			cv_wait_ms(s, &s->cfg_cv, ACCEPT_SLICE_MS);
+			condvar_wait_ms(&s->cfg_cv, &s->mu, ACCEPT_SLICE_MS);
 			continue;
 		}
 		/* Next sample one interval after the last one started, but
@@ -245,8 +227,8 @@ sampler_main(void *arg)
 		if (wait > 0) {
 			drain_events(s, false);
 			/* woken early when subscriptions change */
-			cv_wait_ms(s, &s->cfg_cv, wait < ACCEPT_SLICE_MS ?
-			    wait : ACCEPT_SLICE_MS);
+			condvar_wait_ms(&s->cfg_cv, &s->mu,
+			    wait < ACCEPT_SLICE_MS ? wait : ACCEPT_SLICE_MS);
 			continue;
 		}
 		pthread_mutex_unlock(&s->mu);
@@ -273,7 +255,7 @@ sampler_main(void *arg)
 			s->latest = f;
 			s->seq++;
 			frame_unref(old);
-			pthread_cond_broadcast(&s->snap_cv);
+			condvar_broadcast(&s->snap_cv);
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -360,7 +342,6 @@ admit(struct server *s, struct ipc_conn *conn)
 static int
 server_init(struct server *s, const struct server_opts *o)
 {
-	pthread_condattr_t ca;
 	int r;
 
 	memset(s, 0, sizeof(*s));
@@ -383,16 +364,11 @@ server_init(struct server *s, const struct server_opts *o)
 	if (s->clients == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_condattr_init(&ca);
-	/* Monotonic waits where the platform has them, so a clock step
-	 * never stalls sampling; wall clock otherwise. */
-	s->clock = CLOCK_MONOTONIC;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0)
-		s->clock = CLOCK_REALTIME;
-	r = pthread_cond_init(&s->snap_cv, &ca);
+	/* Monotonic waits (condvar.h), so a clock step never stalls
+	 * sampling. */
+	r = condvar_init(&s->snap_cv);
 	if (r == 0)
-		r = pthread_cond_init(&s->cfg_cv, &ca);
-	pthread_condattr_destroy(&ca);
+		r = condvar_init(&s->cfg_cv);
 	return -r;
 }
 
@@ -487,8 +463,8 @@ server_run(const struct server_opts *o)
 	pthread_mutex_lock(&s.mu);
 	for (unsigned i = 0; i < s.n_clients; i++)
 		ipc_conn_shutdown(s.clients[i]->conn);
-	pthread_cond_broadcast(&s.snap_cv);
-	pthread_cond_broadcast(&s.cfg_cv);
+	condvar_broadcast(&s.snap_cv);
+	condvar_broadcast(&s.cfg_cv);
 	pthread_mutex_unlock(&s.mu);
 	reap(&s, true);
 	pthread_join(sampler, NULL);
@@ -496,8 +472,8 @@ server_run(const struct server_opts *o)
 	frame_unref(s.latest);
 	collector_free(s.col);
 	pthread_mutex_destroy(&s.mu);
-	pthread_cond_destroy(&s.snap_cv);
-	pthread_cond_destroy(&s.cfg_cv);
+	condvar_destroy(&s.snap_cv);
+	condvar_destroy(&s.cfg_cv);
 	free(s.clients);
 	atomic_store(&stop_requested, 0);
 	return 0;

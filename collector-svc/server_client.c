@@ -107,7 +107,7 @@ subscription_set(struct client *cl, const struct frame_subscribe *sub)
 	cl->subscribed = true;
 	cl->interval_ms = server_clamp_interval(sub->interval_ms);
 	cl->udp = sub->udp;
-	pthread_cond_signal(&s->cfg_cv);
+	condvar_signal(&s->cfg_cv);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -240,7 +240,7 @@ stream(struct client *cl, char *why, size_t whylen, bool *quiet)
 		f = NULL;
 		pthread_mutex_lock(&s->mu);
 		if (!fresh(s, cl, sent))
-			cv_wait_ms(s, &s->snap_cv, WAIT_SLICE_MS);
+			condvar_wait_ms(&s->snap_cv, &s->mu, WAIT_SLICE_MS);
 		if (fresh(s, cl, sent)) {
 			f = frame_ref(s->latest);
 			sent = s->seq;
@@ -300,7 +300,7 @@ client_main(void *arg)
 	pthread_mutex_lock(&s->mu);
 	cl->subscribed = false;
 	cl->done = true;
-	pthread_cond_signal(&s->cfg_cv);
+	condvar_signal(&s->cfg_cv);
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "condvar.h"
 #include "frame.h"
 #include "log.h"
 #include "transport.h"
@@ -60,9 +61,8 @@ struct server {
 	struct collector *col;
 
 	pthread_mutex_t mu;
-	pthread_cond_t snap_cv;		/* a new snapshot is latest */
-	pthread_cond_t cfg_cv;		/* subscriptions changed */
-	clockid_t clock;
+	struct condvar snap_cv;		/* a new snapshot is latest */
+	struct condvar cfg_cv;		/* subscriptions changed */
 	struct client **clients;
 	unsigned n_clients;
 	unsigned next_id;
@@ -84,7 +84,6 @@ struct server {
 	    "client %u (%s) " fmt, (cl)->id, (cl)->peer, __VA_ARGS__)
 
 /* server.c */
-void cv_wait_ms(struct server *s, pthread_cond_t *cv, int64_t ms);
 struct shared_frame *frame_ref(struct shared_frame *f);
 void frame_unref(struct shared_frame *f);
 bool stopping(void);
