@@ -1,6 +1,7 @@
 /*
- * One hexadecimal digit's value: the procfs, address and URL parsers all
- * need it, and a table-free inline keeps it free for callers on hot paths.
+ * Hexadecimal digits both ways: a digit's value (the procfs, address, URL
+ * and history-query parsers) and a value's lower-case digit (JSON escapes,
+ * reverse-DNS names).  Inline, so they are free on hot paths.
  */
 #ifndef PROCNET_HEX_H
 #define PROCNET_HEX_H
@@ -16,6 +17,13 @@ hex_value(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* The lower-case digit for v's low four bits. */
+static inline char
+hex_digit(unsigned v)
+{
+	return "0123456789abcdef"[v & 15u];
 }
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "utf8.h"
 
 void
@@ -116,7 +117,6 @@ jsonw_bool(struct jsonw *w, bool v)
 void
 jsonw_str(struct jsonw *w, const char *str)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
 	size_t n = strlen((const char *)s), i = 0, run, k;
 
@@ -155,8 +155,8 @@ jsonw_str(struct jsonw *w, const char *str)
 			case '\f': o[1] = 'f'; w->len += 2; break;
 			default:
 				memcpy(o + 1, "u00", 3);
-				o[4] = hex[c >> 4];
-				o[5] = hex[c & 15];
+				o[4] = hex_digit(c >> 4);
+				o[5] = hex_digit(c);
 				w->len += 6;
 			}
 			i++;

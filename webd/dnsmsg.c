@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "hex.h"
+
 #define DNS_HEADER_SIZE		12u
 #define DNS_WIRE_NAME_MAX	255u
 #define DNS_TYPE_CNAME		5u
@@ -18,8 +20,6 @@
  * few links is a loop or an attack. */
 #define DNS_MAX_CNAME_HOPS	8
 #define DNS_MAX_ANSWERS		64u
-
-static const char hexdig[] = "0123456789abcdef";
 
 int
 dnsmsg_reverse_name(const struct snap_addr *a, char *out)
@@ -42,9 +42,9 @@ dnsmsg_reverse_name(const struct snap_addr *a, char *out)
 		p += sizeof("in-addr.arpa") - 1;
 	} else if (a->family == 6) {
 		for (i = 15; i >= 0; i--) {
-			*p++ = hexdig[a->bytes[i] & 0xf];
+			*p++ = hex_digit(a->bytes[i]);
 			*p++ = '.';
-			*p++ = hexdig[a->bytes[i] >> 4];
+			*p++ = hex_digit(a->bytes[i] >> 4u);
 			*p++ = '.';
 		}
 		memcpy(p, "ip6.arpa", sizeof("ip6.arpa"));

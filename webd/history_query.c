@@ -10,20 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "snapshot.h"
 #include "timeparse.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Percent-decodes [s, s+n) into out (cap bytes with the NUL). */
 static int
@@ -38,8 +27,8 @@ decode(const char *s, size_t n, char *out, size_t cap)
 			int hi, lo;
 
 			if (i + 2 >= n ||
-			    (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			    (hi = hex_value(s[i + 1])) < 0 ||
+			    (lo = hex_value(s[i + 2])) < 0)
 				return -EINVAL;
 			c = (char)(hi * 16 + lo);
 			i += 2;
