@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "etw_net.h"
+#include "le.h"
 
 struct etw_net_layout {
 	uint16_t id;
@@ -69,12 +70,6 @@ static const struct etw_net_layout *find_layout(unsigned id)
 	return NULL;
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
 static uint16_t be16(const unsigned char *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -106,8 +101,8 @@ int etw_net_decode(unsigned event_id, const void *data, size_t len,
 	e.kind = l->kind;
 	e.proto = l->proto;
 	e.family = l->family;
-	e.pid = le32(p);
-	e.size = le32(p + 4);
+	e.pid = le32_get(p);
+	e.size = le32_get(p + 4);
 	{
 		const unsigned char *daddr = p + 8, *saddr = p + 8 + alen;
 		uint16_t dport = be16(p + 8 + 2 * alen);

@@ -4,6 +4,7 @@
  * of the server (ipc_conn_check_server).  Library code: nothing logs.
  */
 #include "ipc_win_priv.h"
+#include "le.h"
 #include "wstr_win.h"
 
 #include <aclapi.h>
@@ -51,8 +52,7 @@ ipc_win_service_sid(const char *service, wchar_t *out, size_t len)
 	if (!BCRYPT_SUCCESS(st))
 		return -EIO;
 	for (int i = 0; i < SHA1_LEN / 4; i++)
-		v[i] = (DWORD)d[4 * i] | (DWORD)d[4 * i + 1] << 8 |
-		    (DWORD)d[4 * i + 2] << 16 | (DWORD)d[4 * i + 3] << 24;
+		v[i] = le32_get(d + 4 * i);
 	n = _snwprintf(out, len, L"S-1-5-80-%lu-%lu-%lu-%lu-%lu",
 	    (unsigned long)v[0], (unsigned long)v[1], (unsigned long)v[2],
 	    (unsigned long)v[3], (unsigned long)v[4]);
