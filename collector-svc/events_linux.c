@@ -201,12 +201,7 @@ on_destroy(void *arg, const struct conn_rec *rc)
 static void
 clock_refresh(struct events *e)
 {
-	struct timespec m, r;
-
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	clock_gettime(CLOCK_REALTIME, &r);
-	e->clk.real_minus_mono_ms = ((int64_t)r.tv_sec - m.tv_sec) * 1000 +
-	    ((int64_t)r.tv_nsec - m.tv_nsec) / 1000000;
+	e->clk.real_minus_mono_ms = clock_real_ms() - clock_mono_ms();
 }
 
 /* --- sock_diag destroy groups ---------------------------------------- */
