@@ -31,8 +31,15 @@ struct fs_stamp {
 
 /* What is at path now; 0, or -ENOENT / -EACCES / ... (out untouched). */
 int fs_stamp(const char *path, struct fs_stamp *out);
-/* Same file, same size, same last write. */
-bool fs_stamp_same(const struct fs_stamp *a, const struct fs_stamp *b);
+/* Same file, same size, same last write (one definition for both
+ * platforms' stamps). */
+static inline bool
+fs_stamp_same(const struct fs_stamp *a, const struct fs_stamp *b)
+{
+	return a->type == b->type && a->volume == b->volume &&
+	    a->index == b->index && a->mtime_ns == b->mtime_ns &&
+	    a->size == b->size;
+}
 /* fopen() of a UTF-8 path; NULL with errno set. */
 FILE *fs_fopen(const char *path, const char *mode);
 /* A read-only descriptor of a UTF-8 path: binary, not inherited by child

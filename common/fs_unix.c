@@ -23,14 +23,6 @@ fs_stamp(const char *path, struct fs_stamp *out)
 	return 0;
 }
 
-bool
-fs_stamp_same(const struct fs_stamp *a, const struct fs_stamp *b)
-{
-	return a->type == b->type && a->volume == b->volume &&
-	    a->index == b->index && a->mtime_ns == b->mtime_ns &&
-	    a->size == b->size;
-}
-
 FILE *
 fs_fopen(const char *path, const char *mode)
 {
