@@ -202,6 +202,27 @@ test_collector_status(void **unused)
 	json_decref(j);
 	state_view_release(&v);
 
+	/* an OS error text that is not UTF-8 (a path in another charset):
+	 * the message still parses, the bad bytes as U+FFFD */
+	state_on_collector(SUBSCRIBER_DOWN, "open /run/caf\xE9: \xFF", st);
+	state_get(st, &v);
+	j = parse(v.status);
+	assert_string_equal(json_string_value(json_object_get(j, "error")),
+	    "open /run/caf\xEF\xBF\xBD: \xEF\xBF\xBD");
+	json_decref(j);
+	state_view_release(&v);
+	memset(&ss, 0, sizeof(ss));
+	text = state_status_json(st, NULL, &ss, &len);
+	assert_non_null(text);
+	j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(j, "collector"), "error")),
+	    "open /run/caf\xEF\xBF\xBD: \xEF\xBF\xBD");
+	json_decref(j);
+	free(text);
+	state_on_collector(SUBSCRIBER_CONNECTED, NULL, st);
+
 	memset(&ss, 0, sizeof(ss));
 	ss.clients = 3;
 	ss.resyncs = 7;
