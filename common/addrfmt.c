@@ -48,3 +48,22 @@ addrfmt_endpoint(const struct snap_addr *a, uint16_t port, char *out)
 	out[n] = '\0';
 	return n;
 }
+
+void
+addrfmt_canon(const struct snap_addr *in, struct snap_addr *out)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
+	memset(out, 0, sizeof(*out));
+	if (in->family == 6 && memcmp(in->bytes, mapped, 12) == 0) {
+		out->family = 4;
+		memcpy(out->bytes, in->bytes + 12, 4);
+	} else if (in->family == 4) {
+		out->family = 4;
+		memcpy(out->bytes, in->bytes, 4);
+	} else {
+		out->family = 6;
+		memcpy(out->bytes, in->bytes, 16);
+	}
+}

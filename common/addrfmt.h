@@ -23,4 +23,8 @@ size_t addrfmt_addr(const struct snap_addr *a, char *out);
  * returns the length. */
 size_t addrfmt_endpoint(const struct snap_addr *a, uint16_t port, char *out);
 
+/* The canonical form of a for comparing addresses: IPv4-mapped IPv6
+ * (::ffff:a.b.c.d) becomes IPv4, bytes past an IPv4 address are zero. */
+void addrfmt_canon(const struct snap_addr *in, struct snap_addr *out);
+
 #endif

@@ -18,25 +18,6 @@
 
 /* ---- addresses ---- */
 
-void
-addr_canon(const struct snap_addr *in, struct snap_addr *out)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
-
-	memset(out, 0, sizeof(*out));
-	if (in->family == 6 && memcmp(in->bytes, mapped, 12) == 0) {
-		out->family = 4;
-		memcpy(out->bytes, in->bytes + 12, 4);
-	} else if (in->family == 4) {
-		out->family = 4;
-		memcpy(out->bytes, in->bytes, 4);
-	} else {
-		out->family = 6;
-		memcpy(out->bytes, in->bytes, 16);
-	}
-}
-
 bool
 addr_is_loopback(const struct snap_addr *a)
 {
@@ -218,6 +199,14 @@ finish(struct build *b, struct graph *g)
 		e->reason = w->reason;
 		e->server_port = w->k.port;
 		e->count = w->count;
+		e->recent = w->recent;
+		if (b->win != NULL && b->win->dt_ms > 0) {
+			e->sent_per_s = w->moved_sent * 1000 /
+			    (uint64_t)b->win->dt_ms;
+			e->received_per_s = w->moved_received * 1000 /
+			    (uint64_t)b->win->dt_ms;
+		}
+		e->rtt_us = w->rtt_n ? (uint32_t)(w->rtt_sum / w->rtt_n) : 0;
 		memcpy(e->states, w->states, sizeof(e->states));
 	}
 	free(wid);
@@ -251,6 +240,8 @@ graph_build(struct snapshot *snap, const struct rules *rules,
 	b.rules = rules;
 	if (opts != NULL)
 		b.opts = *opts;
+	b.win = b.opts.window;
+	b.n_gone = b.win != NULL ? b.win->n_gone : 0;
 	if (b.opts.n_svc_ports > GRAPH_MAX_SVC_PORTS)
 		b.opts.n_svc_ports = GRAPH_MAX_SVC_PORTS;
 	b.priv = g->priv;
@@ -272,6 +263,8 @@ graph_build(struct snapshot *snap, const struct rules *rules,
 	g->privileged = snap->privileged;
 	g->n_processes = snap->n_processes;
 	g->n_sockets = snap->n_sockets;
+	g->window_s = b.win != NULL ? b.win->window_s : 0;
+	g->n_unattributed = b.n_unattributed;
 	g->opts = b.opts;
 	g->opts.svc_ports = NULL;
 	g->opts.n_svc_ports = 0;
@@ -279,6 +272,7 @@ graph_build(struct snapshot *snap, const struct rules *rules,
 	g->opts.n_local_addrs = 0;
 	g->opts.name_of = NULL;
 	g->opts.name_ctx = NULL;
+	g->opts.window = NULL;
 	*out = g;
 	return 0;
 }
@@ -433,7 +427,7 @@ static const char *const kind_names[GRAPH_NODE_KIND_MAX] = {
 };
 
 static const char *const reason_names[GRAPH_REASON_MAX] = {
-	"pair", "listener", "service-port", "heuristic",
+	"pair", "connect", "listener", "service-port", "heuristic",
 };
 
 const char *

@@ -17,6 +17,7 @@
 #include "snapshot.h"
 
 struct rules;
+struct window_view;
 
 /* Connections kept per edge for the UI's details panel; count is exact. */
 #define GRAPH_EDGE_MAX_CONNS	64u
@@ -32,6 +33,7 @@ enum graph_node_kind {
 /* Why the server end of an edge is the server. */
 enum graph_reason {
 	GRAPH_REASON_PAIR,		/* both sockets seen, one is on a listener's port */
+	GRAPH_REASON_CONNECT,		/* a connection event says which end connected */
 	GRAPH_REASON_LISTENER,		/* far end unseen, a local listener owns its address */
 	GRAPH_REASON_SERVICE_PORT,	/* a well-known or --svc-ports port */
 	GRAPH_REASON_HEURISTIC,		/* the lower port */
@@ -47,6 +49,9 @@ struct graph_options {
 	 * always local and need not be listed. */
 	const struct snap_addr *local_addrs;
 	size_t n_local_addrs;
+	/* Connections and processes of the last window_s seconds (window.h);
+	 * NULL: the snapshot alone. */
+	const struct window_view *window;
 	/* Names for addresses (webd/resolver.c), NULL for none: asked once
 	 * per distinct address of the graph, it fills name (at most
 	 * GRAPH_NAME_MAX bytes with the NUL) and returns the name's source
@@ -107,6 +112,9 @@ struct graph_node {
 	const char *name, *user, *exe, *cmdline;
 	uint32_t argc;			/* 0: only cmdline is known (protocol v1) */
 	const char *const *argv;	/* the snapshot's; served redacted */
+	/* flagged by the collector, or gone from the table within the
+	 * window: it is there for what it did recently */
+	bool exited;
 	size_t n_listen;
 	const struct graph_listen *listen;	/* sorted, unique */
 	/* What the process belongs to (snapshot v2; "" / 0 unknown) */
@@ -136,13 +144,29 @@ struct graph_conn {
 	uint8_t state;		/* enum snap_tcp_state */
 };
 
+/* Connections of an edge that opened or closed within the window (seen by
+ * events or by the socket table), each counted once; bytes from the
+ * client's side, at close or so far. */
+struct graph_recent {
+	uint32_t opened, closed;
+	uint64_t bytes_sent, bytes_received;
+};
+
 struct graph_edge {
 	const char *id;		/* <proto>:<from>><to>:<server_port> */
 	size_t from, to;	/* node indexes: from = client, to = server */
 	uint8_t proto;		/* enum snap_proto */
 	uint8_t reason;		/* enum graph_reason */
 	uint16_t server_port;
-	uint32_t count;		/* connections aggregated */
+	uint32_t count;		/* connections in the table now (0: recent only) */
+	struct graph_recent recent;
+	/* Bytes per second each way (client to server, back) since the
+	 * previous sample, from the sockets' counters (tcp_info, ESTATS);
+	 * 0 without a window or counters. */
+	uint64_t sent_per_s, received_per_s;
+	/* Mean smoothed RTT of its connections in the table whose counters
+	 * were read (the client's end when seen); 0 when none. */
+	uint32_t rtt_us;
 	uint32_t states[SNAP_STATE_MAX];	/* count per state */
 	size_t n_conns;		/* min(count, GRAPH_EDGE_MAX_CONNS) */
 	const struct graph_conn *conns;	/* sorted by client address, port */
@@ -157,6 +181,10 @@ struct graph {
 	bool privileged;
 	size_t n_processes;	/* processes in the snapshot */
 	size_t n_sockets;	/* sockets in the snapshot */
+	uint32_t window_s;	/* of opts.window; 0 without */
+	/* aggregated connections (the collector's or the window's) with an
+	 * end no process could be found for: counted, not drawn */
+	uint64_t n_unattributed;
 	struct graph_options opts;	/* svc_ports / local_addrs not kept */
 
 	uint8_t group_mode;	/* enum graph_group the nodes are in */

@@ -125,6 +125,13 @@ listener_find(const struct build *b, uint64_t ns, uint8_t proto,
 	return -1;
 }
 
+long
+graph_listener_find(const struct build *b, uint64_t ns, uint8_t proto,
+    const struct snap_addr *a, uint16_t port)
+{
+	return listener_find(b, ns, proto, a, port);
+}
+
 /* ---- nodes ---- */
 
 static long
@@ -144,10 +151,18 @@ node_add(struct build *b)
 	return (long)b->n_nodes++;
 }
 
-static long
-process_node(struct build *b, long pi)
+static const struct snap_process *
+proc_at(const struct build *b, long pi)
 {
-	const struct snap_process *p = &b->s->processes[pi];
+	if ((size_t)pi < b->s->n_processes)
+		return &b->s->processes[pi];
+	return &b->win->gone[(size_t)pi - b->s->n_processes].p;
+}
+
+long
+graph_process_node(struct build *b, long pi)
+{
+	const struct snap_process *p = proc_at(b, pi);
 	struct rules_result res;
 	struct graph_node *n;
 	char id[64];
@@ -177,6 +192,8 @@ process_node(struct build *b, long pi)
 	n->container_name = p->container_name;
 	n->argc = p->argc;
 	n->argv = p->argv;
+	n->exited = (size_t)pi >= b->s->n_processes ||
+	    (p->flags & SNAP_PROC_EXITED) != 0;
 	rules_match(b->rules, p, &res);
 	/* Copies, so the rules may be reloaded while this graph lives. */
 	n->type = res.rule < 0 ? RULES_DEFAULT_TYPE :
@@ -247,10 +264,13 @@ other_node(struct build *b, uint8_t kind, const struct snap_addr *a,
 
 /* ---- edges ---- */
 
-static int
-edge_add(struct build *b, long from, long to, uint8_t proto,
+/* A connection from the table (ra NULL), or a recent one (ra: what it
+ * adds, from the client's side; no count, no conns entry). */
+int
+graph_edge_add(struct build *b, long from, long to, uint8_t proto,
     uint8_t reason, const struct snap_addr *ca, uint16_t cp,
-    const struct snap_addr *sa, uint16_t sp, uint8_t state)
+    const struct snap_addr *sa, uint16_t sp, uint8_t state,
+    const struct recent_add *ra, uint32_t rtt_us)
 {
 	struct ekey k;
 	struct wedge *e;
@@ -275,7 +295,22 @@ edge_add(struct build *b, long from, long to, uint8_t proto,
 	/* An edge keeps the strongest reason among its connections. */
 	if (reason < e->reason)
 		e->reason = reason;
+	b->nodes[from].has_edge = true;
+	b->nodes[to].has_edge = true;
+	if (ra != NULL) {
+		e->recent.opened += ra->opened;
+		e->recent.closed += ra->closed;
+		e->recent.bytes_sent += ra->sent;
+		e->recent.bytes_received += ra->received;
+		e->moved_sent += ra->moved_sent;
+		e->moved_received += ra->moved_received;
+		return 0;
+	}
 	e->count++;
+	if (rtt_us != 0) {
+		e->rtt_sum += rtt_us;
+		e->rtt_n++;
+	}
 	if (state < SNAP_STATE_MAX)
 		e->states[state]++;
 	c = &b->wconns[b->n_wconns++];
@@ -285,8 +320,6 @@ edge_add(struct build *b, long from, long to, uint8_t proto,
 	c->c.server = *sa;
 	c->c.server_port = sp;
 	c->c.state = state;
-	b->nodes[from].has_edge = true;
-	b->nodes[to].has_edge = true;
 	return 0;
 }
 
@@ -306,18 +339,48 @@ guess_server(const struct build *b, uint16_t pa, uint16_t pb, uint8_t *reason)
 	return pa <= pb ? 1 : -1;
 }
 
-/* Both ends seen, both owned by processes we know. */
+/* ra's bytes seen from the other end of the connection. */
+static const struct recent_add *
+recent_swap(const struct recent_add *ra, struct recent_add *tmp)
+{
+	if (ra == NULL)
+		return NULL;
+	*tmp = *ra;
+	tmp->sent = ra->received;
+	tmp->received = ra->sent;
+	tmp->moved_sent = ra->moved_received;
+	tmp->moved_received = ra->moved_sent;
+	return tmp;
+}
+
+/* What an event's role says of x's far end: 1 it is the server, -1 the
+ * client, 0 no event or no role. */
 static int
-edge_pair(struct build *b, size_t i, size_t j)
+role_far(const struct xsock *x)
+{
+	if (x->role == SNAP_ROLE_CONNECT)
+		return 1;
+	return x->role == SNAP_ROLE_ACCEPT ? -1 : 0;
+}
+
+/* Both ends seen, both owned by processes we know.  ra (recent
+ * connections only) is from x's side. */
+int
+graph_edge_pair(struct build *b, size_t i, size_t j, const struct recent_add *ra)
 {
 	const struct xsock *x = &b->xs[i], *y = &b->xs[j];
 	const struct xsock *cli, *srv;
 	bool lx = listener_find(b, x->ns, x->proto, &x->l, x->lp) >= 0;
 	bool ly = listener_find(b, y->ns, y->proto, &y->l, y->lp) >= 0;
 	uint8_t reason = GRAPH_REASON_PAIR;
+	int rf = role_far(x) != 0 ? role_far(x) : -role_far(y);
+	struct recent_add tmp;
 	long from, to;
 
-	if (lx != ly) {
+	if (rf != 0) {
+		srv = rf > 0 ? y : x;
+		reason = GRAPH_REASON_CONNECT;
+	} else if (lx != ly) {
 		srv = lx ? x : y;
 	} else {
 		int g = guess_server(b, x->lp, y->lp, &reason);
@@ -329,44 +392,50 @@ edge_pair(struct build *b, size_t i, size_t j)
 		srv = g > 0 ? x : y;
 	}
 	cli = srv == x ? y : x;
-	if ((from = process_node(b, cli->proc)) < 0)
+	if ((from = graph_process_node(b, cli->proc)) < 0)
 		return (int)from;
-	if ((to = process_node(b, srv->proc)) < 0)
+	if ((to = graph_process_node(b, srv->proc)) < 0)
 		return (int)to;
-	return edge_add(b, from, to, x->proto, reason, &cli->l, cli->lp,
-	    &srv->l, srv->lp, cli->state);
+	return graph_edge_add(b, from, to, x->proto, reason, &cli->l, cli->lp,
+	    &srv->l, srv->lp, cli->state, cli == x ? ra : recent_swap(ra, &tmp),
+	    cli->rtt_us != 0 ? cli->rtt_us : srv->rtt_us);
 }
 
-/* Only our end is seen (or the other end's owner is unknown). */
-static int
-edge_half(struct build *b, size_t i, long peer)
+/* Only our end is seen (or the other end's owner is unknown).  ra as for
+ * edge_pair. */
+int
+graph_edge_half(struct build *b, size_t i, long peer, const struct recent_add *ra)
 {
 	const struct xsock *x = &b->xs[i];
 	uint8_t peer_owner = peer >= 0 ? b->xs[peer].owner : SNAP_OWNER_KNOWN;
+	int rf = role_far(x);
+	struct recent_add tmp;
 	uint8_t reason;
 	long me, far, li;
 	bool far_is_server;
 
 	if (b->opts.p2p_only)
 		return 0;
-	if ((me = process_node(b, x->proc)) < 0)
+	if ((me = graph_process_node(b, x->proc)) < 0)
 		return (int)me;
 	/* A peer socket in the dump proves its address is this host's,
 	 * whatever the (possibly stale) interface list says. */
 	if (peer >= 0 || is_local(b, &x->r)) {
 		li = listener_find(b, x->ns, x->proto, &x->r, x->rp);
-		if (li >= 0 && b->xs[li].proc >= 0) {
-			if ((far = process_node(b, b->xs[li].proc)) < 0)
+		if (li >= 0 && b->xs[li].proc >= 0 && rf >= 0) {
+			if ((far = graph_process_node(b, b->xs[li].proc)) < 0)
 				return (int)far;
-			return edge_add(b, me, far, x->proto,
+			return graph_edge_add(b, me, far, x->proto,
+			    rf > 0 ? GRAPH_REASON_CONNECT :
 			    GRAPH_REASON_LISTENER, &x->l, x->lp, &x->r, x->rp,
-			    x->state);
+			    x->state, ra, x->rtt_us);
 		}
-		if (li >= 0) {
+		if (rf != 0) {
+			far_is_server = rf > 0;
+			reason = GRAPH_REASON_CONNECT;
+		} else if (li >= 0) {
 			far_is_server = true;
 			reason = GRAPH_REASON_LISTENER;
-			if (peer_owner == SNAP_OWNER_KNOWN)
-				peer_owner = b->xs[li].owner;
 		} else if (listener_find(b, x->ns, x->proto, &x->l, x->lp) >= 0) {
 			far_is_server = false;
 			reason = GRAPH_REASON_LISTENER;
@@ -374,12 +443,17 @@ edge_half(struct build *b, size_t i, long peer)
 			far_is_server = guess_server(b, x->rp, x->lp,
 			    &reason) > 0;
 		}
+		if (far_is_server && li >= 0 && peer_owner == SNAP_OWNER_KNOWN)
+			peer_owner = b->xs[li].owner;
 		/* Unseen clients at one address share a node (port 0) rather
 		 * than one node per ephemeral port. */
 		far = other_node(b, GRAPH_NODE_ENDPOINT, &x->r,
 		    far_is_server ? x->rp : 0, peer_owner);
 	} else {
-		if (listener_find(b, x->ns, x->proto, &x->l, x->lp) >= 0) {
+		if (rf != 0) {
+			far_is_server = rf > 0;
+			reason = GRAPH_REASON_CONNECT;
+		} else if (listener_find(b, x->ns, x->proto, &x->l, x->lp) >= 0) {
 			far_is_server = false;
 			reason = GRAPH_REASON_LISTENER;
 		} else {
@@ -392,10 +466,10 @@ edge_half(struct build *b, size_t i, long peer)
 	if (far < 0)
 		return (int)far;
 	if (far_is_server)
-		return edge_add(b, me, far, x->proto, reason, &x->l, x->lp,
-		    &x->r, x->rp, x->state);
-	return edge_add(b, far, me, x->proto, reason, &x->r, x->rp, &x->l,
-	    x->lp, x->state);
+		return graph_edge_add(b, me, far, x->proto, reason, &x->l, x->lp,
+		    &x->r, x->rp, x->state, ra, x->rtt_us);
+	return graph_edge_add(b, far, me, x->proto, reason, &x->r, x->rp, &x->l,
+	    x->lp, x->state, recent_swap(ra, &tmp), x->rtt_us);
 }
 
 /* ---- preparation ---- */
@@ -406,7 +480,10 @@ prepare_sockets(struct build *b)
 	const struct snapshot *s = b->s;
 	size_t n = 0, n_conn = 0, n_listen = 0;
 
-	b->xs = calloc(s->n_sockets ? s->n_sockets : 1, sizeof(*b->xs));
+	/* room for the window's active ends after the table's sockets */
+	for (size_t i = 0; b->win != NULL && i < b->win->n_ends; i++)
+		b->n_ev += window_end_active(b->win, &b->win->ends[i]);
+	b->xs = calloc(s->n_sockets + b->n_ev + 1, sizeof(*b->xs));
 	if (b->xs == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n_sockets; i++) {
@@ -418,12 +495,13 @@ prepare_sockets(struct build *b)
 			continue;
 		if (so->proto >= SNAP_PROTO_MAX)
 			continue;
-		addr_canon(&so->local, &x->l);
-		addr_canon(&so->remote, &x->r);
+		addrfmt_canon(&so->local, &x->l);
+		addrfmt_canon(&so->remote, &x->r);
 		x->lp = so->local_port;
 		x->rp = so->remote_port;
 		x->proto = so->proto;
 		x->ns = so->netns;
+		x->rtt_us = so->has_info ? so->rtt_us : 0;
 		x->state = so->state < SNAP_STATE_MAX ? so->state :
 		    SNAP_STATE_NONE;
 		x->owner = so->owner < SNAP_OWNER_MAX ? so->owner :
@@ -446,6 +524,11 @@ prepare_sockets(struct build *b)
 	}
 	b->n_xs = n;
 	b->done = calloc(n ? n : 1, sizeof(*b->done));
+	b->conn_ev = calloc(b->n_ev + 1, sizeof(*b->conn_ev));
+	b->ev_next = calloc(b->n_ev + 1, sizeof(*b->ev_next));
+	b->ev_done = calloc(b->n_ev + 1, sizeof(*b->ev_done));
+	if (b->conn_ev == NULL || b->ev_next == NULL || b->ev_done == NULL)
+		return -ENOMEM;
 	b->conn_sock = calloc(n_conn ? n_conn : 1, sizeof(*b->conn_sock));
 	b->listener_sock = calloc(n_listen ? n_listen : 1,
 	    sizeof(*b->listener_sock));
@@ -524,7 +607,7 @@ prepare_local(struct build *b)
 		if (b->opts.local_addrs[i].family != 4 &&
 		    b->opts.local_addrs[i].family != 6)
 			continue;
-		addr_canon(&b->opts.local_addrs[i], &a);
+		addrfmt_canon(&b->opts.local_addrs[i], &a);
 		b->local[k++] = a;
 	}
 	qsort(b->local, k, sizeof(*b->local), addr_cmp_q);
@@ -538,6 +621,9 @@ graph_build_release(struct build *b)
 	free(b->local);
 	free(b->xs);
 	free(b->done);
+	free(b->conn_ev);
+	free(b->ev_next);
+	free(b->ev_done);
 	kmap_free(&b->conns);
 	free(b->conn_sock);
 	kmap_free(&b->listeners);
@@ -562,15 +648,16 @@ graph_build_run(struct build *b)
 	if ((r = prepare_local(b)) < 0 || (r = prepare_sockets(b)) < 0 ||
 	    (r = graph_ns_prepare(b)) < 0)
 		return r;
-	b->proc_node = malloc((b->s->n_processes ? b->s->n_processes : 1) *
+	b->proc_node = malloc((b->s->n_processes + b->n_gone + 1) *
 	    sizeof(*b->proc_node));
 	if (b->proc_node == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < b->s->n_processes; i++)
+	for (size_t i = 0; i < b->s->n_processes + b->n_gone; i++)
 		b->proc_node[i] = -1;
-	/* Every connected socket adds at most one edge, one connection and
-	 * one external/endpoint node, which bounds the tables. */
-	n_conn = b->conns.cap;
+	/* Every connected socket, active window end and aggregate adds at
+	 * most one edge, one connection and one external/endpoint node,
+	 * which bounds the tables. */
+	n_conn = b->conns.cap + b->n_ev + (b->win != NULL ? b->win->n_aggs : 0);
 	if (kmap_init(&b->others, sizeof(struct nkey), n_conn) < 0 ||
 	    kmap_init(&b->edge_keys, sizeof(struct ekey), n_conn) < 0)
 		return -ENOMEM;
@@ -584,7 +671,7 @@ graph_build_run(struct build *b)
 	 * (a listener nobody uses yet), except under p2p_only. */
 	for (size_t i = 0; i < b->n_xs; i++)
 		if (b->xs[i].proc >= 0 &&
-		    (r = (int)process_node(b, b->xs[i].proc)) < 0)
+		    (r = (int)graph_process_node(b, b->xs[i].proc)) < 0)
 			return r;
 
 	for (size_t i = 0; i < b->n_xs; i++) {
@@ -614,16 +701,16 @@ graph_build_run(struct build *b)
 		if (x->proc < 0) {
 			/* ours unknown: the other end, if known, speaks */
 			if (j >= 0 && (size_t)j != i && b->xs[j].proc >= 0)
-				r = edge_half(b, (size_t)j, (long)i);
+				r = graph_edge_half(b, (size_t)j, (long)i, NULL);
 			else
 				r = 0;
 		} else if (j >= 0 && b->xs[j].proc >= 0) {
-			r = edge_pair(b, i, (size_t)j);
+			r = graph_edge_pair(b, i, (size_t)j, NULL);
 		} else {
-			r = edge_half(b, i, j);
+			r = graph_edge_half(b, i, j, NULL);
 		}
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return b->win != NULL ? graph_recent_run(b) : 0;
 }

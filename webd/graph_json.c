@@ -143,6 +143,10 @@ put_node(struct jsonw *b, const struct graph_node *n,
 		jsonw_str(b, n->user);
 		KEY(b, "exe");
 		jsonw_str(b, n->exe);
+		if (n->exited) {
+			KEY(b, "exited");
+			jsonw_bool(b, true);
+		}
 		/* per argument, so a secret with spaces is masked whole */
 		if (redact_argv(n->argc, n->argv, n->cmdline, o->cmdline,
 		    &cmd) < 0)
@@ -208,6 +212,38 @@ put_edge(struct jsonw *b, const struct graph *g, const struct graph_edge *e)
 	jsonw_str(b, snap_proto_name(e->proto));
 	KEY(b, "count");
 	jsonw_u64(b, e->count);
+	KEY(b, "recent");
+	KEY1(b, "window_s");
+	jsonw_u64(b, g->window_s);
+	KEY(b, "opened");
+	jsonw_u64(b, e->recent.opened);
+	KEY(b, "closed");
+	jsonw_u64(b, e->recent.closed);
+	KEY(b, "bytes_sent");
+	jsonw_u64(b, e->recent.bytes_sent);
+	KEY(b, "bytes_received");
+	jsonw_u64(b, e->recent.bytes_received);
+	jsonw_char(b, '}');
+	KEY(b, "bytes_per_s");
+	KEY1(b, "sent");
+	jsonw_u64(b, e->sent_per_s);
+	KEY(b, "received");
+	jsonw_u64(b, e->received_per_s);
+	jsonw_char(b, '}');
+	KEY(b, "rtt_ms");
+	if (e->rtt_us == 0) {
+		JSONW_LIT(b, "null");
+	} else {
+		char ms[4];
+
+		/* three decimals by integer arithmetic, as sample_ms */
+		jsonw_u64(b, e->rtt_us / 1000);
+		ms[0] = '.';
+		ms[1] = (char)('0' + e->rtt_us / 100 % 10);
+		ms[2] = (char)('0' + e->rtt_us / 10 % 10);
+		ms[3] = (char)('0' + e->rtt_us % 10);
+		jsonw_put(b, ms, 4);
+	}
 	KEY(b, "server_port");
 	jsonw_u64(b, e->server_port);
 	KEY(b, "reason");
@@ -275,7 +311,11 @@ put_meta(struct jsonw *b, const struct graph *g, const struct graph_json_opts *o
 	jsonw_u64(b, g->n_edges);
 	KEY(b, "sockets");
 	jsonw_u64(b, g->n_sockets);
+	KEY(b, "unattributed");
+	jsonw_u64(b, g->n_unattributed);
 	jsonw_char(b, '}');
+	KEY(b, "window_s");
+	jsonw_u64(b, g->window_s);
 	KEY(b, "options");
 	KEY1(b, "udp");
 	jsonw_bool(b, g->opts.udp);

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "graph.h"
 #include "kmap.h"
+#include "window.h"
 
 struct graph_priv {
 	struct snapshot *snap;
@@ -22,8 +23,6 @@ struct graph_priv {
 
 /* ---- addresses (graph.c) ---- */
 
-/* IPv4-mapped IPv6 becomes IPv4; the rest is copied with zeroed slack. */
-void addr_canon(const struct snap_addr *in, struct snap_addr *out);
 bool addr_is_loopback(const struct snap_addr *a);
 int addr_cmp(const struct snap_addr *a, const struct snap_addr *b);
 int addr_cmp_q(const void *a, const void *b);
@@ -37,6 +36,17 @@ struct xsock {
 	uint8_t proto, state, owner;
 	long proc;		/* index into snap->processes, -1 when unknown */
 	uint64_t ns;		/* network namespace, 0 unknown */
+	uint8_t role;		/* enum snap_conn_role; window ends only */
+	uint32_t rtt_us;	/* table sockets whose TCP info was read, else 0 */
+	const struct window_end *ev;	/* a window record, NULL: table */
+};
+
+/* What one connection adds to an edge's recent figures; bytes from the
+ * side of the socket the edge functions are given. */
+struct recent_add {
+	uint32_t opened, closed;
+	uint64_t sent, received;
+	uint64_t moved_sent, moved_received;	/* since the previous sample */
 };
 
 struct tkey {			/* a socket's 4-tuple, or a listener's 2-tuple */
@@ -71,6 +81,10 @@ struct wedge {
 	struct ekey k;
 	uint8_t reason;
 	uint32_t count;
+	struct graph_recent recent;
+	uint64_t moved_sent, moved_received;
+	uint64_t rtt_sum;
+	uint32_t rtt_n;
 	uint32_t states[SNAP_STATE_MAX];
 };
 
@@ -95,6 +109,13 @@ struct build {
 
 	struct xsock *xs;
 	size_t n_xs;
+	size_t n_ev;			/* active window ends, after n_xs */
+	const struct window_view *win;
+	size_t n_gone;			/* win's gone processes, or 0 */
+	uint32_t *conn_ev;		/* window ends' tuple ordinal -> xs */
+	uint32_t *ev_next;		/* the previous end of that tuple + 1 */
+	bool *ev_done;
+	uint64_t n_unattributed;
 	bool *done;
 	struct kmap conns;		/* 4-tuple -> ordinal; conn_sock maps it */
 	uint32_t *conn_sock;
@@ -104,7 +125,7 @@ struct build {
 	 * ephemeral client ports and stop here */
 	uint8_t listen_ports[SNAP_PROTO_MAX][65536 / 8];
 
-	long *proc_node;		/* per snapshot process, -1 = none yet */
+	long *proc_node;		/* per process (snapshot's, then gone), -1 = none yet */
 	struct wnode *nodes;
 	size_t n_nodes, cap_nodes;
 	struct kmap others;		/* external/endpoint node keys */
@@ -145,5 +166,23 @@ void graph_ns_release(struct build *b);
  * (graph.c) and releases it either way. */
 int graph_build_run(struct build *b);
 void graph_build_release(struct build *b);
+
+/* graph_build.c, for graph_recent.c: a listener's socket index (-1), the
+ * node of process pi (snapshot index, then gone ones), and a connection
+ * into its edge (ra NULL: a table one; else what it adds to recent). */
+long graph_listener_find(const struct build *b, uint64_t ns, uint8_t proto,
+    const struct snap_addr *a, uint16_t port);
+long graph_process_node(struct build *b, long pi);
+int graph_edge_add(struct build *b, long from, long to, uint8_t proto,
+    uint8_t reason, const struct snap_addr *ca, uint16_t cp,
+    const struct snap_addr *sa, uint16_t sp, uint8_t state,
+    const struct recent_add *ra, uint32_t rtt_us);
+int graph_edge_pair(struct build *b, size_t i, size_t j,
+    const struct recent_add *ra);
+int graph_edge_half(struct build *b, size_t i, long peer,
+    const struct recent_add *ra);
+
+/* graph_recent.c: the window's connections and processes into b. */
+int graph_recent_run(struct build *b);
 
 #endif

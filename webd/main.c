@@ -337,6 +337,7 @@ serve(const struct webd_options *o, const char *rules_path,
 	sc.svc_ports = o->svc_ports;
 	sc.n_svc_ports = o->n_svc_ports;
 	sc.json.cmdline = redact_mode_of(o->cmdline);
+	sc.window_s = o->window_s;
 	sc.rules_path = rules_path;
 	sc.rules = rules;
 	sc.on_publish = on_publish;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "http_policy.h"
 #include "timeparse.h"
+#include "window.h"
 
 #define DEFAULT_PORT		8765
 #define DEFAULT_INTERVAL	1.0
@@ -58,6 +59,7 @@ enum {
 	OPT_PUBLISH_FULL_EVERY,
 	OPT_FLEET,
 	OPT_FLEET_STALE,
+	OPT_WINDOW,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -90,6 +92,7 @@ static const struct option long_opts[] = {
 	{ "publish-full-every", required_argument, NULL, OPT_PUBLISH_FULL_EVERY },
 	{ "fleet",	required_argument,	NULL, OPT_FLEET },
 	{ "fleet-stale", required_argument,	NULL, OPT_FLEET_STALE },
+	{ "window",	required_argument,	NULL, OPT_WINDOW },
 	{ "help",	no_argument,		NULL, OPT_HELP },
 	{ "version",	no_argument,		NULL, OPT_VERSION },
 	{ NULL,		0,			NULL, 0 },
@@ -166,6 +169,8 @@ options_usage(FILE *f, const char *prog)
 "  --fleet URL         draw the fleet: every host publishing to this NATS\n"
 "                      (repeat for a cluster's seeds) instead of this host\n"
 "  --fleet-stale SECONDS  a host silent this long is marked stale [15]\n"
+"  --window SECONDS    how long connections that closed, and processes that\n"
+"                      exited, stay on the map (1-%u) [%u]\n"
 "  --dump              print one graph as JSON and exit\n"
 "  --group MODE        with --dump: process, program, service, container,\n"
 "                      user or host [program]\n"
@@ -179,7 +184,8 @@ options_usage(FILE *f, const char *prog)
 "  uninstall           stop and remove the service\n"
 "  run [OPTIONS]       what the service manager starts; as a console\n"
 "                      program, the same as no verb\n",
-	    prog, prog, DEFAULT_PORT, DEFAULT_INTERVAL, DEFAULT_BIND);
+	    prog, prog, DEFAULT_PORT, DEFAULT_INTERVAL, DEFAULT_BIND,
+	    WINDOW_MAX_S, WINDOW_DEFAULT_S);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -369,6 +375,7 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 	o->resolve = OPTIONS_RESOLVE_ON;
 	o->history_retention_s = DEFAULT_HISTORY_RETENTION_S;
 	o->history_max_size = DEFAULT_HISTORY_MAX_SIZE;
+	o->window_s = WINDOW_DEFAULT_S;
 	if ((rc = set_str(&o->bind, DEFAULT_BIND, err, errlen)) != 0)
 		return rc;
 
@@ -405,6 +412,21 @@ options_parse(int argc, char **argv, struct webd_options *o, char *err,
 			if ((rc = set_str(&o->rules, optarg, err, errlen)) != 0)
 				return rc;
 			break;
+		case OPT_WINDOW: {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    optarg[0] < '0' || optarg[0] > '9')
+				return fail(err, errlen, "--window: '%s' is not "
+				    "a whole number of seconds", optarg);
+			if (v < 1 || v > WINDOW_MAX_S)
+				return fail(err, errlen, "--window: %s is out of "
+				    "range (1-%u seconds)", optarg, WINDOW_MAX_S);
+			o->window_s = (unsigned)v;
+			break;
+		}
 		case OPT_P2P_ONLY:
 			o->p2p_only = true;
 			break;

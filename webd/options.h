@@ -68,6 +68,7 @@ struct webd_options {
 	char *fleet[OPTIONS_MAX_PUBLISH];	/* --fleet: NATS URLs */
 	size_t n_fleet;
 	unsigned fleet_stale;		/* seconds; 0 = default (15) */
+	unsigned window_s;		/* recent connections, 1..WINDOW_MAX_S [60] */
 };
 
 enum options_result {

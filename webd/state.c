@@ -25,6 +25,7 @@
 #include "publish.h"
 #include "stream.h"
 #include "utf8.h"
+#include "window.h"
 
 struct state_buf *
 state_buf_new(const char *data, size_t len)
@@ -76,6 +77,14 @@ state_new(const struct state_config *c, struct state **out)
 	st->user = c->user;
 	st->history = c->history;
 	st->collector = SUBSCRIBER_CONNECTING;
+	if (window_new(c->window_s ? c->window_s : WINDOW_DEFAULT_S,
+	    c->window_cap, &st->window) != 0) {
+		/* the options checked the range: only memory fails here */
+		st->window = NULL;
+		goto nomem;
+	}
+	window_get_stats(st->window, &st->window_stats);
+	snprintf(st->events_source, sizeof(st->events_source), "none");
 	if (c->n_svc_ports > 0) {
 		st->svc_ports = calloc(c->n_svc_ports, sizeof(uint16_t));
 		if (st->svc_ports == NULL)
@@ -119,6 +128,7 @@ state_free(struct state *st)
 		state_buf_unref(st->pub[m].full);
 		state_buf_unref(st->pub[m].delta);
 	}
+	window_free(st->window);
 	free(st->local_addrs);
 	free(st->svc_ports);
 	state_buf_unref(st->status);
@@ -285,6 +295,7 @@ static int
 pipeline_run(struct state *st)
 {
 	struct graph_options go;
+	struct window_view wv;
 	struct graph *g = NULL, *gm[GRAPH_GROUP_MAX];
 	struct mode_pub pub[GRAPH_GROUP_MAX], old[GRAPH_GROUP_MAX];
 	bool active[GRAPH_GROUP_MAX];
@@ -310,6 +321,8 @@ pipeline_run(struct state *st)
 		go.name_of = resolver_name_of;
 		go.name_ctx = st->resolver;
 	}
+	window_view(st->window, &wv);
+	go.window = &wv;
 
 	if ((rc = graph_build(st->last_snap, st->rules, &go, &g)) != 0)
 		goto fail;
@@ -347,6 +360,12 @@ pipeline_run(struct state *st)
 	st->sample_time_ms = g->time_ms;
 	st->sample_us = g->sample_us;
 	st->privileged = g->privileged;
+	st->n_unattributed = g->n_unattributed;
+	window_get_stats(st->window, &st->window_stats);
+	snprintf(st->events_source, sizeof(st->events_source), "%s",
+	    st->window_stats.source);
+	snprintf(st->events_reason, sizeof(st->events_reason), "%s",
+	    st->window_stats.reason);
 	st->build_us = (uint32_t)(clock_mono_us() - t0);
 	pthread_mutex_unlock(&st->pub_lock);
 
@@ -422,6 +441,18 @@ state_want(struct state *st, unsigned mode, int streams)
 	return rc;
 }
 
+/* window_update's question: was this process a node of the last graph? */
+static bool
+was_node(void *user, int32_t pid, uint64_t start)
+{
+	const struct graph *g = user;
+	char id[64];
+
+	snprintf(id, sizeof(id), "p:%ld:%llu", (long)pid,
+	    (unsigned long long)start);
+	return g != NULL && graph_find_node(g, id) != NULL;
+}
+
 void
 state_on_snapshot(struct snapshot *snap, void *user)
 {
@@ -429,6 +460,24 @@ state_on_snapshot(struct snapshot *snap, void *user)
 	int rc;
 
 	pthread_mutex_lock(&st->build_lock);
+	/* An older snapshot (a collector restarted with its clock set
+	 * back) cannot go into the window: start the window over. */
+	rc = window_update(st->window, snap, was_node, st->prev);
+	if (rc == -EINVAL) {
+		struct window *nw;
+
+		log_warnx("snapshot older than the last one: the recent "
+		    "connections window starts over");
+		if (window_new(st->window_stats.window_s,
+		    st->window_stats.cap, &nw) == 0) {
+			window_free(st->window);
+			st->window = nw;
+			rc = window_update(st->window, snap, was_node, NULL);
+		}
+	}
+	if (rc != 0)
+		log_warnx_limited("window", 10, "recent connections window: "
+		    "%s", strerror(-rc));
 	snapshot_unref(st->last_snap);
 	st->last_snap = snapshot_ref(snap);
 	rc = pipeline_run(st);

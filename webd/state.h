@@ -48,6 +48,10 @@ struct state_config {
 	const uint16_t *svc_ports;
 	size_t n_svc_ports;
 	struct graph_json_opts json;
+	/* The recent-connections window (window.h): seconds, 0 for
+	 * WINDOW_DEFAULT_S; cap 0 for WINDOW_DEFAULT_CAP. */
+	uint32_t window_s;
+	size_t window_cap;
 	/* The resolved rules file (NULL: none) and its loaded rules, which
 	 * the state takes over (NULL with a path is not allowed). */
 	const char *rules_path;

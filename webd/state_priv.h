@@ -11,6 +11,7 @@
 
 #include "fs.h"
 #include "state.h"
+#include "window.h"
 
 /* Interfaces change rarely (DHCP, VPN up); re-read them this often. */
 #define LOCAL_ADDRS_REFRESH_MS	30000
@@ -35,6 +36,7 @@ struct state {
 	struct graph *prev;		/* process graph */
 	struct graph *prev_mode[GRAPH_GROUP_MAX];	/* folded; [PROCESS] unused */
 	uint64_t prev_mode_seq[GRAPH_GROUP_MAX];
+	struct window *window;
 	struct snap_addr *local_addrs;
 	size_t n_local_addrs;
 	int64_t local_addrs_ms;
@@ -56,6 +58,9 @@ struct state {
 	size_t n_nodes, n_edges, n_processes, n_sockets;
 	int64_t sample_time_ms;
 	uint32_t sample_us;
+	struct window_stats window_stats;	/* strings copied below */
+	char events_source[32], events_reason[256];
+	uint64_t n_unattributed;
 	uint32_t build_us;
 	bool privileged;
 	uint64_t n_build_errors;

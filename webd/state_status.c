@@ -136,11 +136,37 @@ names_status(struct resolver *r)
 	    "queued", (int)ns.queued);
 }
 
+/* /api/status "events"; called with pub_lock held. */
+static json_t *
+events_json(const struct state *st)
+{
+	const struct window_stats *w = &st->window_stats;
+	json_t *o = json_pack("{s:o, s:o, s:I, s:i, s:I, s:I, s:I, s:I}",
+	    "source", state_json_text(st->events_source),
+	    "reason", state_json_text(st->events_reason),
+	    "lost", (json_int_t)w->lost,
+	    "window_s", (int)w->window_s,
+	    "records", (json_int_t)w->records,
+	    "cap", (json_int_t)w->cap,
+	    "aggregated", (json_int_t)w->aggregated,
+	    "dropped", (json_int_t)w->dropped);
+
+	if (o != NULL) {
+		json_object_set_new(o, "untracked",
+		    json_integer((json_int_t)w->untracked));
+		json_object_set_new(o, "unattributed",
+		    json_integer((json_int_t)st->n_unattributed));
+		json_object_set_new(o, "processes_kept",
+		    json_integer((json_int_t)w->gone));
+	}
+	return o;
+}
+
 char *
 state_status_json(struct state *st, const struct subscriber_status *sub,
     const struct stream_stats *streams, size_t *len)
 {
-	json_t *o, *c, *s, *r, *counts;
+	json_t *o, *c, *s, *r, *counts, *ev;
 	int64_t now = clock_real_ms();
 	char *text;
 
@@ -192,6 +218,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 	if (r != NULL)
 		json_object_set_new(r, "loaded_ms",
 		    json_integer(st->rules_loaded_ms));
+	ev = events_json(st);
 	pthread_mutex_unlock(&st->pub_lock);
 
 	if (o == NULL || c == NULL || s == NULL || counts == NULL ||
@@ -201,6 +228,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 		json_decref(s);
 		json_decref(counts);
 		json_decref(r);
+		json_decref(ev);
 		return NULL;
 	}
 	json_object_set_new(o, "version", json_string(PROCNET_VERSION));
@@ -229,6 +257,7 @@ state_status_json(struct state *st, const struct subscriber_status *sub,
 	json_object_set_new(o, "names", names_status(st->resolver));
 	json_object_set_new(o, "publish", nats_status(st->publish));
 	json_object_set_new(o, "fleet", fleet_status(st->fleet));
+	json_object_set_new(o, "events", ev);
 	json_object_set_new(o, "options", json_pack("{s:b, s:b}",
 	    "udp", st->udp, "p2p_only", st->p2p_only));
 	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));

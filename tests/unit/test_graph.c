@@ -686,6 +686,9 @@ test_udp_option(void **state)
 	assert_int_equal(node(g, "p:30:30")->listen[0].proto, UDP);
 	j = graph_json(g, NULL, NULL);
 	assert_non_null(strstr(j, "\"proto\":\"udp\",\"count\":1,"
+	    "\"recent\":{\"window_s\":0,\"opened\":0,\"closed\":0,"
+	    "\"bytes_sent\":0,\"bytes_received\":0},"
+	    "\"bytes_per_s\":{\"sent\":0,\"received\":0},\"rtt_ms\":null,"
 	    "\"server_port\":5353,\"reason\":\"listener\",\"states\":{},"
 	    "\"conns\":[{\"client\":\"127.0.0.1:41000\",\"server\":"
 	    "\"127.0.0.1:5353\",\"state\":\"\"}]"));

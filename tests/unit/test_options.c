@@ -77,6 +77,7 @@ test_defaults(void **state)
 	assert_int_equal(o.log_level, LOG_LEVEL_INFO);
 	assert_false(o.dump);
 	assert_int_equal(o.cmdline, OPTIONS_CMDLINE_REDACTED);
+	assert_int_equal(o.window_s, 60);
 	assert_int_equal(o.resolve, OPTIONS_RESOLVE_ON);
 	assert_null(o.resolver);
 	options_clear(&o);
@@ -129,7 +130,8 @@ test_all_valid(void **state)
 	    "--interval", "0.5", "--rules", "rules.yaml", "--p2p-only",
 	    "--udp", "--svc-ports", "3000,5000,3000", "--icons-dir", dir,
 	    "--bind", "::1", "--collector", "/tmp/x.sock", "--web-root", dir,
-	    "--log-level", "debug", "--dump", "--cmdline", "none", NULL),
+	    "--log-level", "debug", "--dump", "--cmdline", "none",
+	    "--window", "300", NULL),
 	    OPTIONS_RUN);
 	assert_int_equal(o.port, 9000);
 	assert_true(o.interval == 0.5);
@@ -145,6 +147,7 @@ test_all_valid(void **state)
 	assert_string_equal(o.web_root, dir);
 	assert_int_equal(o.log_level, LOG_LEVEL_DEBUG);
 	assert_true(o.dump);
+	assert_int_equal(o.window_s, 300);
 	assert_int_equal(o.cmdline, OPTIONS_CMDLINE_NONE);
 	options_clear(&o);
 	/* --opt=value works too */
@@ -192,6 +195,13 @@ static const struct bad_case bad_cases[] = {
 	{ "--interval", "nan",		"--interval" },
 	{ "--interval", "inf",		"--interval" },
 	{ "--interval", "1e9",		"--interval" },
+	{ "--window", "0",		"--window" },
+	{ "--window", "86401",		"--window" },
+	{ "--window", "-5",		"--window" },
+	{ "--window", "1.5",		"--window" },
+	{ "--window", "60s",		"--window" },
+	{ "--window", "",		"--window" },
+	{ "--window", "99999999999999999999", "--window" },
 	{ "--svc-ports", "80,,443",	"--svc-ports" },
 	{ "--svc-ports", "80,",		"--svc-ports" },
 	{ "--svc-ports", "0",		"--svc-ports" },
@@ -301,7 +311,7 @@ test_usage_lists_all(void **state)
 	    "--p2p-only", "--udp", "--svc-ports", "--icons-dir", "--bind",
 	    "--collector", "--web-root", "--log-level", "--dump",
 	    "--cmdline", "--history", "--history-retention",
-	    "--history-max-size", "--help" };
+	    "--history-max-size", "--window", "--help" };
 	char buf[8192], dir[512], path[600];
 	FILE *f;
 	size_t n;

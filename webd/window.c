@@ -1,0 +1,799 @@
+/*
+ * The recent-connections window (window.h).  Each update rebuilds its two
+ * indexes (end identity, 4-tuple) from the records that stay: simpler than
+ * deletions in a hash table, and linear in what is kept.
+ */
+#include "window.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addrfmt.h"
+#include "kmap.h"
+
+struct window {
+	uint32_t window_s;
+	size_t cap;
+	bool started;
+	int64_t now_ms, prev_ms;
+
+	struct window_end *ends;
+	size_t n_ends, alloc_ends;
+	struct window_agg *aggs;
+	size_t n_aggs, alloc_aggs;
+	struct window_proc *gone;
+	size_t n_gone, alloc_gone;
+	struct snapshot *prev;
+
+	uint64_t aggregated, dropped, lost;
+	size_t untracked;		/* table sockets past the cap, this sample */
+	/* during an update: the index maps' ordinals -> record index */
+	uint32_t *id_end, *tuple_end;
+	char source[32];
+	char reason[256];
+};
+
+/* An end's identity: the socket cookie, else 4-tuple + owner. */
+struct idkey {
+	uint64_t cookie;
+	uint64_t start;
+	struct snap_addr l, r;
+	uint16_t lp, rp;
+	int32_t pid;
+	uint8_t proto;
+	uint8_t pad[7];
+};
+
+struct tuplekey {
+	struct snap_addr l, r;
+	uint16_t lp, rp;
+	uint8_t proto;
+	uint8_t pad[3];
+};
+
+struct aggkey {
+	uint64_t cstart, sstart;
+	int32_t cpid, spid;
+	uint16_t port;
+	uint8_t proto;
+	uint8_t pad[5];
+};
+
+int
+window_new(uint32_t window_s, size_t cap, struct window **out)
+{
+	struct window *w;
+
+	if (window_s < 1 || window_s > WINDOW_MAX_S)
+		return -EINVAL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -ENOMEM;
+	w->window_s = window_s;
+	w->cap = cap ? cap : WINDOW_DEFAULT_CAP;
+	strcpy(w->source, "none");
+	*out = w;
+	return 0;
+}
+
+static void
+gone_release(struct window_proc *g)
+{
+	/* the strings live in one block that starts at user */
+	free((char *)g->p.user);
+}
+
+void
+window_free(struct window *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->n_gone; i++)
+		gone_release(&w->gone[i]);
+	free(w->gone);
+	free(w->ends);
+	free(w->aggs);
+	snapshot_unref(w->prev);
+	free(w);
+}
+
+static int
+grow(void **arr, size_t *alloc, size_t need, size_t size)
+{
+	size_t n = *alloc ? *alloc : 64;
+	void *p;
+
+	if (need <= *alloc)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if ((p = realloc(*arr, n * size)) == NULL)
+		return -ENOMEM;
+	*arr = p;
+	*alloc = n;
+	return 0;
+}
+
+static int64_t
+cutoff(const struct window *w)
+{
+	return w->now_ms - (int64_t)w->window_s * 1000;
+}
+
+static bool
+end_recent(int64_t cut, const struct window_end *e)
+{
+	return (e->open_ms != 0 && e->open_ms >= cut) ||
+	    (e->close_ms != 0 && e->close_ms >= cut);
+}
+
+bool
+window_end_recent(const struct window_view *v, const struct window_end *e)
+{
+	return end_recent(v->now_ms - (int64_t)v->window_s * 1000, e);
+}
+
+bool
+window_end_active(const struct window_view *v, const struct window_end *e)
+{
+	return e->moved_sent != 0 || e->moved_received != 0 ||
+	    e->peer_moved || window_end_recent(v, e);
+}
+
+static void
+idkey_of(struct idkey *k, const struct window_end *e)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = e->proto;
+	if (e->cookie != 0) {
+		k->cookie = e->cookie;
+		return;
+	}
+	k->l = e->local;
+	k->r = e->remote;
+	k->lp = e->local_port;
+	k->rp = e->remote_port;
+	k->pid = e->pid;
+	k->start = e->start_time;
+}
+
+static void
+tuplekey_of(struct tuplekey *k, const struct window_end *e, bool swapped)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = e->proto;
+	k->l = swapped ? e->remote : e->local;
+	k->r = swapped ? e->local : e->remote;
+	k->lp = swapped ? e->remote_port : e->local_port;
+	k->rp = swapped ? e->local_port : e->remote_port;
+}
+
+/* ---- processes ---- */
+
+static int
+cmp_gone(const void *a, const void *b)
+{
+	const struct snap_process *x = &((const struct window_proc *)a)->p;
+	const struct snap_process *y = &((const struct window_proc *)b)->p;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return (x->start_time > y->start_time) - (x->start_time < y->start_time);
+}
+
+const struct window_proc *
+window_find_gone(const struct window_view *v, int32_t pid, uint64_t start)
+{
+	size_t lo = 0, hi = v->n_gone;
+	const struct window_proc *best = NULL;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->gone[mid].p.pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < v->n_gone && v->gone[lo].p.pid == pid; lo++) {
+		if (start == 0 || v->gone[lo].p.start_time == start)
+			best = &v->gone[lo];	/* sorted: the last is latest */
+		if (start != 0 && best != NULL)
+			break;
+	}
+	return best;
+}
+
+static bool
+in_snapshot(const struct snapshot *s, int32_t pid, uint64_t start)
+{
+	const struct snap_process *p = snapshot_find_process(s, pid);
+
+	return p != NULL && p->start_time == start;
+}
+
+/* Copies p's strings into one block (freed by gone_release). */
+static int
+gone_add(struct window *w, const struct snap_process *p)
+{
+	const char *src[7] = { p->user, p->name, p->exe, p->cmdline,
+	    p->service, p->container_runtime, p->container_id };
+	const char *cname = p->container_name;
+	size_t len[8], total = 0;
+	struct window_proc *g;
+	char *block, *at;
+
+	if (w->n_gone >= WINDOW_MAX_GONE) {
+		w->dropped++;
+		return 0;
+	}
+	if (grow((void **)&w->gone, &w->alloc_gone, w->n_gone + 1,
+	    sizeof(*w->gone)) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < 8; i++) {
+		const char *t = i < 7 ? src[i] : cname;
+
+		len[i] = t != NULL ? strlen(t) : 0;
+		total += len[i] + 1;
+	}
+	if ((block = malloc(total)) == NULL)
+		return -ENOMEM;
+	g = &w->gone[w->n_gone++];
+	memset(g, 0, sizeof(*g));
+	g->p.pid = p->pid;
+	g->p.ppid = p->ppid;
+	g->p.start_time = p->start_time;
+	g->p.netns = p->netns;
+	g->p.flags = p->flags | SNAP_PROC_EXITED;
+	g->gone_ms = w->now_ms;
+	at = block;
+	for (int i = 0; i < 8; i++) {
+		const char *t = i < 7 ? src[i] : cname;
+		const char **dst[8] = { &g->p.user, &g->p.name, &g->p.exe,
+		    &g->p.cmdline, &g->p.service, &g->p.container_runtime,
+		    &g->p.container_id, &g->p.container_name };
+
+		if (len[i] > 0)
+			memcpy(at, t, len[i]);
+		at[len[i]] = '\0';
+		*dst[i] = at;
+		at += len[i] + 1;
+	}
+	return 0;
+}
+
+/* A process that only an event names (it came and went between samples
+ * and the collector could not say more): a node with a pid and no name. */
+static int
+gone_add_bare(struct window *w, int32_t pid, uint64_t start)
+{
+	struct snap_process p;
+
+	memset(&p, 0, sizeof(p));
+	p.pid = pid;
+	p.ppid = -1;
+	p.start_time = start;
+	return gone_add(w, &p);
+}
+
+static bool
+gone_has(const struct window *w, int32_t pid, uint64_t start)
+{
+	for (size_t i = w->n_gone; i-- > 0;)
+		if (w->gone[i].p.pid == pid && w->gone[i].p.start_time == start)
+			return true;
+	return false;
+}
+
+/* ---- aggregates ---- */
+
+static int
+agg_add(struct window *w, struct kmap *idx, const struct window_agg *a)
+{
+	struct aggkey k;
+	struct window_agg *t;
+	bool added;
+	long o;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = a->proto;
+	k.port = a->server_port;
+	k.cpid = a->client_pid;
+	k.spid = a->server_pid;
+	k.cstart = a->client_start;
+	k.sstart = a->server_start;
+	/* the index covers this update's entries, the last idx->n */
+	if ((o = kmap_find(idx, &k)) >= 0) {
+		t = &w->aggs[w->n_aggs - idx->n + (size_t)o];
+		t->opened += a->opened;
+		t->closed += a->closed;
+		t->bytes_sent += a->bytes_sent;
+		t->bytes_received += a->bytes_received;
+		return 0;
+	}
+	if (w->n_aggs >= WINDOW_MAX_AGGS || idx->n >= idx->cap) {
+		w->dropped += a->opened > a->closed ? a->opened : a->closed;
+		return 0;
+	}
+	if (grow((void **)&w->aggs, &w->alloc_aggs, w->n_aggs + 1,
+	    sizeof(*w->aggs)) < 0)
+		return -ENOMEM;
+	(void)kmap_put(idx, &k, &added);
+	w->aggs[w->n_aggs++] = *a;
+	return 0;
+}
+
+/* An end that does not fit under the cap: counted per (client, server,
+ * port).  Its peer is known when the other end is a record. */
+static int
+overflow(struct window *w, struct kmap *aidx, const struct kmap *tuples,
+    const struct window_end *e)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+	struct window_agg a;
+	struct tuplekey k;
+	bool self_server;
+	int32_t ppid = -1;
+	uint64_t pstart = 0;
+	long o;
+
+	if (e->role == SNAP_ROLE_CONNECT)
+		self_server = false;
+	else if (e->role == SNAP_ROLE_ACCEPT)
+		self_server = true;
+	else
+		self_server = e->local_port < e->remote_port;
+	/* a server end whose client is on this host: the client's end is
+	 * counted, not this one too */
+	if (self_server && (e->remote.family == 4 ?
+	    e->remote.bytes[0] == 127 : memcmp(e->remote.bytes, lo6, 16) == 0))
+		return 0;
+	tuplekey_of(&k, e, true);
+	if ((o = kmap_find(tuples, &k)) >= 0) {
+		ppid = w->ends[w->tuple_end[o]].pid;
+		pstart = w->ends[w->tuple_end[o]].start_time;
+	}
+	memset(&a, 0, sizeof(a));
+	a.time_ms = w->now_ms;
+	a.proto = e->proto;
+	a.server_port = self_server ? e->local_port : e->remote_port;
+	a.server_addr = self_server ? e->local : e->remote;
+	a.client_pid = self_server ? ppid : e->pid;
+	a.client_start = self_server ? pstart : e->start_time;
+	a.server_pid = self_server ? e->pid : ppid;
+	a.server_start = self_server ? e->start_time : pstart;
+	/* its close is reported too: it opened only if since the last
+	 * sample */
+	a.opened = e->open_ms != 0 && e->open_ms >= w->prev_ms ? 1 : 0;
+	a.closed = e->close_ms != 0 ? 1 : 0;
+	a.bytes_sent = self_server ? e->bytes_received : e->bytes_sent;
+	a.bytes_received = self_server ? e->bytes_sent : e->bytes_received;
+	w->aggregated++;
+	return agg_add(w, aidx, &a);
+}
+
+/* ---- one update ---- */
+
+/* Takes a later report of an end's byte counters: they only grow (a
+ * smaller value is an older or reset reading, and moves nothing); what
+ * they grew by is what moved since the previous sample. */
+static void
+bytes_take(struct window_end *r, uint64_t sent, uint64_t received)
+{
+	if (sent > r->bytes_sent) {
+		r->moved_sent += sent - r->bytes_sent;
+		r->bytes_sent = sent;
+	}
+	if (received > r->bytes_received) {
+		r->moved_received += received - r->bytes_received;
+		r->bytes_received = received;
+	}
+}
+
+/* A new record: what it carried moved since the previous sample when it
+ * opened since then; one of our first sample was there before. */
+static void
+bytes_new(const struct window *w, struct window_end *r)
+{
+	if (w->started && r->open_ms >= w->prev_ms) {
+		r->moved_sent = r->bytes_sent;
+		r->moved_received = r->bytes_received;
+	}
+}
+
+static void
+expire(struct window *w, const struct snapshot *s)
+{
+	int64_t cut = cutoff(w);
+	size_t k = 0;
+
+	for (size_t i = 0; i < w->n_ends; i++) {
+		const struct window_end *e = &w->ends[i];
+		bool keep = end_recent(cut, e) ||
+		    (e->close_ms == 0 && (e->in_table || e->seen_ms >= cut));
+
+		if (keep)
+			w->ends[k++] = *e;
+	}
+	w->n_ends = k;
+	k = 0;
+	for (size_t i = 0; i < w->n_aggs; i++)
+		if (w->aggs[i].time_ms >= cut)
+			w->aggs[k++] = w->aggs[i];
+	w->n_aggs = k;
+	k = 0;
+	for (size_t i = 0; i < w->n_gone; i++) {
+		struct window_proc *g = &w->gone[i];
+
+		/* back in the table (it opened a socket again): the
+		 * snapshot speaks for it */
+		if (g->gone_ms < cut || in_snapshot(s, g->p.pid,
+		    g->p.start_time))
+			gone_release(g);
+		else
+			w->gone[k++] = *g;
+	}
+	w->n_gone = k;
+}
+
+/* Indexes record i (it just joined, or is being indexed anew). */
+static void
+index_one(struct window *w, struct kmap *ids, struct kmap *tuples, size_t i)
+{
+	struct idkey ik;
+	struct tuplekey tk;
+	bool added;
+	long o;
+
+	idkey_of(&ik, &w->ends[i]);
+	tuplekey_of(&tk, &w->ends[i], false);
+	/* one record per identity: a second one (cannot be) stays unseen */
+	if ((o = kmap_put(ids, &ik, &added)) >= 0 && added)
+		w->id_end[o] = (uint32_t)i;
+	/* one 4-tuple used again: the latest record answers */
+	if ((o = kmap_put(tuples, &tk, &added)) >= 0)
+		w->tuple_end[o] = (uint32_t)i;
+}
+
+static int
+index_ends(struct window *w, struct kmap *ids, struct kmap *tuples,
+    size_t room)
+{
+	size_t cap = w->n_ends + room;
+
+	if (kmap_init(ids, sizeof(struct idkey), cap) < 0 ||
+	    kmap_init(tuples, sizeof(struct tuplekey), cap) < 0)
+		return -ENOMEM;
+	w->id_end = malloc((cap + 1) * sizeof(*w->id_end));
+	w->tuple_end = malloc((cap + 1) * sizeof(*w->tuple_end));
+	if (w->id_end == NULL || w->tuple_end == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->n_ends; i++)
+		index_one(w, ids, tuples, i);
+	return 0;
+}
+
+/* Finds e's record or adds it.  Returns its index, -1 when it went to
+ * the aggregates (cap reached), or -ENOMEM - 1. */
+static long
+end_put(struct window *w, struct kmap *ids, struct kmap *tuples,
+    struct kmap *aidx, const struct window_end *e, bool *added)
+{
+	struct idkey ik;
+	long o;
+
+	idkey_of(&ik, e);
+	*added = false;
+	if ((o = kmap_find(ids, &ik)) >= 0)
+		return (long)w->id_end[o];
+	if (w->n_ends >= w->cap) {
+		/* a table socket is there every sample: counting it each
+		 * time would invent connections; it is just not tracked */
+		if (e->in_table) {
+			w->untracked++;
+			return -1;
+		}
+		if (overflow(w, aidx, tuples, e) < 0)
+			return -ENOMEM - 1;
+		return -1;
+	}
+	if (grow((void **)&w->ends, &w->alloc_ends, w->n_ends + 1,
+	    sizeof(*w->ends)) < 0)
+		return -ENOMEM - 1;
+	/* the maps were sized for every end this update can add */
+	if (ids->n >= ids->cap || tuples->n >= tuples->cap)
+		return -ENOMEM - 1;
+	w->ends[w->n_ends] = *e;
+	index_one(w, ids, tuples, w->n_ends);
+	*added = true;
+	return (long)w->n_ends++;
+}
+
+static int
+take_events(struct window *w, struct snapshot *s, struct kmap *ids,
+    struct kmap *tuples, struct kmap *aidx)
+{
+	for (size_t i = 0; i < s->n_conns; i++) {
+		const struct snap_conn *c = &s->conns[i];
+		struct window_end e, *r;
+		bool added;
+		long o;
+
+		if (c->proto >= SNAP_PROTO_MAX || c->remote_port == 0)
+			continue;
+		memset(&e, 0, sizeof(e));
+		e.proto = c->proto;
+		e.role = c->role < SNAP_ROLE_MAX ? c->role : SNAP_ROLE_UNKNOWN;
+		e.owner = c->owner < SNAP_OWNER_MAX ? c->owner :
+		    SNAP_OWNER_NO_PRIVILEGE;
+		addrfmt_canon(&c->local, &e.local);
+		addrfmt_canon(&c->remote, &e.remote);
+		e.local_port = c->local_port;
+		e.remote_port = c->remote_port;
+		e.pid = e.owner == SNAP_OWNER_KNOWN ? c->pid : -1;
+		e.start_time = e.owner == SNAP_OWNER_KNOWN ? c->start_time : 0;
+		e.cookie = c->cookie;
+		e.open_ms = c->open_ms > 0 ? c->open_ms : 0;
+		e.close_ms = c->close_ms > 0 ? c->close_ms : 0;
+		/* Never in a table we saw, so it opened after our first
+		 * snapshot even when the source cannot say when (destroy
+		 * events): between the previous sample and this one. */
+		if (e.open_ms == 0 && w->started)
+			e.open_ms = w->prev_ms;
+		e.bytes_sent = c->bytes_sent;
+		e.bytes_received = c->bytes_received;
+		e.seen_ms = w->now_ms;
+		if ((o = end_put(w, ids, tuples, aidx, &e, &added)) < -1)
+			return -ENOMEM;
+		if (added)
+			bytes_new(w, &w->ends[o]);
+		if (e.pid >= 0 && !in_snapshot(s, e.pid, e.start_time) &&
+		    !gone_has(w, e.pid, e.start_time) &&
+		    gone_add_bare(w, e.pid, e.start_time) < 0)
+			return -ENOMEM;
+		if (o < 0 || added)
+			continue;
+		/* a later report of the same end */
+		r = &w->ends[o];
+		if (r->role == SNAP_ROLE_UNKNOWN)
+			r->role = e.role;
+		if (r->pid < 0 && e.pid >= 0) {
+			r->pid = e.pid;
+			r->start_time = e.start_time;
+			r->owner = e.owner;
+		}
+		if (c->open_ms > 0 && (r->open_ms == 0 || c->open_ms < r->open_ms))
+			r->open_ms = c->open_ms;
+		if (e.close_ms != 0)
+			r->close_ms = e.close_ms;
+		bytes_take(r, e.bytes_sent, e.bytes_received);
+		r->seen_ms = w->now_ms;
+	}
+	for (size_t i = 0; i < s->n_conn_aggs; i++) {
+		const struct snap_conn_agg *c = &s->conn_aggs[i];
+		struct window_agg a;
+
+		if (c->proto >= SNAP_PROTO_MAX)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.time_ms = w->now_ms;
+		a.proto = c->proto;
+		a.server_port = c->server_port;
+		a.client_pid = c->client_pid;
+		a.server_pid = c->server_pid;
+		a.opened = c->opened;
+		a.closed = c->closed;
+		a.bytes_sent = c->bytes_sent;
+		a.bytes_received = c->bytes_received;
+		if (agg_add(w, aidx, &a) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Sockets in the table, which a connection's open and close events need
+ * not cover: TCP with a peer.  TIME_WAIT and SYN_RECV entries are the
+ * kernel's stand-ins (their own cookies), not the connection's socket. */
+static bool
+table_tracked(const struct snap_socket *so)
+{
+	return so->proto == SNAP_PROTO_TCP && so->remote_port != 0 &&
+	    so->state != SNAP_STATE_TIME_WAIT &&
+	    so->state != SNAP_STATE_SYN_RECV &&
+	    so->state != SNAP_STATE_LISTEN;
+}
+
+static int
+take_table(struct window *w, const struct snapshot *s, struct kmap *ids,
+    struct kmap *tuples, struct kmap *aidx)
+{
+	/* bit 1: in the previous table; bit 0: in this one */
+	for (size_t i = 0; i < w->n_ends; i++)
+		w->ends[i].in_table = (w->ends[i].in_table & 1) ? 2 : 0;
+	w->untracked = 0;
+	for (size_t i = 0; i < s->n_sockets; i++) {
+		const struct snap_socket *so = &s->sockets[i];
+		const struct snap_process *p = NULL;
+		struct window_end e, *r;
+		bool added;
+		long o;
+
+		if (!table_tracked(so))
+			continue;
+		memset(&e, 0, sizeof(e));
+		e.proto = so->proto;
+		e.owner = so->owner < SNAP_OWNER_MAX ? so->owner :
+		    SNAP_OWNER_NO_PRIVILEGE;
+		if (e.owner == SNAP_OWNER_KNOWN)
+			p = snapshot_find_process(s, so->pid);
+		e.pid = p != NULL ? p->pid : -1;
+		e.start_time = p != NULL ? p->start_time : 0;
+		if (p == NULL && e.owner == SNAP_OWNER_KNOWN)
+			e.owner = SNAP_OWNER_EXITED;
+		addrfmt_canon(&so->local, &e.local);
+		addrfmt_canon(&so->remote, &e.remote);
+		e.local_port = so->local_port;
+		e.remote_port = so->remote_port;
+		e.cookie = so->cookie;
+		e.open_ms = w->started ? w->now_ms : 0;
+		if (so->has_info) {
+			e.bytes_sent = so->bytes_sent;
+			e.bytes_received = so->bytes_received;
+		}
+		e.in_table = 1;
+		e.seen_ms = w->now_ms;
+		if ((o = end_put(w, ids, tuples, aidx, &e, &added)) < -1)
+			return -ENOMEM;
+		if (added)
+			bytes_new(w, &w->ends[o]);
+		if (o < 0 || added)
+			continue;
+		r = &w->ends[o];
+		r->in_table |= 1;
+		r->seen_ms = w->now_ms;
+		if (r->pid < 0 && e.pid >= 0) {
+			r->pid = e.pid;
+			r->start_time = e.start_time;
+			r->owner = e.owner;
+		}
+		bytes_take(r, e.bytes_sent, e.bytes_received);
+	}
+	return 0;
+}
+
+static int
+take_departures(struct window *w, const struct snapshot *s,
+    bool (*is_node)(void *, int32_t, uint64_t), void *user)
+{
+	const struct snapshot *old = w->prev;
+
+	if (old == NULL)
+		return 0;
+	for (size_t i = 0; i < old->n_processes; i++) {
+		const struct snap_process *p = &old->processes[i];
+
+		if (in_snapshot(s, p->pid, p->start_time) ||
+		    gone_has(w, p->pid, p->start_time))
+			continue;
+		if (is_node != NULL && !is_node(user, p->pid, p->start_time))
+			continue;
+		if (gone_add(w, p) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The other end of a connection that moved bytes goes to the graph too,
+ * so the two pair there and count once. */
+static void
+mark_peers(struct window *w, const struct kmap *tuples)
+{
+	for (size_t i = 0; i < w->n_ends; i++) {
+		const struct window_end *e = &w->ends[i];
+		struct tuplekey k;
+		long o;
+
+		if (e->moved_sent == 0 && e->moved_received == 0)
+			continue;
+		tuplekey_of(&k, e, true);
+		if ((o = kmap_find(tuples, &k)) >= 0)
+			w->ends[w->tuple_end[o]].peer_moved = 1;
+	}
+}
+
+int
+window_update(struct window *w, struct snapshot *s,
+    bool (*is_node)(void *user, int32_t pid, uint64_t start_time),
+    void *user)
+{
+	struct kmap ids, tuples, aidx;
+	size_t n_tab = 0;
+	size_t cut;
+	int rc;
+
+	if (w->started && s->time_ms < w->now_ms)
+		return -EINVAL;
+	w->prev_ms = w->started ? w->now_ms : s->time_ms;
+	w->now_ms = s->time_ms;
+	snprintf(w->source, sizeof(w->source), "%s",
+	    s->events_source != NULL ? s->events_source : "none");
+	snprintf(w->reason, sizeof(w->reason), "%s",
+	    s->events_reason != NULL ? s->events_reason : "");
+	w->lost = s->events_lost;
+
+	expire(w, s);
+	for (size_t i = 0; i < w->n_ends; i++) {
+		w->ends[i].moved_sent = 0;
+		w->ends[i].moved_received = 0;
+		w->ends[i].peer_moved = 0;
+	}
+	for (size_t i = 0; i < s->n_sockets; i++)
+		n_tab += table_tracked(&s->sockets[i]);
+	memset(&ids, 0, sizeof(ids));
+	memset(&tuples, 0, sizeof(tuples));
+	memset(&aidx, 0, sizeof(aidx));
+	cut = s->n_conns + s->n_conn_aggs + n_tab;
+	rc = index_ends(w, &ids, &tuples, s->n_conns + n_tab);
+	if (rc == 0)
+		rc = kmap_init(&aidx, sizeof(struct aggkey),
+		    cut < WINDOW_MAX_AGGS ? cut : WINDOW_MAX_AGGS);
+	if (rc == 0)
+		rc = take_events(w, s, &ids, &tuples, &aidx);
+	if (rc == 0)
+		rc = take_table(w, s, &ids, &tuples, &aidx);
+	if (rc == 0) {
+		/* gone from the table with no close event: closed now */
+		for (size_t i = 0; i < w->n_ends; i++) {
+			struct window_end *e = &w->ends[i];
+
+			if (e->in_table == 2 && e->close_ms == 0)
+				e->close_ms = w->now_ms;
+		}
+		rc = take_departures(w, s, is_node, user);
+		mark_peers(w, &tuples);
+	}
+	kmap_free(&ids);
+	kmap_free(&tuples);
+	kmap_free(&aidx);
+	free(w->id_end);
+	free(w->tuple_end);
+	w->id_end = w->tuple_end = NULL;
+	qsort(w->gone, w->n_gone, sizeof(*w->gone), cmp_gone);
+	snapshot_unref(w->prev);
+	w->prev = snapshot_ref(s);
+	w->started = true;
+	return rc;
+}
+
+void
+window_view(const struct window *w, struct window_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->window_s = w->window_s;
+	v->now_ms = w->now_ms;
+	v->dt_ms = w->now_ms - w->prev_ms;
+	v->n_ends = w->n_ends;
+	v->ends = w->ends;
+	v->n_aggs = w->n_aggs;
+	v->aggs = w->aggs;
+	v->n_gone = w->n_gone;
+	v->gone = w->gone;
+}
+
+void
+window_get_stats(const struct window *w, struct window_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->window_s = w->window_s;
+	st->cap = w->cap;
+	st->records = w->n_ends;
+	st->aggs = w->n_aggs;
+	st->gone = w->n_gone;
+	st->aggregated = w->aggregated;
+	st->dropped = w->dropped;
+	st->untracked = w->untracked;
+	st->source = w->source;
+	st->reason = w->reason;
+	st->lost = w->lost;
+}
