@@ -70,6 +70,8 @@ const RULES = `# UI test population
 `;
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
+// webd's recent window, short so that what closed goes within the test.
+const WINDOW_S = 8;
 
 // A disc of one colour on a transparent square, as a PNG for the user's
 // icons folder.
@@ -282,7 +284,8 @@ describe('live map in the browser', {concurrency: false}, () => {
 		const port = await freePort();
 		webdArgs = ['--collector', sock, '--port', String(port), '--web-root',
 		    path.join(BUILD, 'web', 'root'), '--udp', '--rules', rules, '--interval', '0.5',
-		    '--icons-dir', icons, '--history', path.join(tmp, 'history.sqlite')];
+		    '--icons-dir', icons, '--history', path.join(tmp, 'history.sqlite'),
+		    '--window', String(WINDOW_S)];
 		webdUrl = 'http://127.0.0.1:' + port + '/';
 		await startWebd();
 
@@ -511,16 +514,51 @@ describe('live map in the browser', {concurrency: false}, () => {
 		await page.screenshot({path: path.join(ARTIFACTS, 'ui-new-connection.png')});
 	});
 
-	it('a closed connection fades out and goes away', async () => {
+	it('a closed connection stays dotted and its exited process faded for the window, then goes', async () => {
 		const late = peers.late;
 		const n = await nodeOfPid(late.pid);
+		const api = await nodeOfPid(peers.api2.pid);
+		const edgeId = (await edgesBetween(n.id, api.id, 'tcp'))[0].id;
 		await stopProc(late.proc);
-		await waitFor('late client to fade', async () => {
+		const gone = await waitFor('late client marked exited', async () => {
 			const it = await page.evaluate((id) => window.procnet.nodes.get(id), n.id);
-			return !it || it.closing;
+			return it && it.gone ? it : null;
 		}, 20000, 100);
+		assert.ok(gone.opacity < 1, 'faded: ' + gone.opacity);
+		assert.match(gone.label, /exited/);
+		const e = await waitFor('late -> api2 edge dotted', async () => {
+			const it = await page.evaluate((id) => window.procnet.edges.get(id), edgeId);
+			return it && it.past ? it : null;
+		}, 20000, 100);
+		assert.equal(e.count, 0);
+		assert.ok(Array.isArray(e.dashes) && e.dashes.length > 0, 'dotted');
+		assert.equal(e.width, 1, 'thin');
+		assert.equal(e.recent.window_s, WINDOW_S);
+		assert.ok(e.recent.opened >= 1 && e.recent.closed >= 1, JSON.stringify(e.recent));
+		// the tooltip says what it is
+		await page.evaluate((id) => window.procnet.view.network.emit('hoverEdge',
+		    {edge: id, pointer: {DOM: {x: 300, y: 200}}}), edgeId);
+		assert.match(await page.textContent('#tooltip'),
+		    new RegExp('1 connection in the last ' + WINDOW_S + ' s, none open now'));
+		await page.evaluate(() => window.procnet.view.network.emit('blurEdge', {}));
+		// the legend explains it
+		assert.match(await page.textContent('#legend'), /dotted = short-lived connections/);
+		fs.mkdirSync(ARTIFACTS, {recursive: true});
+		await page.screenshot({path: path.join(ARTIFACTS, 'ui-recent.png')});
+		// the Filters toggle hides it, and shows it again
+		await page.click('#btn-filters');
+		const box = page.locator('#filters label', {hasText: 'Closed connections'});
+		await box.click();
+		await waitFor('closed-only edge hidden', () => page.evaluate((id) =>
+		    window.procnet.edges.get(id)?.hidden === true, edgeId), 5000, 100);
+		await box.click();
+		await waitFor('closed-only edge shown again', () => page.evaluate((id) =>
+		    window.procnet.edges.get(id)?.hidden === false, edgeId), 5000, 100);
+		await page.click('#btn-filters');
+		// past the window: both fade out and go
 		await waitFor('late client gone', async () =>
-		    !(await page.evaluate((id) => window.procnet.nodes.get(id), n.id)), 30000);
+		    !(await page.evaluate((id) => window.procnet.nodes.get(id), n.id)), 40000);
+		assert.equal(await page.evaluate((id) => window.procnet.edges.get(id), edgeId), null);
 	});
 
 	it('saves a screenshot', async () => {

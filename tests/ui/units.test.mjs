@@ -216,3 +216,48 @@ describe('parallel edges', () => {
 		}
 	});
 });
+
+describe('recent window text', async () => {
+	const {recentOf, recentOnly, recentText, bytesText, recentBytesText} =
+	    await import('../../web/js/recent.js');
+
+	it('says how many connections, and whether any is open', () => {
+		const r = {window_s: 60, opened: 37, closed: 37, bytes_sent: 0, bytes_received: 0};
+		assert.equal(recentText(0, r), '37 connections in the last 60 s, none open now');
+		assert.equal(recentText(0, {...r, opened: 1, closed: 1}),
+		    '1 connection in the last 60 s, none open now');
+		assert.equal(recentText(2, {...r, opened: 5, closed: 3}),
+		    '5 connections in the last 60 s (5 opened, 3 closed), 2 open now');
+		assert.equal(recentText(3, {...r, opened: 0, closed: 0}), '');
+		assert.equal(recentText(0, undefined), '');
+		assert.equal(recentText(0, {window_s: 'x', opened: -4, closed: null}), '');
+	});
+
+	it('tells edges on the map only for closed connections', () => {
+		assert.equal(recentOnly(0, {opened: 2, closed: 2}), true);
+		assert.equal(recentOnly(0, {opened: 0, closed: 1}), true);
+		assert.equal(recentOnly(1, {opened: 2, closed: 2}), false);
+		assert.equal(recentOnly(0, {opened: 0, closed: 0}), false);
+		assert.equal(recentOnly(0, null), false);
+	});
+
+	it('adds up several edges, ignoring junk', () => {
+		const r = recentOf([{recent: {window_s: 60, opened: 1, closed: 2, bytes_sent: 3,
+		    bytes_received: 4}}, {recent: {window_s: 60, opened: 10, closed: 20,
+		    bytes_sent: 30, bytes_received: 40}}, {}, {recent: 'x'}, null]);
+		assert.deepEqual(r, {window_s: 60, opened: 11, closed: 22, bytes_sent: 33,
+		    bytes_received: 44});
+	});
+
+	it('writes bytes in decimal units', () => {
+		assert.equal(bytesText(0), '0 B');
+		assert.equal(bytesText(999), '999 B');
+		assert.equal(bytesText(1536), '1.54 kB');
+		assert.equal(bytesText(10485760), '10.5 MB');
+		assert.equal(bytesText(250e9), '250 GB');
+		assert.equal(bytesText(-1), '0 B');
+		assert.equal(recentBytesText({bytes_sent: 2000, bytes_received: 1e6}),
+		    '2.00 kB to the server, 1.00 MB back');
+		assert.equal(recentBytesText({bytes_sent: 0, bytes_received: 0}), '');
+	});
+});

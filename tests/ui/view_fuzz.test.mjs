@@ -282,3 +282,76 @@ describe('GraphView against a fake vis', () => {
 		});
 	}
 });
+
+describe('the recent window on the map', () => {
+	const proc = (pid, extra = {}) => ({id: `p:${pid}:1`, kind: 'process', pid, name: 'n' + pid,
+	    label: 'n' + pid, type: 'app', ...extra});
+	const recent = (opened, closed) => ({window_s: 60, opened, closed, bytes_sent: 10 * opened,
+	    bytes_received: 100 * opened});
+	const edge = (a, b, port, count, rec) => ({id: `tcp:p:${a}:1>p:${b}:1:${port}`,
+	    from: `p:${a}:1`, to: `p:${b}:1`, proto: 'tcp', count, server_port: port,
+	    reason: 'connect', recent: rec, conns: []});
+
+	it('draws closed-only edges thin and dotted, faded exited processes, and hides them on request', () => {
+		const model = new Model();
+		const view = new GraphView(null, model);
+		model.applyFull({nodes: [proc(1), proc(2), proc(3, {exited: true})],
+		    edges: [edge(1, 2, 80, 2, recent(5, 3)), edge(3, 2, 81, 0, recent(37, 37))],
+		    meta: {window_s: 60}});
+		view.render();
+		const live = view.edges.get('tcp:p:1:1>p:2:1:80');
+		const past = view.edges.get('tcp:p:3:1>p:2:1:81');
+		assert.equal(live.past, false);
+		assert.equal(live.dashes, false);
+		assert.ok(live.width > 1);
+		assert.equal(past.past, true);
+		assert.deepEqual(past.dashes, [2, 4]);
+		assert.equal(past.width, 1);
+		assert.equal(past.hidden, false);
+		assert.deepEqual(past.recent, recent(37, 37));
+		const gone = view.nodes.get('p:3:1');
+		assert.equal(gone.gone, true);
+		assert.equal(gone.opacity, 0.5);	// 0.45, at the item's one-decimal step
+		assert.match(gone.label, /exited/);
+		assert.equal(view.nodes.get('p:1:1').gone, false);
+		assert.equal(view.nodes.get('p:1:1').opacity, 1);
+
+		view.filters.recentOnly = false;
+		view.filterVersion++;
+		view.dirty = true;
+		view.render();
+		assert.equal(view.edges.get('tcp:p:3:1>p:2:1:81').hidden, true);
+		assert.equal(view.edges.get('tcp:p:1:1>p:2:1:80').hidden, false);
+
+		// a connection opens again: a normal edge once more
+		model.applyDelta({nodes: {}, edges: {update: [edge(3, 2, 81, 1, recent(38, 37))]}});
+		view.dirty = true;
+		view.render();
+		const back = view.edges.get('tcp:p:3:1>p:2:1:81');
+		assert.equal(back.past, false);
+		assert.equal(back.hidden, false);
+		assert.equal(back.dashes, false);
+	});
+
+	it('adds up the recent figures of edges folded into a group', () => {
+		const model = new Model();
+		const view = new GraphView(null, model);
+		const nodes = [proc(1, {name: 'srv', label: 'srv'})];
+		const edges = [];
+		// enough processes of one name to be grouped
+		for (let i = 2; i < 200; i++) {
+			nodes.push(proc(i, {name: 'curl', label: 'curl', exited: true}));
+			edges.push(edge(i, 1, 80, 0, recent(1, 1)));
+		}
+		model.applyFull({nodes, edges});
+		view.render();
+		assert.ok(view.grouped);
+		const g = view.edges.get({filter: (e) => e.from === 'g:curl'});
+		assert.equal(g.length, 1);
+		assert.equal(g[0].count, 0);
+		assert.equal(g[0].recent.opened, 198);
+		assert.equal(g[0].recent.bytes_received, 19800);
+		assert.equal(g[0].past, true);
+		assert.equal(view.nodes.get('g:curl').opacity, 0.5);
+	});
+});

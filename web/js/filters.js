@@ -55,6 +55,8 @@ export class Filters {
 				rerender();
 			}));
 		}
+		this.box.append(this.check('Closed connections (recent window)', f.recentOnly,
+		    (c) => { f.recentOnly = c; rerender(); }));
 		this.box.append(el('h3', {text: 'Types'}));
 		this.typesBox = el('div', {class: 'types'});
 		this.box.append(this.typesBox);
@@ -71,7 +73,7 @@ export class Filters {
 
 	active() {
 		const f = this.view.filters;
-		return !f.tcp || !f.udp || !f.externals || f.hiddenTypes.size > 0 ||
+		return !f.tcp || !f.udp || !f.externals || !f.recentOnly || f.hiddenTypes.size > 0 ||
 		    f.hiddenContainers.size > 0;
 	}
 

@@ -5,6 +5,7 @@ import {typeInfo} from './config.js';
 import {builtinIcon} from './icons.js';
 import {listenText, reasonText, statesText, nodeName, kv, endpointText,
     addrNameText, containerText} from './format.js';
+import {recentText, recentBytesText} from './recent.js';
 
 export class Tooltip {
 	constructor(view) {
@@ -44,6 +45,7 @@ export class Tooltip {
 		    el('span', {text: n.kind === 'group' ? n.name + ' ×' + n.count :
 		        (n.apiLabel ?? n.name ?? n.addr ?? id)}),
 		    n.closing ? el('span', {class: 'tag closed', text: 'closed'}) :
+		    n.gone ? el('span', {class: 'tag exited', text: 'exited'}) :
 		    n.fresh ? el('span', {class: 'tag new', text: 'new'}) : null));
 		if (n.kind === 'group') {
 			this.box.append(kv([
@@ -61,6 +63,10 @@ export class Tooltip {
 			    ['port', n.port],
 			    ['listening', listenText(n.listen), 'mono'],
 			]));
+			if (n.gone)
+				this.box.append(el('div', {class: 'tt-hint',
+				    text: 'Exited: shown for what it did in the last ' +
+				    (this.view.model.meta?.window_s || 60) + ' s'}));
 		}
 		this.place(pt);
 	}
@@ -75,14 +81,18 @@ export class Tooltip {
 		    el('span', {class: 'proto ' + (udp ? 'udp' : 'tcp'), text: udp ? 'UDP' : 'TCP'}),
 		    el('span', {text: nodeName(this.view, e.from) + ' → ' + nodeName(this.view, e.to)}),
 		    e.closing ? el('span', {class: 'tag closed', text: 'closed'}) :
+		    e.past ? el('span', {class: 'tag past', text: 'closed'}) :
 		    e.fresh ? el('span', {class: 'tag new', text: 'new'}) : null));
+		const recent = recentText(e.count, e.recent);
 		const conns = this.view.connsOf(id);
 		const ports = [...new Set(conns.slice(0, 8).map((c) => endpointText(this.view.model, c.client)))];
 		this.box.append(kv([
 		    ['client → server', nodeName(this.view, e.from) + ' → ' + nodeName(this.view, e.to)],
 		    ['server port', e.server_port],
 		    ['client ends', ports.join(', ') + (conns.length > 8 ? ' …' : ''), 'mono'],
-		    ['connections', e.count],
+		    ['connections', recent && e.count === 0 ? '' : e.count],
+		    ['recent', recent],
+		    ['traffic', recentBytesText(e.recent)],
 		    ['states', statesText(e.states)],
 		    ['direction', reasonText(e.reason)],
 		]), el('div', {class: 'tt-hint', text: 'Click for the connection list'}));

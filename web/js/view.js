@@ -24,7 +24,7 @@ export class GraphView {
 		    this.options(false));
 		this.pins = new Pins();
 		this.filters = {hiddenTypes: new Set(), hiddenContainers: new Set(), tcp: true,
-		    udp: true, externals: true, ports: true};
+		    udp: true, externals: true, ports: true, recentOnly: true};
 		this.filterVersion = 0;	// bumped by the filter panel
 		this.expanded = new Set();
 		this.grouped = false;

@@ -6,15 +6,16 @@ import {EDGE, HIGHLIGHT_MS, FADE_MS, LABEL_MAX, FALLBACK_TYPE} from './config.js
 import {iconFor} from './icons.js';
 import {ellipsize} from './dom.js';
 import {histLook} from './timebar.js';
+import {recentOf, recentOnly, RECENT_DASHES, EXITED_OPACITY} from './recent.js';
 
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
 // The API fields copied onto vis items (tests and tooltips read them).
 export const NODE_FIELDS = ['kind', 'pid', 'ppid', 'name', 'type', 'user', 'exe', 'cmdline',
-    'listen', 'addr', 'port', 'start_ms', 'service', 'container', 'netns'];
+    'listen', 'addr', 'port', 'start_ms', 'service', 'container', 'netns', 'exited'];
 // Edge items leave out the connection list (it can be long); the panels
 // read it from the model.
-export const EDGE_FIELDS = ['proto', 'count', 'server_port', 'reason', 'states'];
+export const EDGE_FIELDS = ['proto', 'count', 'server_port', 'reason', 'states', 'recent'];
 
 export function typeKey(n) {
 	if (n.kind === 'external')
@@ -59,15 +60,21 @@ export const looks = {
 		}
 		const fresh = !ghost && this.isFresh(b.members.map((n) => n.id), now);
 		const outer = it.kind === 'external' || it.kind === 'endpoint';
-		const alpha = ghost ? Math.max(0.1, 1 - (now - ghost.since) / FADE_MS) : 1;
+		// gone: there for what it did within the recent window
+		const exited = b.group ? b.members.every((n) => n.exited === true) :
+		    b.raw.exited === true;
+		const alpha = ghost ? Math.max(0.1, 1 - (now - ghost.since) / FADE_MS) :
+		    exited ? EXITED_OPACITY : 1;
 		const pinned = this.pins.has(b.id);
+		if (exited && !b.group)
+			label += ' · exited';
 		Object.assign(it, {
 			label,
 			shape: 'image',
 			image: iconFor(b.group ? {kind: 'process', type: it.type} : b.raw),
 			size: b.group ? 24 : outer ? 13 : 17,
 			font: {
-				color: ghost ? '#b91c1c' : fresh ? '#15803d' : outer ? '#64748b' : '#0f172a',
+				color: ghost ? '#b91c1c' : fresh ? '#15803d' : outer || exited ? '#64748b' : '#0f172a',
 				size: outer ? 11 : b.group ? 14 : 13,
 			},
 			shadow: fresh ? {enabled: true, color: 'rgba(34,197,94,0.95)', size: 24, x: 0, y: 0} :
@@ -80,6 +87,7 @@ export const looks = {
 			fixed: pinned && this.layoutRunning ? {x: true, y: true} : {x: false, y: false},
 			typeKey: k,
 			fresh: fresh,
+			gone: exited,
 			closing: !!ghost,
 		});
 		if (b.raw && b.raw.hist)
@@ -113,29 +121,33 @@ export const looks = {
 				reasons.add(e.reason);
 			}
 			Object.assign(it, {proto: b.proto, count, server_port: b.raws[0].server_port,
-			    reason: [...reasons].join(', '), states});
+			    reason: [...reasons].join(', '), states, recent: recentOf(b.raws)});
 		}
 		it.rawIds = b.rawIds;
 		const udp = b.proto === 'udp';
 		const fresh = !ghost && this.isFresh(b.rawIds, now);
 		const alpha = ghost ? Math.max(0.08, 1 - (now - ghost.since) / FADE_MS) : 1;
 		const count = Math.max(1, it.count || 1);
+		// on the map only for connections that closed within the window
+		const past = recentOnly(it.count, it.recent);
 		const base = udp ? EDGE.udp : EDGE.tcp;
 		const col = ghost ? EDGE.closing : fresh ? EDGE.fresh : base;
 		const hidden = hiddenNodes.has(b.from) || hiddenNodes.has(b.to) ||
-		    (udp ? !this.filters.udp : !this.filters.tcp);
+		    (udp ? !this.filters.udp : !this.filters.tcp) ||
+		    (past && !this.filters.recentOnly);
 		Object.assign(it, {
 			arrows: {to: {enabled: true, scaleFactor: 0.55, type: 'arrow'}},
 			color: {color: col, highlight: udp ? '#c2410c' : '#0f172a',
 			    hover: udp ? '#c2410c' : '#334155',
-			    opacity: Math.round(alpha * (fresh ? 1 : 0.75) * 20) / 20},
-			dashes: udp ? EDGE.dashes : false,
-			width: Math.min(1.3 + Math.log2(count) * 1.3, 9) + (fresh ? 1.2 : 0),
+			    opacity: Math.round(alpha * (fresh ? 1 : past ? 0.6 : 0.75) * 20) / 20},
+			dashes: past ? RECENT_DASHES : udp ? EDGE.dashes : false,
+			width: past ? 1 : Math.min(1.3 + Math.log2(count) * 1.3, 9) + (fresh ? 1.2 : 0),
 			smooth: smooth,
 			label: this.filters.ports && !this.big && it.server_port !== undefined ?
 			    ':' + it.server_port : '',
 			hidden,
 			fresh,
+			past,
 			closing: !!ghost,
 		});
 		if (b.raws.length === 1 && b.raw && b.raw.hist)
