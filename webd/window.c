@@ -487,6 +487,17 @@ end_put(struct window *w, struct kmap *ids, struct kmap *tuples,
 	*added = false;
 	if ((o = kmap_find(ids, &ik)) >= 0)
 		return (long)w->id_end[o];
+	/* No cookie, and the owner gone (a socket orphaned when its process
+	 * exited, FIN_WAIT2 and the like): the open record of its 4-tuple,
+	 * whoever owned it, is the same socket. */
+	if (e->cookie == 0 && e->pid < 0) {
+		struct tuplekey tk;
+
+		tuplekey_of(&tk, e, false);
+		if ((o = kmap_find(tuples, &tk)) >= 0 &&
+		    w->ends[w->tuple_end[o]].close_ms == 0)
+			return (long)w->tuple_end[o];
+	}
 	if (w->n_ends >= w->cap) {
 		/* a table socket is there every sample: counting it each
 		 * time would invent connections; it is just not tracked */

@@ -379,7 +379,29 @@ test_table_only(void **state)
 	expect_recent(g, EDGE, 2, 1, 0, 0, 0);
 	assert_string_equal(graph_reason_name(edge(g, EDGE)->reason), "pair");
 
-	/* both go; the client process stays (it has no socket, so it is
+	/* the client exits: its sockets linger ownerless (FIN_WAIT2) and
+	 * are still the same sockets, not new connections */
+	proc(&f, 10, "server", 0);
+	sock(&f, LISTEN, 10, "0.0.0.0", 7000, NULL, 0, 1);
+	sock(&f, SNAP_STATE_FIN_WAIT2, -SNAP_OWNER_KERNEL, "127.0.0.1", 40000,
+	    "127.0.0.1", 7000, 0);
+	sock(&f, SNAP_STATE_CLOSE_WAIT, 10, "127.0.0.1", 7000, "127.0.0.1",
+	    40000, 0);
+	sock(&f, SNAP_STATE_FIN_WAIT2, -SNAP_OWNER_KERNEL, "127.0.0.1", 40001,
+	    "127.0.0.1", 7000, 0);
+	sock(&f, SNAP_STATE_CLOSE_WAIT, 10, "127.0.0.1", 7000, "127.0.0.1",
+	    40001, 0);
+	g = step(&f, 1500);
+	expect_recent(g, EDGE, 0, 1, 0, 0, 0);
+	assert_true(graph_find_node(g, "p:20:200")->exited);
+	{
+		struct window_stats st;
+
+		window_get_stats(f.w, &st);
+		assert_int_equal(st.records, 4);
+	}
+
+	/* all gone; the client process stays (it has no socket, so it is
 	 * not in the snapshot) */
 	proc(&f, 10, "server", 0);
 	sock(&f, LISTEN, 10, "0.0.0.0", 7000, NULL, 0, 1);
