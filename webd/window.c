@@ -12,28 +12,30 @@
 
 #include "addrfmt.h"
 #include "kmap.h"
+#include "window_priv.h"
 
-struct window {
-	uint32_t window_s;
-	size_t cap;
-	bool started;
-	int64_t now_ms, prev_ms;
+int
+window_grow(void **arr, size_t *alloc, size_t need, size_t size)
+{
+	size_t n = *alloc ? *alloc : 64;
+	void *p;
 
-	struct window_end *ends;
-	size_t n_ends, alloc_ends;
-	struct window_agg *aggs;
-	size_t n_aggs, alloc_aggs;
-	struct window_proc *gone;
-	size_t n_gone, alloc_gone;
-	struct snapshot *prev;
+	if (need <= *alloc)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if ((p = realloc(*arr, n * size)) == NULL)
+		return -ENOMEM;
+	*arr = p;
+	*alloc = n;
+	return 0;
+}
 
-	uint64_t aggregated, dropped, lost;
-	size_t untracked;		/* table sockets past the cap, this sample */
-	/* during an update: the index maps' ordinals -> record index */
-	uint32_t *id_end, *tuple_end;
-	char source[32];
-	char reason[256];
-};
+int64_t
+window_cutoff(const struct window *w)
+{
+	return w->now_ms - (int64_t)w->window_s * 1000;
+}
 
 /* An end's identity: the socket cookie, else 4-tuple + owner. */
 struct idkey {
@@ -77,48 +79,18 @@ window_new(uint32_t window_s, size_t cap, struct window **out)
 	return 0;
 }
 
-static void
-gone_release(struct window_proc *g)
-{
-	/* the strings live in one block that starts at user */
-	free((char *)g->p.user);
-}
-
 void
 window_free(struct window *w)
 {
 	if (w == NULL)
 		return;
 	for (size_t i = 0; i < w->n_gone; i++)
-		gone_release(&w->gone[i]);
+		window_gone_release(&w->gone[i]);
 	free(w->gone);
 	free(w->ends);
 	free(w->aggs);
 	snapshot_unref(w->prev);
 	free(w);
-}
-
-static int
-grow(void **arr, size_t *alloc, size_t need, size_t size)
-{
-	size_t n = *alloc ? *alloc : 64;
-	void *p;
-
-	if (need <= *alloc)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if ((p = realloc(*arr, n * size)) == NULL)
-		return -ENOMEM;
-	*arr = p;
-	*alloc = n;
-	return 0;
-}
-
-static int64_t
-cutoff(const struct window *w)
-{
-	return w->now_ms - (int64_t)w->window_s * 1000;
 }
 
 static bool
@@ -169,123 +141,6 @@ tuplekey_of(struct tuplekey *k, const struct window_end *e, bool swapped)
 	k->rp = swapped ? e->local_port : e->remote_port;
 }
 
-/* ---- processes ---- */
-
-static int
-cmp_gone(const void *a, const void *b)
-{
-	const struct snap_process *x = &((const struct window_proc *)a)->p;
-	const struct snap_process *y = &((const struct window_proc *)b)->p;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return (x->start_time > y->start_time) - (x->start_time < y->start_time);
-}
-
-const struct window_proc *
-window_find_gone(const struct window_view *v, int32_t pid, uint64_t start)
-{
-	size_t lo = 0, hi = v->n_gone;
-	const struct window_proc *best = NULL;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->gone[mid].p.pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < v->n_gone && v->gone[lo].p.pid == pid; lo++) {
-		if (start == 0 || v->gone[lo].p.start_time == start)
-			best = &v->gone[lo];	/* sorted: the last is latest */
-		if (start != 0 && best != NULL)
-			break;
-	}
-	return best;
-}
-
-static bool
-in_snapshot(const struct snapshot *s, int32_t pid, uint64_t start)
-{
-	const struct snap_process *p = snapshot_find_process(s, pid);
-
-	return p != NULL && p->start_time == start;
-}
-
-/* Copies p's strings into one block (freed by gone_release). */
-static int
-gone_add(struct window *w, const struct snap_process *p)
-{
-	const char *src[7] = { p->user, p->name, p->exe, p->cmdline,
-	    p->service, p->container_runtime, p->container_id };
-	const char *cname = p->container_name;
-	size_t len[8], total = 0;
-	struct window_proc *g;
-	char *block, *at;
-
-	if (w->n_gone >= WINDOW_MAX_GONE) {
-		w->dropped++;
-		return 0;
-	}
-	if (grow((void **)&w->gone, &w->alloc_gone, w->n_gone + 1,
-	    sizeof(*w->gone)) < 0)
-		return -ENOMEM;
-	for (int i = 0; i < 8; i++) {
-		const char *t = i < 7 ? src[i] : cname;
-
-		len[i] = t != NULL ? strlen(t) : 0;
-		total += len[i] + 1;
-	}
-	if ((block = malloc(total)) == NULL)
-		return -ENOMEM;
-	g = &w->gone[w->n_gone++];
-	memset(g, 0, sizeof(*g));
-	g->p.pid = p->pid;
-	g->p.ppid = p->ppid;
-	g->p.start_time = p->start_time;
-	g->p.netns = p->netns;
-	g->p.flags = p->flags | SNAP_PROC_EXITED;
-	g->gone_ms = w->now_ms;
-	at = block;
-	for (int i = 0; i < 8; i++) {
-		const char *t = i < 7 ? src[i] : cname;
-		const char **dst[8] = { &g->p.user, &g->p.name, &g->p.exe,
-		    &g->p.cmdline, &g->p.service, &g->p.container_runtime,
-		    &g->p.container_id, &g->p.container_name };
-
-		if (len[i] > 0)
-			memcpy(at, t, len[i]);
-		at[len[i]] = '\0';
-		*dst[i] = at;
-		at += len[i] + 1;
-	}
-	return 0;
-}
-
-/* A process that only an event names (it came and went between samples
- * and the collector could not say more): a node with a pid and no name. */
-static int
-gone_add_bare(struct window *w, int32_t pid, uint64_t start)
-{
-	struct snap_process p;
-
-	memset(&p, 0, sizeof(p));
-	p.pid = pid;
-	p.ppid = -1;
-	p.start_time = start;
-	return gone_add(w, &p);
-}
-
-static bool
-gone_has(const struct window *w, int32_t pid, uint64_t start)
-{
-	for (size_t i = w->n_gone; i-- > 0;)
-		if (w->gone[i].p.pid == pid && w->gone[i].p.start_time == start)
-			return true;
-	return false;
-}
-
 /* ---- aggregates ---- */
 
 static int
@@ -316,7 +171,7 @@ agg_add(struct window *w, struct kmap *idx, const struct window_agg *a)
 		w->dropped += a->opened > a->closed ? a->opened : a->closed;
 		return 0;
 	}
-	if (grow((void **)&w->aggs, &w->alloc_aggs, w->n_aggs + 1,
+	if (window_grow((void **)&w->aggs, &w->alloc_aggs, w->n_aggs + 1,
 	    sizeof(*w->aggs)) < 0)
 		return -ENOMEM;
 	(void)kmap_put(idx, &k, &added);
@@ -405,7 +260,7 @@ bytes_new(const struct window *w, struct window_end *r)
 static void
 expire(struct window *w, const struct snapshot *s)
 {
-	int64_t cut = cutoff(w);
+	int64_t cut = window_cutoff(w);
 	size_t k = 0;
 
 	for (size_t i = 0; i < w->n_ends; i++) {
@@ -422,19 +277,7 @@ expire(struct window *w, const struct snapshot *s)
 		if (w->aggs[i].time_ms >= cut)
 			w->aggs[k++] = w->aggs[i];
 	w->n_aggs = k;
-	k = 0;
-	for (size_t i = 0; i < w->n_gone; i++) {
-		struct window_proc *g = &w->gone[i];
-
-		/* back in the table (it opened a socket again): the
-		 * snapshot speaks for it */
-		if (g->gone_ms < cut || in_snapshot(s, g->p.pid,
-		    g->p.start_time))
-			gone_release(g);
-		else
-			w->gone[k++] = *g;
-	}
-	w->n_gone = k;
+	window_gone_expire(w, s);
 }
 
 /* Indexes record i (it just joined, or is being indexed anew). */
@@ -509,7 +352,7 @@ end_put(struct window *w, struct kmap *ids, struct kmap *tuples,
 			return -ENOMEM - 1;
 		return -1;
 	}
-	if (grow((void **)&w->ends, &w->alloc_ends, w->n_ends + 1,
+	if (window_grow((void **)&w->ends, &w->alloc_ends, w->n_ends + 1,
 	    sizeof(*w->ends)) < 0)
 		return -ENOMEM - 1;
 	/* the maps were sized for every end this update can add */
@@ -559,9 +402,9 @@ take_events(struct window *w, struct snapshot *s, struct kmap *ids,
 			return -ENOMEM;
 		if (added)
 			bytes_new(w, &w->ends[o]);
-		if (e.pid >= 0 && !in_snapshot(s, e.pid, e.start_time) &&
-		    !gone_has(w, e.pid, e.start_time) &&
-		    gone_add_bare(w, e.pid, e.start_time) < 0)
+		if (e.pid >= 0 && !window_in_snapshot(s, e.pid, e.start_time) &&
+		    !window_gone_has(w, e.pid, e.start_time) &&
+		    window_gone_add_bare(w, e.pid, e.start_time) < 0)
 			return -ENOMEM;
 		if (o < 0 || added)
 			continue;
@@ -673,28 +516,6 @@ take_table(struct window *w, const struct snapshot *s, struct kmap *ids,
 	return 0;
 }
 
-static int
-take_departures(struct window *w, const struct snapshot *s,
-    bool (*is_node)(void *, int32_t, uint64_t), void *user)
-{
-	const struct snapshot *old = w->prev;
-
-	if (old == NULL)
-		return 0;
-	for (size_t i = 0; i < old->n_processes; i++) {
-		const struct snap_process *p = &old->processes[i];
-
-		if (in_snapshot(s, p->pid, p->start_time) ||
-		    gone_has(w, p->pid, p->start_time))
-			continue;
-		if (is_node != NULL && !is_node(user, p->pid, p->start_time))
-			continue;
-		if (gone_add(w, p) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 /* The other end of a connection that moved bytes goes to the graph too,
  * so the two pair there and count once. */
 static void
@@ -761,7 +582,7 @@ window_update(struct window *w, struct snapshot *s,
 			if (e->in_table == 2 && e->close_ms == 0)
 				e->close_ms = w->now_ms;
 		}
-		rc = take_departures(w, s, is_node, user);
+		rc = window_gone_departures(w, s, is_node, user);
 		mark_peers(w, &tuples);
 	}
 	kmap_free(&ids);
@@ -770,7 +591,7 @@ window_update(struct window *w, struct snapshot *s,
 	free(w->id_end);
 	free(w->tuple_end);
 	w->id_end = w->tuple_end = NULL;
-	qsort(w->gone, w->n_gone, sizeof(*w->gone), cmp_gone);
+	window_gone_sort(w);
 	snapshot_unref(w->prev);
 	w->prev = snapshot_ref(s);
 	w->started = true;
