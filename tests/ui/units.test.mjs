@@ -218,8 +218,8 @@ describe('parallel edges', () => {
 });
 
 describe('recent window text', async () => {
-	const {recentOf, recentOnly, recentText, bytesText, recentBytesText} =
-	    await import('../../web/js/recent.js');
+	const {recentOf, recentOnly, recentText, bytesText, recentBytesText, rateOf, rateWidth,
+	    rateText, rttText} = await import('../../web/js/recent.js');
 
 	it('says how many connections, and whether any is open', () => {
 		const r = {window_s: 60, opened: 37, closed: 37, bytes_sent: 0, bytes_received: 0};
@@ -259,5 +259,22 @@ describe('recent window text', async () => {
 		assert.equal(recentBytesText({bytes_sent: 2000, bytes_received: 1e6}),
 		    '2.00 kB to the server, 1.00 MB back');
 		assert.equal(recentBytesText({bytes_sent: 0, bytes_received: 0}), '');
+	});
+
+	it('adds up traffic, averages RTT, and sizes by traffic', () => {
+		const r = rateOf([{bytes_per_s: {sent: 1000, received: 10}, rtt_ms: 0.05},
+		    {bytes_per_s: {sent: 2000, received: 0}, rtt_ms: null},
+		    {bytes_per_s: {sent: 0, received: 5}, rtt_ms: 0.15}, {bytes_per_s: 7}, null]);
+		assert.deepEqual({sent: r.sent, received: r.received}, {sent: 3000, received: 15});
+		assert.ok(Math.abs(r.rtt_ms - 0.1) < 1e-9);
+		assert.equal(rateOf([{}]).rtt_ms, null);
+		assert.equal(rateText(r), '3.00 kB/s to the server, 15 B/s back');
+		assert.equal(rateText({sent: 0, received: 0}), '');
+		assert.equal(rttText(r), '0.100 ms');
+		assert.equal(rttText({rtt_ms: 123.4}), '123 ms');
+		assert.equal(rttText({rtt_ms: null}), '');
+		assert.equal(rateWidth({sent: 0, received: 0}), 1);
+		assert.ok(rateWidth({sent: 1e6, received: 0}) > rateWidth({sent: 1e3, received: 0}));
+		assert.equal(rateWidth({sent: 1e12, received: 1e12}), 9);
 	});
 });

@@ -333,6 +333,26 @@ describe('the recent window on the map', () => {
 		assert.equal(back.dashes, false);
 	});
 
+	it('sizes edges by traffic when asked', () => {
+		const model = new Model();
+		const view = new GraphView(null, model);
+		const busy = {...edge(1, 2, 80, 1, recent(1, 0)), bytes_per_s: {sent: 5e6, received: 1e5},
+		    rtt_ms: 0.04};
+		const many = {...edge(3, 2, 81, 40, recent(0, 0)), bytes_per_s: {sent: 10, received: 0},
+		    rtt_ms: null};
+		model.applyFull({nodes: [proc(1), proc(2), proc(3)], edges: [busy, many]});
+		view.render();
+		const w = (id) => view.edges.get(id).width;
+		assert.ok(w(many.id) > w(busy.id), 'by count: 40 connections are wider');
+		view.filters.widthBy = 'traffic';
+		view.filterVersion++;
+		view.dirty = true;
+		view.render();
+		assert.ok(w(busy.id) > w(many.id), 'by traffic: 5 MB/s is wider');
+		assert.deepEqual(view.edges.get(busy.id).bytes_per_s, {sent: 5e6, received: 1e5});
+		assert.equal(view.edges.get(busy.id).rtt_ms, 0.04);
+	});
+
 	it('adds up the recent figures of edges folded into a group', () => {
 		const model = new Model();
 		const view = new GraphView(null, model);

@@ -57,6 +57,18 @@ export class Filters {
 		}
 		this.box.append(this.check('Closed connections (recent window)', f.recentOnly,
 		    (c) => { f.recentOnly = c; rerender(); }));
+		this.box.append(el('h3', {text: 'Edge width'}));
+		for (const [v, label] of [['count', 'Connections'], ['traffic', 'Traffic (bytes/s)']]) {
+			const input = el('input', {type: 'radio', name: 'width-by', value: v});
+			input.checked = f.widthBy === v;
+			input.addEventListener('change', () => {
+				if (input.checked) {
+					f.widthBy = v;
+					rerender();
+				}
+			});
+			this.box.append(el('label', {class: 'chk'}, input, label));
+		}
 		this.box.append(el('h3', {text: 'Types'}));
 		this.typesBox = el('div', {class: 'types'});
 		this.box.append(this.typesBox);

@@ -29,7 +29,7 @@ export function buildLegend(view) {
 	lines.append(el('li', null, el('span', {class: 'ln udp'}), 'UDP'));
 	lines.append(el('li', null, el('span', {class: 'ln fresh'}), 'new (a few seconds)'));
 	lines.append(el('li', null, el('span', {class: 'ln closing'}), 'closed, fading out'));
-	lines.append(el('li', null, el('span', {class: 'ln thick'}), 'thicker = more connections'));
+	lines.append(el('li', null, el('span', {class: 'ln thick'}), 'thicker = more connections (or traffic, see Filters)'));
 	lines.append(el('li', null, el('span', {class: 'ln past'}),
 	    'dotted = short-lived connections in the recent window, none open now'));
 	lines.append(el('li', null, el('span', {class: 'nd exited'}), 'faded: process exited'));

@@ -64,6 +64,48 @@ export function bytesText(b) {
 	    v >= 10 ? v.toFixed(1) : v.toFixed(2)) + ' ' + UNITS[u];
 }
 
+// The traffic of one or more API edges now: bytes per second each way
+// (summed) and the mean RTT of those that have one (null when none).
+export function rateOf(edges) {
+	const r = {sent: 0, received: 0, rtt_ms: null};
+	let rtt = 0, n = 0;
+	for (const e of edges) {
+		const b = e && typeof e.bytes_per_s === 'object' && e.bytes_per_s ? e.bytes_per_s : null;
+		if (b) {
+			r.sent += num(b.sent);
+			r.received += num(b.received);
+		}
+		if (e && typeof e.rtt_ms === 'number' && Number.isFinite(e.rtt_ms) && e.rtt_ms >= 0) {
+			rtt += e.rtt_ms;
+			n++;
+		}
+	}
+	if (n > 0)
+		r.rtt_ms = rtt / n;
+	return r;
+}
+
+// Edge width when sized by traffic: 1 px at nothing, growing with the
+// logarithm of bytes per second both ways, 9 px at about 1 GB/s.
+export function rateWidth(rate) {
+	const bps = rate ? num(rate.sent) + num(rate.received) : 0;
+	return Math.min(1 + Math.log10(1 + bps) * 0.9, 9);
+}
+
+// "1.20 MB/s to the server, 30.0 kB/s back"; '' when nothing moves.
+export function rateText(rate) {
+	if (!rate || (num(rate.sent) === 0 && num(rate.received) === 0))
+		return '';
+	return bytesText(rate.sent) + '/s to the server, ' + bytesText(rate.received) + '/s back';
+}
+
+export function rttText(rate) {
+	if (!rate || typeof rate.rtt_ms !== 'number')
+		return '';
+	const v = rate.rtt_ms;
+	return (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(3)) + ' ms';
+}
+
 // "1.2 MB → · 30 kB ←" from the client's side; '' when nothing moved.
 export function recentBytesText(recent) {
 	if (!recent || (num(recent.bytes_sent) === 0 && num(recent.bytes_received) === 0))

@@ -5,7 +5,7 @@ import {typeInfo} from './config.js';
 import {builtinIcon} from './icons.js';
 import {listenText, reasonText, statesText, nodeName, kv, endpointText,
     addrNameText, containerText} from './format.js';
-import {recentText, recentBytesText} from './recent.js';
+import {recentText, recentBytesText, rateOf, rateText, rttText} from './recent.js';
 
 export class Tooltip {
 	constructor(view) {
@@ -92,7 +92,9 @@ export class Tooltip {
 		    ['client ends', ports.join(', ') + (conns.length > 8 ? ' …' : ''), 'mono'],
 		    ['connections', recent && e.count === 0 ? '' : e.count],
 		    ['recent', recent],
-		    ['traffic', recentBytesText(e.recent)],
+		    ['traffic now', rateText(rateOf([e]))],
+		    ['RTT', rttText(rateOf([e]))],
+		    ['in the window', recentBytesText(e.recent)],
 		    ['states', statesText(e.states)],
 		    ['direction', reasonText(e.reason)],
 		]), el('div', {class: 'tt-hint', text: 'Click for the connection list'}));

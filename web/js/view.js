@@ -24,7 +24,8 @@ export class GraphView {
 		    this.options(false));
 		this.pins = new Pins();
 		this.filters = {hiddenTypes: new Set(), hiddenContainers: new Set(), tcp: true,
-		    udp: true, externals: true, ports: true, recentOnly: true};
+		    udp: true, externals: true, ports: true, recentOnly: true,
+		    widthBy: 'count'};
 		this.filterVersion = 0;	// bumped by the filter panel
 		this.expanded = new Set();
 		this.grouped = false;

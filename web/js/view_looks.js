@@ -6,7 +6,7 @@ import {EDGE, HIGHLIGHT_MS, FADE_MS, LABEL_MAX, FALLBACK_TYPE} from './config.js
 import {iconFor} from './icons.js';
 import {ellipsize} from './dom.js';
 import {histLook} from './timebar.js';
-import {recentOf, recentOnly, RECENT_DASHES, EXITED_OPACITY} from './recent.js';
+import {recentOf, recentOnly, rateOf, rateWidth, RECENT_DASHES, EXITED_OPACITY} from './recent.js';
 
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
@@ -15,7 +15,8 @@ export const NODE_FIELDS = ['kind', 'pid', 'ppid', 'name', 'type', 'user', 'exe'
     'listen', 'addr', 'port', 'start_ms', 'service', 'container', 'netns', 'exited'];
 // Edge items leave out the connection list (it can be long); the panels
 // read it from the model.
-export const EDGE_FIELDS = ['proto', 'count', 'server_port', 'reason', 'states', 'recent'];
+export const EDGE_FIELDS = ['proto', 'count', 'server_port', 'reason', 'states', 'recent',
+    'bytes_per_s', 'rtt_ms'];
 
 export function typeKey(n) {
 	if (n.kind === 'external')
@@ -122,6 +123,9 @@ export const looks = {
 			}
 			Object.assign(it, {proto: b.proto, count, server_port: b.raws[0].server_port,
 			    reason: [...reasons].join(', '), states, recent: recentOf(b.raws)});
+			const rate = rateOf(b.raws);
+			Object.assign(it, {bytes_per_s: {sent: rate.sent, received: rate.received},
+			    rtt_ms: rate.rtt_ms});
 		}
 		it.rawIds = b.rawIds;
 		const udp = b.proto === 'udp';
@@ -141,7 +145,8 @@ export const looks = {
 			    hover: udp ? '#c2410c' : '#334155',
 			    opacity: Math.round(alpha * (fresh ? 1 : past ? 0.6 : 0.75) * 20) / 20},
 			dashes: past ? RECENT_DASHES : udp ? EDGE.dashes : false,
-			width: past ? 1 : Math.min(1.3 + Math.log2(count) * 1.3, 9) + (fresh ? 1.2 : 0),
+			width: past ? 1 : (this.filters.widthBy === 'traffic' ? rateWidth(rateOf([it])) :
+			    Math.min(1.3 + Math.log2(count) * 1.3, 9)) + (fresh ? 1.2 : 0),
 			smooth: smooth,
 			label: this.filters.ports && !this.big && it.server_port !== undefined ?
 			    ':' + it.server_port : '',
