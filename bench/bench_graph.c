@@ -1,7 +1,7 @@
 /*
  * procnet-bench-graph: what webd pays per sample for a big snapshot, in
- * process: graph_build + graph_delta + JSON encoding (the full graph and the
- * delta).  The snapshot mirrors bench/fixture.c's population (K workers,
+ * process: the recent window's update + graph_build + graph_delta + JSON
+ * encoding (the full graph and the delta).  The snapshot mirrors bench/fixture.c's population (K workers,
  * N established loopback connections, every 10th over ::1, UDP sockets), and
  * every round churns 1% of the connections so the delta is never empty.
  * Prints one JSON object with the medians on stdout.
@@ -18,6 +18,7 @@
 #include "log.h"
 #include "rules.h"
 #include "snapshot.h"
+#include "window.h"
 
 #define MAX_CONNS	200000
 #define MAX_WORKERS	1000
@@ -33,12 +34,14 @@ struct population {
 
 /* Per-round times, one array per phase. */
 enum phase {
+	PHASE_WINDOW,
 	PHASE_BUILD,
 	PHASE_DELTA,
 	PHASE_JSON,
 	PHASE_DELTA_JSON,
 	PHASE_TOTAL,
-	PHASE_TOTAL_CPU,	/* thread CPU time of the four: the machine's
+	PHASE_WINDOW_CPU,	/* thread CPU time of the window update */
+	PHASE_TOTAL_CPU,	/* thread CPU time of the five: the machine's
 				 * other load does not count */
 	PHASE_MAX
 };
@@ -238,6 +241,8 @@ main(int argc, char **argv)
 	struct graph_json_opts jopts = { .cmdline = REDACT_REDACTED };
 	struct rules *rules = NULL;
 	struct graph *old = NULL;
+	struct window *win;
+	struct window_view wv;
 	double *t[PHASE_MAX];
 	unsigned rounds = 15;
 	size_t json_bytes = 0, delta_bytes = 0, nodes = 0, edges = 0;
@@ -289,6 +294,11 @@ main(int argc, char **argv)
 	for (int p = 0; p < PHASE_MAX; p++)
 		if ((t[p] = calloc(rounds, sizeof(double))) == NULL)
 			fatalx("out of memory");
+	/* webd's default window: the churned connections open and close in
+	 * it, every table socket is a record */
+	if ((r = window_new(WINDOW_DEFAULT_S, 0, &win)) < 0)
+		fatalx("window_new: %s", strerror(-r));
+	gopts.window = &wv;
 	/* Round 0 warms caches and allocator and gives the first "old". */
 	for (unsigned k = 0; k <= rounds; k++) {
 		struct snapshot *snap = make_snapshot(&pop, k);
@@ -296,9 +306,14 @@ main(int argc, char **argv)
 		struct graph_delta *d;
 		char *full, *dj;
 		size_t flen, dlen;
-		double t0, t1, t2, t3, t4, c0, c4;
+		double tw, t0, t1, t2, t3, t4, c0, cw, c4;
 
 		c0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
+		tw = now_ms();
+		if ((r = window_update(win, snap, NULL, NULL)) < 0)
+			fatalx("window_update: %s", strerror(-r));
+		window_view(win, &wv);
+		cw = clock_ms(CLOCK_THREAD_CPUTIME_ID);
 		t0 = now_ms();
 		if ((r = graph_build(snap, rules, &gopts, &g)) < 0)
 			fatalx("graph_build: %s", strerror(-r));
@@ -314,11 +329,13 @@ main(int argc, char **argv)
 		t4 = now_ms();
 		c4 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
 		if (k > 0) {
+			t[PHASE_WINDOW][k - 1] = t0 - tw;
+			t[PHASE_WINDOW_CPU][k - 1] = cw - c0;
 			t[PHASE_BUILD][k - 1] = t1 - t0;
 			t[PHASE_DELTA][k - 1] = t2 - t1;
 			t[PHASE_JSON][k - 1] = t3 - t2;
 			t[PHASE_DELTA_JSON][k - 1] = t4 - t3;
-			t[PHASE_TOTAL][k - 1] = t4 - t0;
+			t[PHASE_TOTAL][k - 1] = t4 - tw;
 			t[PHASE_TOTAL_CPU][k - 1] = c4 - c0;
 			if (graph_delta_is_empty(d))
 				fatalx("round %u: churn produced no delta", k);
@@ -338,16 +355,20 @@ main(int argc, char **argv)
 
 	printf("{\"conns\":%u,\"workers\":%u,\"udp\":%u,\"sockets\":%zu,"
 	    "\"nodes\":%zu,\"edges\":%zu,\"rounds\":%u,\"rules\":%s,"
+	    "\"window_ms\":%.3f,\"window_cpu_ms\":%.3f,\"window_records\":%zu,"
 	    "\"build_ms\":%.3f,\"delta_ms\":%.3f,\"json_ms\":%.3f,"
 	    "\"delta_json_ms\":%.3f,\"total_ms\":%.3f,\"total_cpu_ms\":%.3f,"
 	    "\"json_bytes\":%zu,\"delta_json_bytes\":%zu}\n",
 	    pop.conns, pop.workers, pop.udp, sockets, nodes, edges, rounds,
 	    rules ? "true" : "false",
+	    median(t[PHASE_WINDOW], rounds), median(t[PHASE_WINDOW_CPU], rounds),
+	    wv.n_ends,
 	    median(t[PHASE_BUILD], rounds), median(t[PHASE_DELTA], rounds),
 	    median(t[PHASE_JSON], rounds), median(t[PHASE_DELTA_JSON], rounds),
 	    median(t[PHASE_TOTAL], rounds), median(t[PHASE_TOTAL_CPU], rounds),
 	    json_bytes, delta_bytes);
 	graph_free(old);
+	window_free(win);
 	rules_free(rules);
 	for (int p = 0; p < PHASE_MAX; p++)
 		free(t[p]);
