@@ -143,6 +143,8 @@ recent_aggs(struct build *b)
 		if (sp < 0 && a->server_pid < 0)
 			sp = agg_listener(b, a);
 
+		if (a->proto == SNAP_PROTO_UDP && !b->opts.udp)
+			continue;
 		if (cp < 0 || sp < 0) {
 			b->n_unattributed += a->opened > a->closed ?
 			    a->opened : a->closed;
@@ -176,7 +178,9 @@ graph_recent_run(struct build *b)
 			return (int)ni;
 	}
 	for (size_t i = 0; i < b->win->n_ends; i++)
-		if (window_end_active(b->win, &b->win->ends[i]))
+		/* UDP flows only with the udp option, as for the table */
+		if (window_end_active(b->win, &b->win->ends[i]) &&
+		    (b->win->ends[i].proto != SNAP_PROTO_UDP || b->opts.udp))
 			xsock_of_end(b, &b->win->ends[i], &b->xs[base + n++]);
 	if (kmap_init(&tuples, sizeof(struct tkey), n) < 0)
 		return -ENOMEM;
