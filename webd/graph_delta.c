@@ -25,7 +25,7 @@ node_equal(const struct graph *ga, const struct graph_node *a,
 	if (a->kind != GRAPH_NODE_PROCESS)
 		return addr_cmp(&a->addr, &b->addr) == 0 &&
 		    a->port == b->port && a->owner == b->owner;
-	if (a->pid != b->pid || a->ppid != b->ppid ||
+	if (a->pid != b->pid || a->ppid != b->ppid || a->exited != b->exited ||
 	    a->start_time != b->start_time || !str_eq(a->name, b->name) ||
 	    !str_eq(a->user, b->user) || !str_eq(a->exe, b->exe) ||
 	    !str_eq(a->cmdline, b->cmdline) || a->argc != b->argc ||
@@ -56,6 +56,9 @@ static bool
 edge_equal(const struct graph_edge *a, const struct graph_edge *b)
 {
 	if (a->reason != b->reason || a->count != b->count ||
+	    memcmp(&a->recent, &b->recent, sizeof(a->recent)) != 0 ||
+	    a->sent_per_s != b->sent_per_s ||
+	    a->received_per_s != b->received_per_s || a->rtt_us != b->rtt_us ||
 	    a->n_conns != b->n_conns ||
 	    memcmp(a->states, b->states, sizeof(a->states)) != 0)
 		return false;

@@ -30,6 +30,7 @@
 struct fix {
 	struct window *w;
 	struct graph *g;		/* the last graph */
+	struct graph *prev;		/* the one before */
 	struct snapshot_builder *b;
 	struct snap_conn conns[256];
 	size_t n_conns;
@@ -50,6 +51,7 @@ static void
 fix_free(struct fix *f)
 {
 	graph_free(f->g);
+	graph_free(f->prev);
 	window_free(f->w);
 	snapshot_builder_free(f->b);
 }
@@ -206,7 +208,8 @@ step(struct fix *f, int64_t at)
 	o.window = &v;
 	assert_int_equal(graph_build(s, NULL, &o, &g), 0);
 	snapshot_unref(s);
-	graph_free(f->g);
+	graph_free(f->prev);
+	f->prev = f->g;
 	f->g = g;
 	return g;
 }
@@ -273,10 +276,23 @@ test_short_lived(void **state)
 	free(j);
 
 	/* the next samples add nothing: the figures stay for the window,
-	 * and the client, gone from the snapshot, stays marked exited */
+	 * and the client, gone from the snapshot, stays marked exited; the
+	 * delta says so */
 	proc(&f, 10, "server", 0);
 	sock(&f, LISTEN, 10, "0.0.0.0", 7000, NULL, 0, 1);
 	g = step(&f, 30000);
+	{
+		struct graph_delta *d;
+
+		assert_int_equal(graph_delta(f.prev, g, &d), 0);
+		assert_int_equal(d->n_nodes_update, 1);
+		assert_string_equal(d->nodes_update[0]->id, "p:20:200");
+		/* its bytes moved in the sample before: the rate is back to 0 */
+		assert_int_equal(d->n_edges_update, 1);
+		assert_int_equal(d->edges_update[0]->sent_per_s, 0);
+		assert_int_equal(f.prev->edges[0].sent_per_s, 2000);
+		graph_delta_free(d);
+	}
 	expect_recent(g, EDGE, 0, 20, 20, 2000, 20000);
 	assert_true(graph_find_node(g, "p:20:200")->exited);
 	assert_false(graph_find_node(g, "p:10:100")->exited);
@@ -625,6 +641,14 @@ test_rates(void **state)
 	BOTH(11000, 600, 600, 11000, 2500);
 	g = step(&f, 1000);
 	e = edge(g, EDGE);
+	{
+		struct graph_delta *d;
+
+		/* the table alone is the same: the rate is the change */
+		assert_int_equal(graph_delta(f.prev, g, &d), 0);
+		assert_int_equal(d->n_edges_update, 1);
+		graph_delta_free(d);
+	}
 	assert_int_equal(e->sent_per_s, 10000);
 	assert_int_equal(e->received_per_s, 500);
 	assert_int_equal(e->recent.opened, 0);	/* it was there before us */
