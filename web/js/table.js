@@ -20,6 +20,7 @@ export class Table {
 			this.btn.setAttribute('aria-expanded', String(!this.box.hidden));
 			this.btn.classList.toggle('active', !this.box.hidden);
 			this.lastKey = null;
+			this.lastShown = null;
 			this.refresh();
 		});
 		view.onChange(() => this.refresh());
@@ -39,6 +40,15 @@ export class Table {
 				rows.push(s.item);
 		}
 		rows.sort((a, b) => (b.count || 0) - (a.count || 0) || (a.id < b.id ? -1 : 1));
+		// Redrawn only when what it shows changed: a row being clicked
+		// must not be replaced under the pointer by an update that only
+		// touched something else (a rate, a recent count).
+		const shown = rows.slice(0, TABLE_ROWS).map((e) => [e.id, e.fresh, e.closing,
+		    nodeName(v, e.from), nodeName(v, e.to), e.count, statesText(e.states),
+		    e.reason].join('\u0001')).join('\u0002') + '|' + rows.length;
+		if (shown === this.lastShown)
+			return;
+		this.lastShown = shown;
 		clear(this.box);
 		this.box.append(el('div', {class: 't-head'},
 		    el('h3', {text: 'Connections (' + rows.length + ' edges)'}),
