@@ -527,8 +527,20 @@ describe('live map in the browser', {concurrency: false}, () => {
 		    [...window.procnet.model.nodes.values()].find((x) => x.pid === pid).id, peers.api2.pid);
 		const edgeId = 'tcp:' + raw.id + '>' + api + ':' + peers.api2.tcp;
 		await stopProc(late.proc);
-		await waitFor('late client exited in the model', () => page.evaluate((id) =>
-		    window.procnet.model.nodes.get(id)?.exited === true, raw.id), 20000, 100);
+		const seen = [];
+		try {
+			await waitFor('late client exited in the model', async () => {
+				const g = await (await fetch(webdUrl + 'api/graph')).json();
+				const n = g.nodes.find((x) => x.id === raw.id);
+				const m = await page.evaluate((id) => window.procnet.model.nodes.get(id) ?? null, raw.id);
+				seen.push((n ? (n.exited ? 'X' : 'n') : '-') + (m ? (m.exited ? 'X' : 'n') : '-'));
+				return m?.exited === true;
+			}, 20000, 100);
+		} catch (err) {
+			const st = await (await fetch(webdUrl + 'api/status')).json();
+			throw new Error(err.message + '; webd/model per poll: ' + seen.join(' ') +
+			    '; status ' + JSON.stringify(st.sample) + JSON.stringify(st.events));
+		}
 		// drawn on its own, not folded into a group of its name
 		await page.evaluate((name) => {
 			const v = window.procnet.view;
@@ -559,7 +571,7 @@ describe('live map in the browser', {concurrency: false}, () => {
 		assert.match(await page.textContent('#tooltip'), /none open now/);
 		await page.evaluate(() => window.procnet.view.network.emit('blurEdge', {}));
 		// the legend explains it
-		assert.match(await page.textContent('#legend'), /dotted = short-lived connections/);
+		assert.match(await page.textContent('#legend'), /dotted = closed, none open now/);
 		await page.evaluate((ids) => {
 			window.procnet.network.fit({nodes: ids, animation: false});
 		}, [raw.id, api]);

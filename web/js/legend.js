@@ -29,10 +29,13 @@ export function buildLegend(view) {
 	lines.append(el('li', null, el('span', {class: 'ln udp'}), 'UDP'));
 	lines.append(el('li', null, el('span', {class: 'ln fresh'}), 'new (a few seconds)'));
 	lines.append(el('li', null, el('span', {class: 'ln closing'}), 'closed, fading out'));
-	lines.append(el('li', null, el('span', {class: 'ln thick'}), 'thicker = more connections (or traffic, see Filters)'));
-	lines.append(el('li', null, el('span', {class: 'ln past'}),
-	    'dotted = short-lived connections in the recent window, none open now'));
-	lines.append(el('li', null, el('span', {class: 'nd exited'}), 'faded: process exited'));
+	lines.append(el('li', {title: 'Or more traffic: Filters → Edge width'}, el('span', {class: 'ln thick'}),
+	    'thicker = more connections'));
+	lines.append(el('li', {title: 'Only short-lived connections within the recent window ' +
+	    '(webd --window, 60 s by default), none open now'}, el('span', {class: 'ln past'}),
+	    'dotted = closed, none open now'));
+	lines.append(el('li', {title: 'Shown for what it did within the recent window'},
+	    el('span', {class: 'nd exited'}), 'faded = process exited'));
 	body.append(lines);
 	body.append(el('p', {class: 'lg-hint', text: 'Drag a node to pin it · click for details · double-click a group to expand'}));
 }
