@@ -46,6 +46,17 @@ xsock_of_end(const struct build *b, const struct window_end *e,
 	    proc_lookup(b, e->pid, e->start_time) : -1;
 	if (x->proc < 0 && x->owner == SNAP_OWNER_KNOWN)
 		x->owner = SNAP_OWNER_EXITED;
+	/* No owner (a close event of a socket no dump ever saw, as sock_diag
+	 * destroy events are): one on a listener's address and port was
+	 * accepted there, and is the listening process's. */
+	if (x->proc < 0 && e->role != SNAP_ROLE_CONNECT) {
+		long li = graph_listener_find(b, x->proto, &x->l, x->lp);
+
+		if (li >= 0 && b->xs[li].proc >= 0) {
+			x->proc = b->xs[li].proc;
+			x->owner = SNAP_OWNER_KNOWN;
+		}
+	}
 	x->ev = e;
 }
 

@@ -461,6 +461,21 @@ test_destroy_only(void **state)
 	expect_recent(g, EDGE, 0, 5, 6, 36, 46);
 	/* no role: the listener decides, as for the table */
 	assert_string_equal(graph_reason_name(edge(g, EDGE)->reason), "pair");
+
+	/* sockets no dump ever saw have no owner: the accepted end is the
+	 * listener's, the clients are unseen ones of their address */
+	proc(&f, 10, "server", 0);
+	sock(&f, LISTEN, 10, "0.0.0.0", 7000, NULL, 0, 1);
+	for (uint16_t i = 0; i < 3; i++) {
+		uint16_t p = (uint16_t)(41000 + i);
+
+		ev(&f, SNAP_ROLE_UNKNOWN, -1, "127.0.0.1", p, "127.0.0.1",
+		    7000, 1000000u + p, 0, 1500, 7, 9);
+		ev(&f, SNAP_ROLE_UNKNOWN, -1, "127.0.0.1", 7000, "127.0.0.1",
+		    p, 2000000u + p, 0, 1500, 9, 7);
+	}
+	g = step(&f, 2000);
+	expect_recent(g, "tcp:l:127.0.0.1:0>p:10:100:7000", 0, 3, 3, 21, 27);
 	fix_free(&f);
 }
 
