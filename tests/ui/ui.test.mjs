@@ -71,7 +71,7 @@ const RULES = `# UI test population
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 // webd's recent window, short so that what closed goes within the test.
-const WINDOW_S = 8;
+const WINDOW_S = 20;
 
 // A disc of one colour on a transparent square, as a PNG for the user's
 // icons folder.
@@ -580,15 +580,15 @@ describe('live map in the browser', {concurrency: false}, () => {
 		const box = page.locator('#filters label', {hasText: 'Closed connections'});
 		await box.click();
 		await waitFor('closed-only edge hidden', () => page.evaluate((id) =>
-		    window.procnet.edges.get(id)?.hidden === true, edgeId), 5000, 100);
+		    window.procnet.edges.get(id)?.hidden === true, edgeId), 10000, 100);
 		await box.click();
 		await waitFor('closed-only edge shown again', () => page.evaluate((id) =>
-		    window.procnet.edges.get(id)?.hidden === false, edgeId), 5000, 100);
+		    window.procnet.edges.get(id)?.hidden === false, edgeId), 10000, 100);
 		await page.click('#btn-filters');
 		// past the window: the process goes (its half-closed connection's
 		// server end stays in the table, drawn to an endpoint)
 		await waitFor('late client gone', async () =>
-		    !(await page.evaluate((id) => window.procnet.model.nodes.get(id), raw.id)), 40000);
+		    !(await page.evaluate((id) => window.procnet.model.nodes.get(id), raw.id)), 60000);
 		await page.evaluate((name) => window.procnet.view.collapse(name), raw.name);
 	});
 
