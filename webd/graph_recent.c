@@ -38,6 +38,7 @@ xsock_of_end(const struct build *b, const struct window_end *e,
 	x->lp = e->local_port;
 	x->rp = e->remote_port;
 	x->proto = e->proto;
+	x->ns = e->netns;
 	x->role = e->role;
 	x->state = e->close_ms != 0 ? SNAP_STATE_CLOSE :
 	    SNAP_STATE_ESTABLISHED;
@@ -50,7 +51,7 @@ xsock_of_end(const struct build *b, const struct window_end *e,
 	 * destroy events are): one on a listener's address and port was
 	 * accepted there, and is the listening process's. */
 	if (x->proc < 0 && e->role != SNAP_ROLE_CONNECT) {
-		long li = graph_listener_find(b, x->proto, &x->l, x->lp);
+		long li = graph_listener_find(b, x->ns, x->proto, &x->l, x->lp);
 
 		if (li >= 0 && b->xs[li].proc >= 0) {
 			x->proc = b->xs[li].proc;
@@ -132,7 +133,8 @@ agg_listener(const struct build *b, const struct window_agg *a)
 	tries[n].family = 6;			/* ::1 */
 	tries[n++].bytes[15] = 1;
 	for (size_t i = 0; i < n && li < 0; i++)
-		li = graph_listener_find(b, 0, a->proto, &tries[i], a->server_port);
+		li = graph_listener_find(b, 0, a->proto, &tries[i],
+		    a->server_port);
 	return li >= 0 ? b->xs[li].proc : -1;
 }
 

@@ -388,6 +388,7 @@ take_events(struct window *w, struct snapshot *s, struct kmap *ids,
 		e.pid = e.owner == SNAP_OWNER_KNOWN ? c->pid : -1;
 		e.start_time = e.owner == SNAP_OWNER_KNOWN ? c->start_time : 0;
 		e.cookie = c->cookie;
+		e.netns = c->netns;
 		e.open_ms = c->open_ms > 0 ? c->open_ms : 0;
 		e.close_ms = c->close_ms > 0 ? c->close_ms : 0;
 		/* Never in a table we saw, so it opened after our first
@@ -490,6 +491,7 @@ take_table(struct window *w, const struct snapshot *s, struct kmap *ids,
 		e.local_port = so->local_port;
 		e.remote_port = so->remote_port;
 		e.cookie = so->cookie;
+		e.netns = so->netns;
 		e.open_ms = w->started ? w->now_ms : 0;
 		if (so->has_info) {
 			e.bytes_sent = so->bytes_sent;

@@ -48,6 +48,7 @@ struct window_end {
 	int32_t pid;		/* -1 when owner != KNOWN */
 	uint64_t start_time;
 	uint64_t cookie;	/* 0 when none */
+	uint64_t netns;		/* network namespace inode, 0 unknown */
 	int64_t open_ms;	/* 0: opened before webd (or the events) watched */
 	int64_t close_ms;	/* 0: still open */
 	uint64_t bytes_sent, bytes_received;	/* at close, or so far */
