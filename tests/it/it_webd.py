@@ -526,8 +526,12 @@ def t_cmdline(env):
                               SECRET_ARG, "--name", "visible-arg"])
     procs.append(child)
     try:
+        # The process graph: in the default program mode the child folds
+        # into this test's own python3 (same exe, its parent) whenever the
+        # parent is on the map, as it is while its HTTP requests are in
+        # the recent window.
         def node():
-            for n in get_json(env.port, "/api/graph")["nodes"]:
+            for n in get_json(env.port, "/api/graph?group=process")["nodes"]:
                 if n.get("pid") == child.pid:
                     return n
             return None
