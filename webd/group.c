@@ -352,6 +352,10 @@ fold_node(struct gctx *c, struct graph_node *out, size_t lo, size_t hi)
 	out->n_listen = k;
 	out->members = mem;
 	out->n_members = count;
+	/* exited only when every member is: a live one keeps the group on */
+	out->exited = true;
+	for (k = lo; k < hi; k++)
+		out->exited &= c->src->nodes[c->order[k]].exited;
 	if ((out->label = group_label(c, rep, count)) == NULL)
 		return -ENOMEM;
 	return 0;
@@ -444,6 +448,7 @@ fold_edges(struct gctx *c, struct graph_node *nodes)
 		struct graph_edge *e = &edges[ne++];
 		const struct graph_edge *f = &s->edges[fe[i].src];
 		struct graph_conn *cs;
+		uint64_t rtt_sum, rtt_n;
 		size_t nc = 0, len;
 		char *id;
 
@@ -461,10 +466,22 @@ fold_edges(struct gctx *c, struct graph_node *nodes)
 			break;
 		}
 		nc = 0;
+		rtt_sum = rtt_n = 0;
 		for (size_t k = i; k < j; k++) {
 			const struct graph_edge *x = &s->edges[fe[k].src];
 
 			e->count += x->count;
+			e->recent.opened += x->recent.opened;
+			e->recent.closed += x->recent.closed;
+			e->recent.bytes_sent += x->recent.bytes_sent;
+			e->recent.bytes_received += x->recent.bytes_received;
+			e->sent_per_s += x->sent_per_s;
+			e->received_per_s += x->received_per_s;
+			/* x's RTT is a mean over its connections in the table */
+			if (x->rtt_us != 0) {
+				rtt_sum += (uint64_t)x->rtt_us * x->count;
+				rtt_n += x->count;
+			}
 			for (unsigned st = 0; st < SNAP_STATE_MAX; st++)
 				e->states[st] += x->states[st];
 			/* the strongest reason among them, as graph.c does */
@@ -475,6 +492,7 @@ fold_edges(struct gctx *c, struct graph_node *nodes)
 				    sizeof(*cs));
 			nc += x->n_conns;
 		}
+		e->rtt_us = rtt_n ? (uint32_t)(rtt_sum / rtt_n) : 0;
 		qsort(cs, nc, sizeof(*cs), cmp_conn);
 		e->conns = cs;
 		e->n_conns = nc < GRAPH_EDGE_MAX_CONNS ? nc :

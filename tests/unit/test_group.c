@@ -170,6 +170,49 @@ test_fold_program(void **state)
 	graph_free(f);
 }
 
+/* The recent window's figures, rates, RTT and exited flags survive the
+ * fold: edges add up, RTT is the connections' mean, a group is exited
+ * only when every member is. */
+static void
+test_fold_recent(void **state)
+{
+	struct graph *g = postgres_graph(3), *f;
+	struct graph_edge *es = (struct graph_edge *)g->edges;
+	struct graph_node *ns = (struct graph_node *)g->nodes;
+	const struct graph_edge *e;
+
+	(void)state;
+	assert_int_equal(g->n_edges, 3);
+	for (size_t i = 0; i < g->n_edges; i++) {
+		es[i].recent.opened = 10 + (uint32_t)i;
+		es[i].recent.closed = 9;
+		es[i].recent.bytes_sent = 1000;
+		es[i].recent.bytes_received = 20000;
+		es[i].sent_per_s = 100;
+		es[i].received_per_s = 7;
+		es[i].rtt_us = i == 2 ? 0 : 100 * (uint32_t)(i + 1);
+	}
+	/* two of the three backends and the client have exited */
+	for (size_t i = 0; i < g->n_nodes; i++)
+		if (ns[i].pid == 101 || ns[i].pid == 102 || ns[i].pid == 200)
+			ns[i].exited = true;
+	assert_int_equal(graph_group(g, GRAPH_GROUP_PROGRAM, &f), 0);
+	assert_int_equal(f->n_edges, 1);
+	e = &f->edges[0];
+	assert_int_equal(e->count, 3);
+	assert_int_equal(e->recent.opened, 33);
+	assert_int_equal(e->recent.closed, 27);
+	assert_int_equal(e->recent.bytes_sent, 3000);
+	assert_int_equal(e->recent.bytes_received, 60000);
+	assert_int_equal(e->sent_per_s, 300);
+	assert_int_equal(e->received_per_s, 21);
+	assert_int_equal(e->rtt_us, 150);	/* (100 + 200) / 2 */
+	assert_true(graph_find_node(f, "p:200:1200")->exited);
+	assert_false(graph_find_node(f, "p:100:1100")->exited);
+	graph_free(g);
+	graph_free(f);
+}
+
 static void
 test_fold_process_and_user(void **state)
 {
@@ -372,6 +415,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_assign),
 		cmocka_unit_test(test_fold_program),
+		cmocka_unit_test(test_fold_recent),
 		cmocka_unit_test(test_fold_process_and_user),
 		cmocka_unit_test(test_self_edge),
 		cmocka_unit_test(test_ppid_loop),
