@@ -181,7 +181,9 @@ def soak(args):
     clients = []
     try:
         coll = d.collector()
-        webd = d.webd(interval=args.interval)
+        # a short recent window, so closed churn connections leave the map
+        # (checked below) well within the wait
+        webd = d.webd(interval=args.interval, extra=["--window", "3"])
         me = os.path.abspath(__file__)
         server = d.spawn([sys.executable, me, "--churn-server"], name="churn-server")
         churn_port = int(log_value(server, "port")[1])
@@ -212,7 +214,8 @@ def soak(args):
                         rss[name].append(v)
         w = log_value(client, "churned", timeout=60)
         churned, failed = int(w[1]), int(w[3])
-        # the map empties of churn edges once the churn stops
+        # the map empties of churn edges once the churn stops and the
+        # recent window has let the closed ones go
         wait_for(lambda: not churn_edges(webd.port, churn_port),
                  "no churn edges left in /api/graph", timeout=20)
         # and every stream client holds what /api/graph holds
