@@ -476,25 +476,76 @@ add_event_owner(struct collector *c, struct snapshot_builder *b,
 	return snapshot_builder_add_process(b, &p);
 }
 
-/* The connections since the last sample, their owners, and the source. */
+/*
+ * Whether a connection of namespace ino belongs in the sample: the BPF
+ * tracer sees the whole machine, the sample only the namespaces dumped
+ * (--max-netns, or the ones that could be entered).  0 is unknown: kept.
+ */
+static bool
+netns_in_sample(const struct collector *c, uint64_t ino)
+{
+	struct netns_ent *e;
+
+	if (ino == 0 || c->netns == NULL)
+		return true;
+	e = netns_set_find(c->netns, ino);
+	return e != NULL && (e->own || e->fd >= 0);
+}
+
+struct owner_key {
+	int32_t pid;
+	uint64_t start_time;
+};
+
+static int
+cmp_owner_key(const void *a, const void *b)
+{
+	const struct owner_key *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return (x->start_time > y->start_time) - (x->start_time < y->start_time);
+}
+
+/* The connections since the last sample of the namespaces sampled, the
+ * owners they name, and the source. */
 static int
 add_events(struct collector *c, struct snapshot_builder *b, struct events *e)
 {
 	struct events_batch eb;
-	size_t i;
-	int rc;
+	struct owner_key *keys;
+	size_t i, nk = 0;
+	int rc = 0;
 
 	if (e == NULL)
 		return snapshot_builder_set_events(b, "none",
 		    "not collected in this mode", 0);
 	/* A failed drain leaves what was taken before it: still reported. */
 	(void)events_take(e, &eb);
-	for (i = 0; i < eb.n_owners; i++)
-		if ((rc = add_event_owner(c, b, &eb.owners[i])) != 0)
-			return rc;
-	for (i = 0; i < eb.n_conns; i++)
-		if ((rc = snapshot_builder_add_conn(b, &eb.conns[i])) != 0)
-			return rc;
+	if ((keys = malloc((eb.n_conns + 1) * sizeof(*keys))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < eb.n_conns && rc == 0; i++) {
+		const struct snap_conn *sc = &eb.conns[i];
+
+		if (!netns_in_sample(c, sc->netns))
+			continue;
+		if (sc->pid >= 0) {
+			keys[nk].pid = sc->pid;
+			keys[nk++].start_time = sc->start_time;
+		}
+		rc = snapshot_builder_add_conn(b, sc);
+	}
+	qsort(keys, nk, sizeof(*keys), cmp_owner_key);
+	for (i = 0; i < eb.n_owners && rc == 0; i++) {
+		struct owner_key k = { eb.owners[i].pid,
+		    eb.owners[i].start_time };
+
+		if (bsearch(&k, keys, nk, sizeof(*keys), cmp_owner_key) != NULL)
+			rc = add_event_owner(c, b, &eb.owners[i]);
+	}
+	free(keys);
+	if (rc != 0)
+		return rc;
 	for (i = 0; i < eb.n_aggs; i++)
 		if ((rc = snapshot_builder_add_conn_agg(b, &eb.aggs[i])) != 0)
 			return rc;
