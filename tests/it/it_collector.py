@@ -370,13 +370,24 @@ def main():
         run_checks(json.loads(r.stdout), "samples", srv, cli, ports, tw_port)
 
         # --watch: the live summary, refreshed until SIGINT, then exit 0.
+        # Its first screen waits for the event source to load (BPF) and a
+        # cold sample: read screens as they come (bounded), then SIGINT.
         w = subprocess.Popen([collector_path(), "--watch", "--interval",
                               "0.2"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         try:
-            time.sleep(1.5)
+            seen = []
+            end = time.monotonic() + TIMEOUT
+            while time.monotonic() < end and w.poll() is None:
+                line = w.stdout.readline()
+                if not line:
+                    break
+                seen.append(line)
+                if "".join(seen).count("procnet-collector on ") >= 3:
+                    break
             w.send_signal(2)
             out, err = w.communicate(timeout=TIMEOUT)
+            out = "".join(seen) + out
         finally:
             if w.poll() is None:
                 w.kill()
