@@ -200,6 +200,8 @@ finish(struct build *b, struct graph *g)
 		e->server_port = w->k.port;
 		e->count = w->count;
 		e->recent = w->recent;
+		e->moved_sent = w->moved_sent;
+		e->moved_received = w->moved_received;
 		if (b->win != NULL && b->win->dt_ms > 0) {
 			e->sent_per_s = w->moved_sent * 1000 /
 			    (uint64_t)b->win->dt_ms;

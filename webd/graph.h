@@ -160,9 +160,10 @@ struct graph_edge {
 	uint16_t server_port;
 	uint32_t count;		/* connections in the table now (0: recent only) */
 	struct graph_recent recent;
-	/* Bytes per second each way (client to server, back) since the
-	 * previous sample, from the sockets' counters (tcp_info, ESTATS);
-	 * 0 without a window or counters. */
+	/* Bytes each way (client to server, back) since the previous
+	 * sample, from the sockets' counters (tcp_info, ESTATS), and the
+	 * same per second; 0 without a window or counters. */
+	uint64_t moved_sent, moved_received;
 	uint64_t sent_per_s, received_per_s;
 	/* Mean smoothed RTT of its connections in the table whose counters
 	 * were read (the client's end when seen); 0 when none. */

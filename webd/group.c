@@ -475,6 +475,8 @@ fold_edges(struct gctx *c, struct graph_node *nodes)
 			e->recent.closed += x->recent.closed;
 			e->recent.bytes_sent += x->recent.bytes_sent;
 			e->recent.bytes_received += x->recent.bytes_received;
+			e->moved_sent += x->moved_sent;
+			e->moved_received += x->moved_received;
 			e->sent_per_s += x->sent_per_s;
 			e->received_per_s += x->received_per_s;
 			/* x's RTT is a mean over its connections in the table */

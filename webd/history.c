@@ -4,6 +4,8 @@
  * minute's aggregate and writes the minute when the next one starts.
  * Graphs come sorted by id, so folding is a merge of sorted arrays, and the
  * previous graph gives opened/closed by the change in each edge's count.
+ * Bytes are what each edge's sockets moved since the previous sample (the
+ * recent window's counter differences), added up over the minute.
  */
 #include "history.h"
 
@@ -333,6 +335,9 @@ fold_edges(struct history *h, const struct graph *g, const struct graph *prev,
 {
 	size_t i = 0, j = 0;
 	size_t np = prev != NULL ? prev->n_edges : 0;
+	/* A graph rebuilt from the sample before (a rules reload) carries
+	 * the same bytes again. */
+	bool new_sample = prev == NULL || g->time_ms != prev->time_ms;
 
 	while (i < np || j < g->n_edges) {
 		const struct graph_edge *pe = i < np ? &prev->edges[i] : NULL;
@@ -356,6 +361,10 @@ fold_edges(struct history *h, const struct graph *g, const struct graph *prev,
 			return -ENOMEM;
 		if (ne->count > a->conns)
 			a->conns = ne->count;
+		if (new_sample) {
+			a->bytes_out += ne->moved_sent;
+			a->bytes_in += ne->moved_received;
+		}
 		if (c == 0) {
 			if (ne->count > pe->count)
 				a->opened += ne->count - pe->count;

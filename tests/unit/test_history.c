@@ -14,14 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "graph.h"
+#include "history.h"
 #include "history_api.h"
 #include "history_db.h"
 #include "history_query.h"
+#include "snapfix.h"
 #include "snapshot.h"
 #include "timeparse.h"
 
@@ -479,6 +483,83 @@ test_api(void **state)
 	api(path, "history/summary", NULL, 503, "cannot open");
 }
 
+/* A process graph at t: client 10 -> server 20 on 5432, one connection,
+ * whose sockets moved (out, in) bytes since the sample before. */
+static struct graph *
+moved_graph(int64_t t, uint64_t out, uint64_t in)
+{
+	struct snapshot_builder *b = snapshot_builder_new();
+	struct snap_process p;
+	struct snapshot *s;
+	struct graph *g;
+	struct graph_edge *e;
+
+	assert_non_null(b);
+	assert_int_equal(snapshot_builder_set_meta(b, "h", "linux", t, true),
+	    0);
+	memset(&p, 0, sizeof(p));
+	p.name = p.exe = p.user = p.cmdline = "x";
+	p.pid = 10;
+	p.start_time = 1000;
+	assert_int_equal(snapshot_builder_add_process(b, &p), 0);
+	p.pid = 20;
+	p.start_time = 2000;
+	assert_int_equal(snapshot_builder_add_process(b, &p), 0);
+	snapfix_sock(b, SNAP_PROTO_TCP, SNAP_STATE_LISTEN, 20, "127.0.0.1",
+	    5432, NULL, 0);
+	snapfix_sock(b, SNAP_PROTO_TCP, SNAP_STATE_ESTABLISHED, 20,
+	    "127.0.0.1", 5432, "127.0.0.1", 40000);
+	snapfix_sock(b, SNAP_PROTO_TCP, SNAP_STATE_ESTABLISHED, 10,
+	    "127.0.0.1", 40000, "127.0.0.1", 5432);
+	assert_int_equal(snapshot_builder_finish(b, &s), 0);
+	assert_int_equal(graph_build(s, NULL, NULL, &g), 0);
+	snapshot_unref(s);
+	assert_int_equal(g->n_edges, 1);
+	/* what the recent window would have said (graph_recent.c) */
+	e = (struct graph_edge *)&g->edges[0];
+	e->moved_sent = out;
+	e->moved_received = in;
+	return g;
+}
+
+/* The writer adds up each sample's moved bytes per edge into the minute,
+ * once per sample: a graph rebuilt from the same sample (a rules reload)
+ * adds nothing. */
+static void
+test_writer_bytes(void **state)
+{
+	struct history_config c = { NULL, 7 * 86400, 1 << 20 };
+	int64_t minute = (int64_t)time(NULL) / 60 - 5, t = minute * 60000;
+	char path[512];
+	struct history *h;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	(void)state;
+	path_in(path, sizeof(path), "bytes.sqlite");
+	c.path = path;
+	assert_int_equal(history_new(&c, &h), 0);
+	history_offer(h, moved_graph(t + 1000, 0, 0));
+	history_offer(h, moved_graph(t + 2000, 10000000, 1000000));
+	history_offer(h, moved_graph(t + 2000, 10000000, 1000000));
+	history_offer(h, moved_graph(t + 3000, 500, 20));
+	history_free(h);	/* writes the minute */
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT minute, port, "
+	    "bytes_out, bytes_in FROM edge_minutes", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), minute);
+	assert_int_equal(sqlite3_column_int(st, 1), 5432);
+	assert_int_equal(sqlite3_column_int64(st, 2), 10000500);
+	assert_int_equal(sqlite3_column_int64(st, 3), 1000020);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 static int
 setup(void **state)
 {
@@ -508,6 +589,7 @@ main(void)
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_file_faults),
 		cmocka_unit_test(test_api),
+		cmocka_unit_test(test_writer_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
