@@ -16,6 +16,8 @@ checked through /api/graph.
   bytes (issue 16): one connection sends 10 MB one way and 1 MB back: the
       edge's recent bytes match within 5%; the edge's bytes_per_s add up
       (times the sample intervals) to what moved.
+  history (issue 16): webd restarted on its history file: the bulk edge's
+      bytes in /api/history/edges and /series match within 5%.
 
 Runs as root (make test does); a collector that cannot load BPF fails the
 ebpf cases loudly.  Counts come from the graph, never from timing; every
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faultlib as fl  # noqa: E402
@@ -138,8 +141,13 @@ def start(events):
     if col.poll() is not None:
         raise SystemExit("collector --events %s exited: %s"
                          % (events, fl.tail(col)))
-    w = d.webd(extra=["--window", str(WINDOW)], interval="0.5")
+    w = d.webd(extra=webd_args(d), interval="0.5")
     return d, w
+
+
+def webd_args(d):
+    return ["--window", str(WINDOW), "--history",
+            os.path.join(d.tmp, "history.sqlite")]
 
 
 def events_status(w):
@@ -356,6 +364,7 @@ def bulk(w, label):
     eid = "tcp:%s>%s:%d" % (cid, sid, port)
     rs = RateSum(w.port, eid)
     rs.start()
+    t0 = int(time.time() * 1000)
     try:
         fl.wait_for(lambda: rs.seq is not None, "the stream's first graph")
         cli.stdin.write("go\n")
@@ -369,7 +378,7 @@ def bulk(w, label):
         moved, rtt_seen = rs.moved, rs.rtt_seen
         e = next((e for e in g["edges"] if e["id"] == eid), None)
         if not check(e is not None, "%s: edge %s" % (label, eid)):
-            return
+            return None
         r = e["recent"]
         print("# %s: recent %s, bytes_per_s x interval %d (%d stream gaps)"
               % (label, r, moved, rs.gaps), flush=True)
@@ -386,6 +395,8 @@ def bulk(w, label):
         else:
             print("# %s: the stream resynced %d times: the rates' sum is "
                   "not judged" % (label, rs.gaps), flush=True)
+        return {"eid": eid, "port": port, "up": up, "down": down,
+                "from": t0 - 60000, "to": int(time.time() * 1000)}
         # RTT comes from the table's TCP info (INET_DIAG_INFO in the dump)
         check(rtt_seen, "%s: rtt_ms on the open connection's edge" % label)
     finally:
@@ -394,10 +405,49 @@ def bulk(w, label):
         stop(srv)
 
 
+def history_bytes(d, w, b, label):
+    """Issue 16: the minutes webd wrote hold the bytes that moved.  webd is
+    stopped (it writes the minute so far) and started again on the file;
+    /api/history/edges and /series then report the bulk edge's bytes."""
+    d.stop(w)
+    w = d.webd(extra=webd_args(d), interval="0.5")
+    rng = {"from": str(b["from"]), "to": str(b["to"] + 60000)}
+
+    def get(path, **params):
+        params.update(rng)
+        st, _, body = fl.http(w.port, path + "?" +
+                              urllib.parse.urlencode(params))
+        return st, fl.json.loads(body) if st == 200 else body
+    st, body = get("/api/history/edges", node=":%d" % b["port"])
+    e = next((e for e in body["edges"] if e["id"] == b["eid"]), None) \
+        if st == 200 else None
+    if not check(e is not None, "%s: /api/history/edges node=:%d has the "
+                 "edge (%s %s)" % (label, b["port"], st, body)):
+        return w
+    print("# %s: %s" % (label, e), flush=True)
+    check(abs(e["bytes_sent"] - b["up"]) <= 0.05 * b["up"],
+          "%s: history bytes_sent %d within 5%% of %d"
+          % (label, e["bytes_sent"], b["up"]))
+    check(abs(e["bytes_received"] - b["down"]) <= 0.05 * b["down"],
+          "%s: history bytes_received %d within 5%% of %d"
+          % (label, e["bytes_received"], b["down"]))
+    st, body = get("/api/history/series", edge=b["eid"])
+    ok = st == 200
+    if ok:
+        cols = body["columns"]
+        sent = sum(p[cols.index("bytes_sent")] for p in body["points"])
+        got = sum(p[cols.index("bytes_received")] for p in body["points"])
+    check(ok and sent == e["bytes_sent"] and got == e["bytes_received"],
+          "%s: /api/history/series adds up to the same (%s %s)"
+          % (label, st, body))
+    return w
+
+
 def main():
     if os.geteuid() != 0:
         print("FAIL it_recent needs root (BPF, every process's sockets)")
         return 1
+    b = None
     for events, cases in (("ebpf", ("two", "shell", "bulk")),
                           ("sock_diag", ("closes",))):
         d, w = start(events)
@@ -408,13 +458,15 @@ def main():
                 elif c == "shell":
                     shell_clients(w, "ebpf short-lived clients")
                 elif c == "bulk":
-                    bulk(w, "bytes 10 MB / 1 MB")
+                    b = bulk(w, "bytes 10 MB / 1 MB")
                 else:
                     two_processes(w, "sock_diag", "sock_diag-destroy",
                                   closes_only=True)
             ev = events_status(w)
             check(ev.get("lost") == 0 and ev.get("dropped") == 0,
                   "%s: nothing lost (%s)" % (events, ev))
+            if "bulk" in cases and b is not None:
+                w = history_bytes(d, w, b, "history 10 MB / 1 MB")
         finally:
             d.close(keep_logs=bool(failures))
             if failures:
