@@ -73,6 +73,18 @@ lives_overlap(const struct window_end *a, const struct window_end *c)
 	return true;
 }
 
+/* How much max(a, b) grew, given each counter now and what it grew by
+ * since the previous sample. */
+static uint64_t
+max_growth(uint64_t a, uint64_t da, uint64_t b, uint64_t db)
+{
+	uint64_t now = a > b ? a : b;
+	uint64_t pa = a - da, pb = b - db;
+	uint64_t before = pa > pb ? pa : pb;
+
+	return now > before ? now - before : 0;
+}
+
 /* One connection's figures from its one or two ends, from x's side. */
 static void
 recent_of(const struct build *b, const struct window_end *x,
@@ -102,14 +114,18 @@ recent_of(const struct build *b, const struct window_end *x,
 				ra->received = y->bytes_sent;
 		}
 	}
-	/* both ends count the same bytes: the larger reading, once */
+	/* Both ends count the same bytes, a little apart in time (one's
+	 * bytes_acked trails the other's bytes_received): what moved is the
+	 * growth of the larger reading, so that over the connection's life
+	 * it adds up to its bytes once.  The larger of each sample's moves
+	 * would add up every sample's lead. */
 	ra->moved_sent = x->moved_sent;
 	ra->moved_received = x->moved_received;
 	if (y != NULL) {
-		if (y->moved_received > ra->moved_sent)
-			ra->moved_sent = y->moved_received;
-		if (y->moved_sent > ra->moved_received)
-			ra->moved_received = y->moved_sent;
+		ra->moved_sent = max_growth(x->bytes_sent, x->moved_sent,
+		    y->bytes_received, y->moved_received);
+		ra->moved_received = max_growth(x->bytes_received,
+		    x->moved_received, y->bytes_sent, y->moved_sent);
 	}
 }
 

@@ -622,6 +622,34 @@ test_cap_and_aggregates(void **state)
 	fix_free(&f);
 }
 
+/* Two ends' readings of one connection lead each other by turns (the
+ * receiver's bytes_received runs ahead of the sender's bytes_acked): the
+ * moves add up to the bytes once, not to every sample's lead. */
+static void
+test_rates_lead(void **state)
+{
+	struct fix f;
+	const struct graph_edge *e;
+	uint64_t total = 0;
+	static const uint64_t cli[] = { 1000, 5000, 11000, 11000 };
+	static const uint64_t srv[] = { 1000, 8000, 9000, 11000 };
+
+	(void)state;
+	fix_init(&f, 60, 0);
+	for (int i = 0; i < 4; i++) {
+		proc(&f, 10, "server", 0);
+		proc(&f, 20, "client", 0);
+		sock(&f, LISTEN, 10, "0.0.0.0", 7000, NULL, 0, 1);
+		sock_info(&f, 20, 40000, 7000, 11, cli[i], 0, 0);
+		sock_info(&f, 10, 7000, 40000, 12, 0, srv[i], 0);
+		e = edge(step(&f, 1000 * i), EDGE);
+		total += e->moved_sent;
+		assert_int_equal(e->sent_per_s, e->moved_sent);
+	}
+	assert_int_equal(total, 11000 - 1000);
+	fix_free(&f);
+}
+
 /* Bytes per second from the growth of the sockets' counters between
  * samples: both ends of a connection count once, a counter that goes back
  * moves nothing, a connection that opened since the last sample counts
@@ -677,14 +705,14 @@ test_rates(void **state)
 	assert_int_equal(e->rtt_us, 0);
 
 	/* a second connection opens with 3000 bytes sent already; the first
-	 * closes, its close event saying 1000 more went out and 100 more came
-	 * back */
+	 * closes, its close event saying 1000 more went out than the larger
+	 * reading so far (the server's) and 100 more came back */
 	proc(&f, 10, "server", 0);
 	proc(&f, 20, "client", 0);
 	sock(&f, LISTEN, 10, "0.0.0.0", 7000, NULL, 0, 1);
 	sock_info(&f, 20, 40001, 7000, 13, 3000, 0, 100);
 	ev(&f, SNAP_ROLE_CONNECT, 20, "127.0.0.1", 40000, "127.0.0.1", 7000,
-	    11, 0, 3500, 12000, 700);
+	    11, 0, 3500, 22000, 800);
 	g = step(&f, 4000);
 	e = edge(g, EDGE);
 	assert_int_equal(e->count, 1);
@@ -694,7 +722,7 @@ test_rates(void **state)
 	assert_int_equal(e->recent.closed, 1);
 	/* the recent bytes are those of connections in the window: the
 	 * first one (closed within it) and the new one */
-	assert_int_equal(e->recent.bytes_sent, 21000 + 3000);
+	assert_int_equal(e->recent.bytes_sent, 22000 + 3000);
 #undef BOTH
 	fix_free(&f);
 }
@@ -750,6 +778,7 @@ main(void)
 		cmocka_unit_test(test_tuple_reuse),
 		cmocka_unit_test(test_cap_and_aggregates),
 		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_rates_lead),
 		cmocka_unit_test(test_bad_input),
 	};
 
