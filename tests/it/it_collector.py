@@ -386,8 +386,12 @@ def main():
                 if "".join(seen).count("procnet-collector on ") >= 3:
                     break
             w.send_signal(2)
-            out, err = w.communicate(timeout=TIMEOUT)
-            out = "".join(seen) + out
+            # the rest through the same buffered reader readline() used
+            # (communicate() reads the pipe underneath it and would skip
+            # what readline() had buffered)
+            out = "".join(seen) + w.stdout.read()
+            err = w.stderr.read()
+            w.wait(timeout=TIMEOUT)
         finally:
             if w.poll() is None:
                 w.kill()
