@@ -36,6 +36,7 @@ struct fleet {
 	struct condvar cv;
 	pthread_t thread;
 	atomic_bool stop;
+	bool closed, sub_done;	/* the client's last callbacks came (mu) */
 	bool dirty;
 	struct fleet_table *table;	/* under mu */
 	struct fleet_stats st;		/* under mu */
@@ -90,6 +91,31 @@ static void
 on_disconnected(natsConnection *nc, void *closure)
 {
 	on_connection(nc, closure, false);
+}
+
+/* The client's last callbacks, for the connection and the subscription:
+ * after them none comes. */
+static void
+on_closed(natsConnection *nc, void *closure)
+{
+	struct fleet *f = closure;
+
+	(void)nc;
+	pthread_mutex_lock(&f->mu);
+	f->closed = true;
+	condvar_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void
+on_sub_done(void *closure)
+{
+	struct fleet *f = closure;
+
+	pthread_mutex_lock(&f->mu);
+	f->sub_done = true;
+	condvar_signal(&f->cv);
+	pthread_mutex_unlock(&f->mu);
 }
 
 /* One merge, and a fold for each group mode someone looks at, published
@@ -238,6 +264,7 @@ fleet_start(const struct fleet_config *c, struct fleet **out, char *err,
 	 * answers yet (without one it retries inside, forever). */
 	natsOptions_SetReconnectedCB(f->opts, on_connected, f);
 	natsOptions_SetDisconnectedCB(f->opts, on_disconnected, f);
+	natsOptions_SetClosedCB(f->opts, on_closed, f);
 	natsOptions_SetRetryOnFailedConnect(f->opts, true, on_connected, f);
 	if (c->creds_file != NULL && (s = natsOptions_SetUserCredentialsFromFiles(
 	    f->opts, c->creds_file, NULL)) != NATS_OK)
@@ -266,6 +293,7 @@ fleet_start(const struct fleet_config *c, struct fleet **out, char *err,
 	    f)) != NATS_OK)
 		goto fail_sync;
 	natsSubscription_SetPendingLimits(f->sub, 4096, 256 * 1024 * 1024);
+	natsSubscription_SetOnCompleteCB(f->sub, on_sub_done, f);
 	if (pthread_create(&f->thread, NULL, fleet_main, f) != 0) {
 		s = NATS_SYS_ERROR;
 		goto fail_sync;
@@ -292,6 +320,15 @@ fleet_stop(struct fleet *f)
 	condvar_signal(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 	pthread_join(f->thread, NULL);
+	/* The client calls back from its own threads, the closed and
+	 * subscription-done callbacks last: f lives until then (bounded;
+	 * past that it is left, never freed under a callback). */
+	pthread_mutex_lock(&f->mu);
+	for (int i = 0; i < 50 && !(f->closed && f->sub_done); i++)
+		condvar_wait_ms(&f->cv, &f->mu, 100);
+	pthread_mutex_unlock(&f->mu);
+	if (!(f->closed && f->sub_done))
+		return;
 	natsSubscription_Destroy(f->sub);
 	natsConnection_Destroy(f->nc);
 	natsOptions_Destroy(f->opts);

@@ -43,6 +43,7 @@ struct publish {
 	struct condvar cv;
 	pthread_t thread;
 	bool started, notified;
+	bool closed;		/* the client's last callback came (under mu) */
 	atomic_bool stop;
 	atomic_bool need_full;
 
@@ -152,6 +153,19 @@ on_disconnected(natsConnection *nc, void *closure)
 
 	(void)nc;
 	atomic_store(&p->need_full, true);
+}
+
+/* The client's last callback for the connection: after it none comes. */
+static void
+on_closed(natsConnection *nc, void *closure)
+{
+	struct publish *p = closure;
+
+	(void)nc;
+	pthread_mutex_lock(&p->mu);
+	p->closed = true;
+	condvar_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 static void
@@ -342,6 +356,7 @@ publish_start(const struct publish_config *c, struct publish **out,
 	natsOptions_SetReconnectBufSize(p->opts, RECONNECT_BUF);
 	natsOptions_SetReconnectedCB(p->opts, on_reconnected, p);
 	natsOptions_SetDisconnectedCB(p->opts, on_disconnected, p);
+	natsOptions_SetClosedCB(p->opts, on_closed, p);
 	natsOptions_SetErrorHandler(p->opts, on_error, p);
 	if ((s = natsOptions_SetRetryOnFailedConnect(p->opts, true,
 	    on_connected, p)) != NATS_OK)
@@ -399,8 +414,16 @@ publish_stop(struct publish *p)
 	condvar_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);
-	/* Flushes what was published, then closes; callbacks end here. */
+	/* Flushes what was published, then closes.  The client calls back
+	 * from its own thread, the closed callback last: p lives until then
+	 * (bounded; past that it is left, never freed under a callback). */
 	natsConnection_Close(p->nc);
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < 50 && !p->closed; i++)
+		condvar_wait_ms(&p->cv, &p->mu, 100);
+	pthread_mutex_unlock(&p->mu);
+	if (!p->closed)
+		return;
 	natsConnection_Destroy(p->nc);
 	natsOptions_Destroy(p->opts);
 	condvar_destroy(&p->cv);
