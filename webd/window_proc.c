@@ -176,5 +176,6 @@ window_gone_expire(struct window *w, const struct snapshot *s)
 void
 window_gone_sort(struct window *w)
 {
-	qsort(w->gone, w->n_gone, sizeof(*w->gone), cmp_gone);
+	if (w->n_gone > 1)	/* gone is NULL while none was kept */
+		qsort(w->gone, w->n_gone, sizeof(*w->gone), cmp_gone);
 }
