@@ -348,6 +348,72 @@ graph_strdup(struct graph *g, const char *s)
 	return arena_strdup(&g->priv->arena, s);
 }
 
+/* *s copied into a; a failed copy of a string sets *rc. */
+static void
+own_str(struct arena *a, const char **s, int *rc)
+{
+	const char *c;
+
+	if (*s == NULL)
+		return;
+	if ((c = arena_strdup(a, *s)) == NULL)
+		*rc = -ENOMEM;
+	*s = c;
+}
+
+static int
+own_argv(struct arena *a, uint32_t argc, const char *const **argv)
+{
+	const char **v;
+	int rc = 0;
+
+	if (argc == 0 || *argv == NULL) {
+		*argv = NULL;
+		return 0;
+	}
+	if ((v = arena_alloc(a, argc * sizeof(*v), _Alignof(const char *))) ==
+	    NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < argc; i++) {
+		v[i] = (*argv)[i];
+		own_str(a, &v[i], &rc);
+	}
+	*argv = v;
+	return rc;
+}
+
+int
+graph_arena_own_node(struct arena *a, struct graph_node *n)
+{
+	int rc = 0;
+
+	own_str(a, &n->name, &rc);
+	own_str(a, &n->user, &rc);
+	own_str(a, &n->exe, &rc);
+	own_str(a, &n->cmdline, &rc);
+	own_str(a, &n->service, &rc);
+	own_str(a, &n->container_runtime, &rc);
+	own_str(a, &n->container_id, &rc);
+	own_str(a, &n->container_name, &rc);
+	return rc != 0 ? rc : own_argv(a, n->argc, &n->argv);
+}
+
+int
+graph_node_own(struct graph *g, struct graph_node *n)
+{
+	return graph_arena_own_node(&g->priv->arena, n);
+}
+
+int
+graph_member_own(struct graph *g, struct graph_member *m)
+{
+	int rc = 0;
+
+	own_str(&g->priv->arena, &m->name, &rc);
+	own_str(&g->priv->arena, &m->cmdline, &rc);
+	return rc != 0 ? rc : own_argv(&g->priv->arena, m->argc, &m->argv);
+}
+
 const struct graph_node *
 graph_find_node(const struct graph *g, const char *id)
 {

@@ -251,6 +251,12 @@ bool graph_is_service_port(const struct graph_options *opts, uint16_t port);
 struct graph *graph_new_like(const struct graph *src);
 void *graph_alloc(struct graph *g, size_t n);
 const char *graph_strdup(struct graph *g, const char *s);
+/* A process node's (a member's) strings, from name to argv, copied into
+ * g, for one whose strings live where g cannot keep them: an exited
+ * process the recent window keeps (and frees when it expires).  0 or
+ * -ENOMEM. */
+int graph_node_own(struct graph *g, struct graph_node *n);
+int graph_member_own(struct graph *g, struct graph_member *m);
 
 const char *graph_node_kind_name(unsigned kind);	/* "process" ... */
 const char *graph_group_name(unsigned mode);		/* "program" ... */

@@ -159,48 +159,6 @@ proc_at(const struct build *b, long pi)
 	return &b->win->gone[(size_t)pi - b->s->n_processes].p;
 }
 
-static const char *
-dup_or_null(struct build *b, const char *s)
-{
-	return s != NULL ? arena_strdup(&b->priv->arena, s) : NULL;
-}
-
-/* n's strings copied into the graph's arena (see graph_process_node). */
-static int
-copy_gone(struct build *b, const struct snap_process *p, struct graph_node *n)
-{
-	const char **argv = NULL;
-
-	n->name = dup_or_null(b, p->name);
-	n->user = dup_or_null(b, p->user);
-	n->exe = dup_or_null(b, p->exe);
-	n->cmdline = dup_or_null(b, p->cmdline);
-	n->service = dup_or_null(b, p->service);
-	n->container_runtime = dup_or_null(b, p->container_runtime);
-	n->container_id = dup_or_null(b, p->container_id);
-	n->container_name = dup_or_null(b, p->container_name);
-	if (p->argc > 0) {
-		if ((argv = arena_alloc(&b->priv->arena, p->argc *
-		    sizeof(*argv), _Alignof(const char *))) == NULL)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < p->argc; i++)
-			if ((argv[i] = dup_or_null(b, p->argv[i])) == NULL &&
-			    p->argv[i] != NULL)
-				return -ENOMEM;
-	}
-	n->argv = argv;
-	if ((p->name != NULL && n->name == NULL) ||
-	    (p->user != NULL && n->user == NULL) ||
-	    (p->exe != NULL && n->exe == NULL) ||
-	    (p->cmdline != NULL && n->cmdline == NULL) ||
-	    (p->service != NULL && n->service == NULL) ||
-	    (p->container_runtime != NULL && n->container_runtime == NULL) ||
-	    (p->container_id != NULL && n->container_id == NULL) ||
-	    (p->container_name != NULL && n->container_name == NULL))
-		return -ENOMEM;
-	return 0;
-}
-
 long
 graph_process_node(struct build *b, long pi)
 {
@@ -239,7 +197,8 @@ graph_process_node(struct build *b, long pi)
 	/* A process of the window's, not the snapshot's: the window frees
 	 * it when it expires, while this graph may live on (the next diff,
 	 * the history queue), so the graph keeps copies. */
-	if ((size_t)pi >= b->s->n_processes && copy_gone(b, p, n) != 0)
+	if ((size_t)pi >= b->s->n_processes &&
+	    graph_arena_own_node(&b->priv->arena, n) != 0)
 		return -ENOMEM;
 	rules_match(b->rules, p, &res);
 	/* Copies, so the rules may be reloaded while this graph lives. */

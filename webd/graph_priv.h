@@ -182,6 +182,9 @@ int graph_edge_pair(struct build *b, size_t i, size_t j,
 int graph_edge_half(struct build *b, size_t i, long peer,
     const struct recent_add *ra);
 
+/* graph.c: graph_node_own into the arena of a graph being built. */
+int graph_arena_own_node(struct arena *a, struct graph_node *n);
+
 /* graph_recent.c: the window's connections and processes into b. */
 int graph_recent_run(struct build *b);
 

@@ -288,59 +288,6 @@ group_label(struct gctx *c, const struct graph_node *rep, size_t count)
 	return graph_strdup(c->g, buf);
 }
 
-/* The strings of an exited process's node copied into g: they live in
- * the process graph's arena (graph_build.c copies them out of the recent
- * window), and a folded graph outlives its process graph. */
-static const char *
-own(struct graph *g, const char *s)
-{
-	return s != NULL ? graph_strdup(g, s) : NULL;
-}
-
-static int
-own_argv(struct graph *g, uint32_t argc, const char *const *argv,
-    const char *const **out)
-{
-	const char **v;
-
-	*out = NULL;
-	if (argc == 0 || argv == NULL)
-		return 0;
-	if ((v = graph_alloc(g, argc * sizeof(*v))) == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < argc; i++)
-		if ((v[i] = own(g, argv[i])) == NULL && argv[i] != NULL)
-			return -ENOMEM;
-	*out = v;
-	return 0;
-}
-
-static int
-own_node(struct graph *g, struct graph_node *n)
-{
-	const struct graph_node was = *n;
-	const char *const *argv;
-
-	n->name = own(g, n->name);
-	n->user = own(g, n->user);
-	n->exe = own(g, n->exe);
-	n->cmdline = own(g, n->cmdline);
-	n->service = own(g, n->service);
-	n->container_runtime = own(g, n->container_runtime);
-	n->container_id = own(g, n->container_id);
-	n->container_name = own(g, n->container_name);
-	if (own_argv(g, n->argc, n->argv, &argv) != 0)
-		return -ENOMEM;
-	n->argv = argv;
-	if ((was.name && !n->name) || (was.user && !n->user) ||
-	    (was.exe && !n->exe) || (was.cmdline && !n->cmdline) ||
-	    (was.service && !n->service) || (was.container_runtime &&
-	    !n->container_runtime) || (was.container_id && !n->container_id) ||
-	    (was.container_name && !n->container_name))
-		return -ENOMEM;
-	return 0;
-}
-
 /* One folded node from the members order[lo..hi). */
 static int
 fold_node(struct gctx *c, struct graph_node *out, size_t lo, size_t hi)
@@ -367,7 +314,8 @@ fold_node(struct gctx *c, struct graph_node *out, size_t lo, size_t hi)
 	out->label = graph_strdup(c->g, nz(rep->label));
 	out->rule_group = graph_strdup(c->g, nz(rep->rule_group));
 	if (out->id == NULL || out->type == NULL || out->label == NULL ||
-	    out->rule_group == NULL || (rep->exited && own_node(c->g, out) != 0))
+	    out->rule_group == NULL ||
+	    (rep->exited && graph_node_own(c->g, out) != 0))
 		return -ENOMEM;
 	if (rep->kind != GRAPH_NODE_PROCESS) {
 		out->listen = NULL;
@@ -392,15 +340,9 @@ fold_node(struct gctx *c, struct graph_node *out, size_t lo, size_t hi)
 		mem[k - lo].cmdline = x->cmdline;
 		mem[k - lo].argc = x->argc;
 		mem[k - lo].argv = x->argv;
-		if (x->exited) {
-			mem[k - lo].name = own(c->g, x->name);
-			mem[k - lo].cmdline = own(c->g, x->cmdline);
-			if ((x->name != NULL && mem[k - lo].name == NULL) ||
-			    (x->cmdline != NULL && mem[k - lo].cmdline == NULL) ||
-			    own_argv(c->g, x->argc, x->argv,
-			    &mem[k - lo].argv) != 0)
-				return -ENOMEM;
-		}
+		/* an exited process's strings: the process graph's arena */
+		if (x->exited && graph_member_own(c->g, &mem[k - lo]) != 0)
+			return -ENOMEM;
 		if (x->n_listen > 0)	/* listen is NULL when there is none */
 			memcpy(ls + nl, x->listen, x->n_listen * sizeof(*ls));
 		nl += x->n_listen;
